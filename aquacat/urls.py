@@ -1,0 +1,12 @@
+"""URL routes of AquaCat."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from aquacat import views
+
+urlpatterns = [
+    path("health", views.health, name="health"),
+    path("admin/", admin.site.urls),
+    path("", include("catalogue.urls")),
+]

@@ -1,0 +1,1 @@
+"""Image sets, images and vocabularies: ingestion, search, exports, OAI-PMH."""

@@ -1,0 +1,1 @@
+"""Label sets, annotations, review workflow, validation and publishing."""

@@ -1,0 +1,1 @@
+"""Curation tables: label sets, annotations, reviews, deposits (to come)."""

@@ -1,0 +1,1 @@
+"""Model registry, inference jobs, runners and enrichment of the catalogue."""

@@ -1,0 +1,1 @@
+"""Inference tables: analytics models, versions, jobs (to come)."""

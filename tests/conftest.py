@@ -1,0 +1,174 @@
+"""Shared test set-up: the real services, and a real Celery worker process.
+
+A test that needs a service says so with `@pytest.mark.services("postgres", ...)`.
+Under CI (CI=true) a missing service fails the test; elsewhere the test is
+skipped with a reason naming the service. `scripts/services up` starts them all
+and `scripts/services env` prints the variables these probes read.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+ARTIFACTS = Path(os.environ.get("AQUACAT_ARTIFACTS", ROOT / "artifacts"))
+
+# Which variable points at each service, and which URL schemes count.
+SERVICE_URLS = {
+    "postgres": ("DATABASE_URL", ("postgres", "postgresql")),
+    "redis": ("CELERY_BROKER_URL", ("redis",)),
+    "opensearch": ("SEARCH_URL_OPENSEARCH", ("http", "https")),
+    "elasticsearch": ("SEARCH_URL_ELASTICSEARCH", ("http", "https")),
+    "s3": ("S3_ENDPOINT_URL", ("http", "https")),
+}
+
+
+@functools.cache
+def service_unavailable(name: str) -> str | None:
+    """Why `name` cannot be used, or None when it answers on its port."""
+    variable, schemes = SERVICE_URLS[name]
+    url = os.environ.get(variable, "")
+    if not url:
+        return f"{variable} is not set"
+    parsed = urlparse(url)
+    if parsed.scheme not in schemes:
+        return f"{variable} is {parsed.scheme}://, not {' or '.join(schemes)}"
+    port = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme)
+    try:
+        socket.create_connection((parsed.hostname, port), timeout=3).close()
+    except OSError as error:
+        return f"{parsed.hostname}:{port} from {variable} does not answer ({error})"
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker in item.iter_markers("services"):
+        for name in marker.args:
+            reason = service_unavailable(name)
+            if reason is None:
+                continue
+            if IN_CI:
+                pytest.fail(f"{name} is required under CI but unavailable: {reason}", False)
+            pytest.skip(f"{name} unavailable ({reason}); start it with scripts/services up")
+
+
+def database_url(settings_dict: dict) -> str:
+    """The URL of the database Django is connected to (the test database in tests)."""
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{settings_dict['NAME']}"
+    return (
+        f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD']}@"
+        f"{settings_dict['HOST']}:{settings_dict['PORT']}/{settings_dict['NAME']}"
+    )
+
+
+class WorkerProcess:
+    """A `celery worker` subprocess of the project, consuming one private queue."""
+
+    def __init__(self, queue: str, env: dict[str, str], log: Path):
+        self.queue = queue
+        self.name = f"{queue}@{socket.gethostname()}"
+        self.log = log
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self._out = open(log, "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "aquacat",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=2",
+                "-Q",
+                queue,
+                "-n",
+                self.name,
+                "--without-mingle",
+                "--without-gossip",
+            ],
+            cwd=ROOT,
+            env={**env, "CELERY_TASK_DEFAULT_QUEUE": queue},
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        """Ready once it has executed a ping sent to its queue."""
+        from aquacat.tasks import ping
+
+        result = ping.apply_async(args=["ready"], queue=self.queue)
+        try:
+            result.get(timeout=timeout)
+        except Exception as error:
+            self.stop()
+            tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
+            raise RuntimeError(f"worker {self.name} did not start: {error}\n{tail}") from error
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._out.close()
+
+
+@pytest.fixture(scope="session")
+def start_worker(django_db_setup, django_db_blocker):
+    """Start workers on the test database; each consumes a queue of its own."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict)}
+    started: list[WorkerProcess] = []
+
+    def start(label: str = "worker") -> WorkerProcess:
+        queue = f"test-{label}-{uuid.uuid4().hex[:8]}"
+        worker = WorkerProcess(queue, env, ARTIFACTS / "logs" / f"{queue}.log")
+        started.append(worker)
+        worker.wait_ready()
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(start_worker):
+    """The suite's worker; tasks sent without a queue go to it."""
+    from django.conf import settings
+
+    from aquacat.celery import app
+
+    worker = start_worker("suite")
+    settings.CELERY_TASK_DEFAULT_QUEUE = worker.queue
+    app.conf.task_default_queue = worker.queue
+    return worker
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port with nothing listening on it: a service that is down."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
