@@ -44,13 +44,15 @@ services-up: $(STAMP)
 services-down:
 	$(PY) scripts/services down
 
-# Services up, lint, the whole suite, services down (also when a step failed).
+# Services up, lint, the whole suite on PostgreSQL, the catalogue tests again on
+# SQLite (the embedded default), services down (also when a step failed).
 test: $(STAMP)
 	$(PY) scripts/services up
 	status=0; \
 	eval "$$($(PY) scripts/services env)" && \
 	$(MAKE) --no-print-directory lint && \
-	$(PY) -m pytest $(PYTEST_ARGS) || status=$$?; \
+	$(PY) -m pytest $(PYTEST_ARGS) && \
+	{ [ -n "$(PYTEST_ARGS)" ] || env -u DATABASE_URL $(PY) -m pytest tests/catalogue; } || status=$$?; \
 	$(PY) scripts/services down; \
 	exit $$status
 

@@ -123,6 +123,10 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
 # S3 (or any S3-compatible store) when a bucket is named; a local folder otherwise.
 S3_BUCKET = env_str("S3_BUCKET")
+S3_ENDPOINT_URL = env_str("S3_ENDPOINT_URL")
+S3_ACCESS_KEY_ID = env_str("S3_ACCESS_KEY_ID")
+S3_SECRET_ACCESS_KEY = env_str("S3_SECRET_ACCESS_KEY")
+S3_REGION = env_str("S3_REGION", "us-east-1")
 if S3_BUCKET:
     from botocore.config import Config as BotoConfig
 
@@ -130,10 +134,10 @@ if S3_BUCKET:
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": S3_BUCKET,
-            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
-            "access_key": env_str("S3_ACCESS_KEY_ID") or None,
-            "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
-            "region_name": env_str("S3_REGION", "us-east-1"),
+            "endpoint_url": S3_ENDPOINT_URL or None,
+            "access_key": S3_ACCESS_KEY_ID or None,
+            "secret_key": S3_SECRET_ACCESS_KEY or None,
+            "region_name": S3_REGION,
             "location": env_str("S3_PREFIX"),
             "file_overwrite": False,
             "default_acl": None,
@@ -179,6 +183,19 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+
+# --- Ingestion ----------------------------------------------------------------------
+# Images over this many pixels are refused as decompression bombs.
+INGEST_MAX_PIXELS = env_int("INGEST_MAX_PIXELS", 200_000_000)
+INGEST_MAX_FILE_BYTES = env_int("INGEST_MAX_FILE_BYTES", 2 * 1024**3)
+INGEST_ARCHIVE_MAX_ENTRIES = env_int("INGEST_ARCHIVE_MAX_ENTRIES", 100_000)
+INGEST_ARCHIVE_MAX_BYTES = env_int("INGEST_ARCHIVE_MAX_BYTES", 20 * 1024**3)
+INGEST_ARCHIVE_MAX_RATIO = float(env_str("INGEST_ARCHIVE_MAX_RATIO", "200"))
+# Folders that `ingest` may read server-side (empty: any folder, for the command line).
+INGEST_ALLOWED_ROOTS = env_list("INGEST_ALLOWED_ROOTS")
+INGEST_WORKERS = env_int("INGEST_WORKERS", 1)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024**2
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 1000)
 
 # --- Health -----------------------------------------------------------------------
 HEALTH_TIMEOUT = float(env_str("HEALTH_TIMEOUT", "5"))

@@ -1,18 +1,285 @@
-"""Catalogue tables."""
+"""Catalogue tables: image sets, images and ingest batches.
 
+Field names follow DataCite, Darwin Core and Audubon Core where they have a
+term. Lists that are always read and written with their set (creators,
+keywords, taxa, related identifiers, funding) are JSON; their shape is checked
+in `ImageSet.clean()`. What must always hold is a database constraint.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from catalogue.vocabularies import licence_choices, normalise_orcid, normalise_ror
+
+
+class Access(models.TextChoices):
+    OPEN = "open", "Open"
+    EMBARGOED = "embargoed", "Embargoed"
+    RESTRICTED = "restricted", "Restricted"
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class Modality(models.TextChoices):
+    PHOTOGRAPH = "photograph", "Photograph"
+    VIDEO_FRAME = "video-frame", "Video frame"
+    FLOW_IMAGING = "flow-imaging", "Flow imaging"
+    MICROSCOPY = "microscopy", "Microscopy"
+    SCANNER = "scanner", "Scanner"
+    SAR = "sar", "Synthetic aperture radar"
+    SPECTROGRAM = "spectrogram", "Spectrogram"
+    MULTISPECTRAL = "multispectral", "Multispectral"
+    OTHER = "other", "Other"
+
+
+# Coverage parts that may be derived from the images when the set does not state them.
+COVERAGE_PARTS = ("bbox", "time", "depth")
 
 
 class ImageSet(models.Model):
-    """A published or draft collection of aquatic images (a dataset)."""
+    """A dataset of aquatic images with its descriptive metadata."""
 
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     title = models.CharField(max_length=500)
     description = models.TextField(blank=True)
+    # [{"name", "orcid", "affiliation", "ror"}], in citation order.
+    creators = models.JSONField(default=list, blank=True)
+    licence = models.CharField(max_length=64, choices=licence_choices, default="CC-BY-4.0")
+    access = models.CharField(max_length=16, choices=Access.choices, default=Access.OPEN)
+    embargo_until = models.DateField(null=True, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_image_sets",
+    )
+    curators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="curated_image_sets"
+    )
+    keywords = models.JSONField(default=list, blank=True)
+    # [{"aphia_id", "scientific_name", "rank", "lineage": [names, kingdom first]}]
+    taxa = models.JSONField(default=list, blank=True)
+    # Spatial coverage, WGS84: a bounding box and optionally a GeoJSON polygon.
+    west = models.FloatField(null=True, blank=True)
+    south = models.FloatField(null=True, blank=True)
+    east = models.FloatField(null=True, blank=True)
+    north = models.FloatField(null=True, blank=True)
+    polygon = models.JSONField(null=True, blank=True)
+    time_start = models.DateTimeField(null=True, blank=True)
+    time_end = models.DateTimeField(null=True, blank=True)
+    depth_min = models.FloatField(null=True, blank=True, help_text="metres, positive down")
+    depth_max = models.FloatField(null=True, blank=True, help_text="metres, positive down")
+    # Which coverage parts were computed from the images (and may be recomputed).
+    derived_coverage = models.JSONField(default=list, blank=True)
+    platform = models.CharField(max_length=200, blank=True)
+    instrument = models.CharField(max_length=200, blank=True)
+    modality = models.CharField(max_length=32, choices=Modality.choices, blank=True)
+    research_infrastructure = models.CharField(max_length=200, blank=True)
+    # [{"identifier", "identifier_type", "relation_type"}] as in DataCite.
+    related_identifiers = models.JSONField(default=list, blank=True)
+    # [{"funder_name", "funder_identifier", "award_number", "award_title"}]
+    funding = models.JSONField(default=list, blank=True)
+    version = models.CharField(max_length=50, blank=True)
+    doi = models.CharField(max_length=200, blank=True)
+    # Bumped by every write; search documents carry it as their external version.
+    revision = models.PositiveBigIntegerField(default=1)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(south__isnull=True) | Q(south__gte=-90, south__lte=90),
+                name="imageset_south_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(north__isnull=True) | Q(north__gte=-90, north__lte=90),
+                name="imageset_north_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(west__isnull=True) | Q(west__gte=-180, west__lte=180),
+                name="imageset_west_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(east__isnull=True) | Q(east__gte=-180, east__lte=180),
+                name="imageset_east_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(south__isnull=True) | Q(north__isnull=True) | Q(south__lte=F("north")),
+                name="imageset_south_le_north",
+            ),
+            models.CheckConstraint(
+                condition=Q(time_start__isnull=True)
+                | Q(time_end__isnull=True)
+                | Q(time_start__lte=F("time_end")),
+                name="imageset_time_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(depth_min__isnull=True)
+                | Q(depth_max__isnull=True)
+                | Q(depth_min__lte=F("depth_max")),
+                name="imageset_depth_order",
+            ),
+            models.CheckConstraint(
+                condition=~Q(access=Access.EMBARGOED) | Q(embargo_until__isnull=False),
+                name="imageset_embargo_has_date",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "access"])]
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        bbox = [self.west, self.south, self.east, self.north]
+        if any(v is not None for v in bbox) and any(v is None for v in bbox):
+            errors.setdefault("west", []).append("a bounding box needs west, south, east, north")
+        if self.access == Access.EMBARGOED and not self.embargo_until:
+            errors.setdefault("embargo_until", []).append("an embargoed set needs its end date")
+        try:
+            self.creators = [clean_creator(c, i) for i, c in enumerate(self.creators or [])]
+        except ValidationError as error:
+            errors.setdefault("creators", []).extend(error.messages)
+        if not isinstance(self.keywords, list) or not all(
+            isinstance(k, str) for k in self.keywords
+        ):
+            errors.setdefault("keywords", []).append("keywords must be a list of strings")
+        for index, taxon in enumerate(self.taxa or []):
+            if not isinstance(taxon, dict) or not taxon.get("scientific_name"):
+                errors.setdefault("taxa", []).append(f"taxon {index + 1} needs scientific_name")
+            elif taxon.get("aphia_id") is not None and not str(taxon["aphia_id"]).isdigit():
+                errors.setdefault("taxa", []).append(
+                    f"taxon {index + 1}: aphia_id must be a WoRMS AphiaID (digits)"
+                )
+        if self.polygon is not None and not valid_polygon(self.polygon):
+            errors.setdefault("polygon", []).append(
+                "polygon must be a GeoJSON Polygon of closed rings in WGS84"
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def is_public(self, today=None) -> bool:
+        """Whether anybody, signed in or not, may see this set and its files now."""
+        if self.state != State.PUBLISHED:
+            return False
+        if self.access == Access.OPEN:
+            return True
+        today = today or timezone.localdate()
+        return self.access == Access.EMBARGOED and self.embargo_until <= today
+
+
+def clean_creator(creator: dict, index: int) -> dict:
+    label = f"creator {index + 1}"
+    if not isinstance(creator, dict) or not str(creator.get("name", "")).strip():
+        raise ValidationError(f"{label} needs a name")
+    cleaned = {"name": str(creator["name"]).strip()}
+    if creator.get("orcid"):
+        cleaned["orcid"] = normalise_orcid(str(creator["orcid"]), f"{label} orcid").strip()
+    if creator.get("affiliation"):
+        cleaned["affiliation"] = str(creator["affiliation"]).strip()
+    if creator.get("ror"):
+        cleaned["ror"] = normalise_ror(str(creator["ror"]), f"{label} ror")
+    return cleaned
+
+
+def valid_polygon(polygon) -> bool:
+    if not isinstance(polygon, dict) or polygon.get("type") != "Polygon":
+        return False
+    rings = polygon.get("coordinates")
+    if not isinstance(rings, list) or not rings:
+        return False
+    for ring in rings:
+        if not isinstance(ring, list) or len(ring) < 4 or ring[0] != ring[-1]:
+            return False
+        for point in ring:
+            if not (isinstance(point, list | tuple) and len(point) >= 2):
+                return False
+            lon, lat = point[0], point[1]
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                return False
+    return True
+
+
+class Image(models.Model):
+    """One image file of a set: where it is stored, what it is, where and when it was taken."""
+
+    image_set = models.ForeignKey(ImageSet, on_delete=models.CASCADE, related_name="images")
+    file_name = models.CharField(max_length=1000, help_text="name within the source, NFC")
+    storage_key = models.CharField(max_length=1000, unique=True)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    media_type = models.CharField(max_length=64)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    frames = models.PositiveIntegerField(default=1)
+    mode = models.CharField(max_length=16, blank=True, help_text="Pillow mode, e.g. RGB, I;16")
+    captured_at = models.DateTimeField(null=True, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    depth = models.FloatField(null=True, blank=True, help_text="metres, positive down")
+    exif = models.JSONField(default=dict, blank=True)
+    thumbnail_small = models.CharField(max_length=1000, blank=True)
+    thumbnail_medium = models.CharField(max_length=1000, blank=True)
+    # Free per-image fields, as EcoTaxa's object_/sample_/acq_/process_ columns.
+    fields = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["image_set", "file_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["image_set", "sha256"], name="image_sha256_once_per_set"
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="image_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="image_longitude_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["image_set", "captured_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.sha256[:12]})"
+
+
+class IngestBatch(models.Model):
+    """One run of ingestion into a set: its progress while it runs, its report after."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    image_set = models.ForeignKey(ImageSet, on_delete=models.CASCADE, related_name="ingests")
+    source = models.CharField(max_length=1000)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    total = models.PositiveIntegerField(default=0, help_text="files seen so far")
+    added = models.PositiveIntegerField(default=0)
+    duplicates = models.JSONField(default=list, blank=True)  # [{"name", "sha256", "same_as"}]
+    rejected = models.JSONField(default=list, blank=True)  # [{"name", "reason"}]
+    warnings = models.JSONField(default=list, blank=True)
+    started = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started"]
+
+    def __str__(self) -> str:
+        return f"ingest {self.pk} into {self.image_set_id}: {self.status}"

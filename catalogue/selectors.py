@@ -1,9 +1,48 @@
-"""Reads of the catalogue. Access rules will be decided here, once."""
+"""Reads of the catalogue, and the one place where access is decided.
 
-from django.db.models import QuerySet
+Every path that shows a set or an image (pages, API, search, OAI-PMH,
+exports, files, thumbnails) asks these functions, so they cannot disagree.
+A set is public when it is published and open, or published and past its
+embargo; its owner, its curators and staff see it in any state.
+"""
 
-from catalogue.models import ImageSet
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from catalogue.models import Access, Image, ImageSet, IngestBatch, State
 
 
-def visible_image_sets() -> QuerySet[ImageSet]:
-    return ImageSet.objects.all()
+def public_filter(today=None) -> Q:
+    today = today or timezone.localdate()
+    return Q(state=State.PUBLISHED) & (
+        Q(access=Access.OPEN) | Q(access=Access.EMBARGOED, embargo_until__lte=today)
+    )
+
+
+def visible_image_sets(user=None) -> QuerySet[ImageSet]:
+    sets = ImageSet.objects.all()
+    if user is not None and user.is_authenticated and user.is_staff:
+        return sets
+    visible = public_filter()
+    if user is not None and user.is_authenticated:
+        member_of = ImageSet.objects.filter(Q(owner=user) | Q(curators=user)).values("pk")
+        visible |= Q(pk__in=member_of)
+    return sets.filter(visible)
+
+
+def visible_images(user=None) -> QuerySet[Image]:
+    return Image.objects.filter(image_set__in=visible_image_sets(user).values("pk"))
+
+
+def can_edit_image_set(user, image_set: ImageSet) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_staff or image_set.owner_id == user.pk:
+        return True
+    return image_set.curators.filter(pk=user.pk).exists()
+
+
+def ingest_batches(image_set: ImageSet) -> QuerySet[IngestBatch]:
+    return image_set.ingests.all()

@@ -24,5 +24,6 @@ def test_every_migration_is_applied():
 
 @pytest.mark.django_db
 def test_image_set_round_trip():
-    created = create_image_set(title="Plankton of the Scheldt estuary")
-    assert list(visible_image_sets().filter(pk=created.pk)) == [created]
+    published = create_image_set(title="Plankton of the Scheldt estuary", state="published")
+    draft = create_image_set(title="Unfinished survey")
+    assert list(visible_image_sets().filter(pk__in=[published.pk, draft.pk])) == [published]

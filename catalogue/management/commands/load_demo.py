@@ -1,29 +1,74 @@
-"""Load the demo catalogue (idempotent): what `make run` shows on a fresh machine."""
+"""Load the demo catalogue (idempotent): what `make run` shows on a fresh machine.
+
+The images are real FlowCam images (Apache-2.0, see catalogue/demo/), ingested
+through the same services as any upload.
+"""
+
+from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
+from catalogue import services
 from catalogue.models import ImageSet
-from catalogue.services import create_image_set
+
+DEMO = Path(__file__).resolve().parents[2] / "demo"
 
 DEMO_SETS = [
     {
-        "title": "Phytoplankton (FlowCam) demo images — VLIZ",
-        "description": (
-            "105 FlowCam particle images exported from EcoTaxa in six classes "
-            "(Actinoptychus, Bacillariophyceae, Ciliophora, Dinoflagellata, Noctilucales, "
-            "Tripos), from the planktonclas package of VLIZ / LifeWatch Belgium (Apache-2.0)."
-        ),
+        "fields": {
+            "title": "Phytoplankton FlowCam images in six classes (VLIZ demo set)",
+            "description": (
+                "105 FlowCam particle images exported from EcoTaxa in six classes "
+                "(Actinoptychus, Bacillariophyceae, Ciliophora, Dinoflagellata, Noctilucales, "
+                "Tripos), with the authors' train/validation/test split. From the demo images "
+                "of the planktonclas package (VLIZ / LifeWatch Belgium)."
+            ),
+            "creators": [
+                {"name": "Decrop, Wout", "affiliation": "Flanders Marine Institute (VLIZ)"}
+            ],
+            "licence": "Apache-2.0",
+            "access": "open",
+            "state": "published",
+            "keywords": ["phytoplankton", "FlowCam", "EcoTaxa", "image classification"],
+            "taxa": [
+                {"scientific_name": "Actinoptychus", "rank": "Genus"},
+                {"scientific_name": "Bacillariophyceae", "rank": "Class"},
+                {"scientific_name": "Ciliophora", "rank": "Phylum"},
+                {"scientific_name": "Dinoflagellata", "rank": "Phylum"},
+                {"scientific_name": "Noctilucales", "rank": "Order"},
+                {"scientific_name": "Tripos", "rank": "Genus"},
+            ],
+            "instrument": "FlowCam",
+            "modality": "flow-imaging",
+            "research_infrastructure": "LifeWatch Belgium",
+            "related_identifiers": [
+                {
+                    "identifier": "10.3389/fmars.2025.1699781",
+                    "identifier_type": "DOI",
+                    "relation_type": "IsDescribedBy",
+                }
+            ],
+            "version": "0.2.4",
+        },
+        "source": DEMO / "phytoplankton-flowcam" / "images",
     },
 ]
 
 
 class Command(BaseCommand):
-    help = "Create the demo image sets if they are missing."
+    help = "Create the demo image sets, with their images, if they are missing."
 
     def handle(self, *args, **options):
-        created = 0
         for demo in DEMO_SETS:
-            if not ImageSet.objects.filter(title=demo["title"]).exists():
-                create_image_set(**demo)
-                created += 1
-        self.stdout.write(f"demo data: {created} set(s) created, {len(DEMO_SETS)} in the demo")
+            fields = demo["fields"]
+            image_set = ImageSet.objects.filter(title=fields["title"]).first()
+            if image_set is None:
+                image_set = services.create_image_set(**fields)
+            if not image_set.images.exists():
+                batch = services.ingest(image_set, [demo["source"]])
+                self.stdout.write(
+                    f"demo: {image_set.title}: {batch.added} image(s) added, "
+                    f"{len(batch.rejected)} rejected"
+                )
+            else:
+                self.stdout.write(f"demo: {image_set.title}: already loaded")

@@ -1,0 +1,1 @@
+"""Files in: sources, archives, sniffing, checksums, EXIF/GPS, thumbnails, sidecars."""

@@ -1,0 +1,103 @@
+"""Ingest files into a set from folders, files, archives or S3 prefixes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import yaml
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from catalogue import services
+from catalogue.ingest import sidecars
+from catalogue.ingest.errors import IngestError
+from catalogue.models import ImageSet
+
+
+def read_set_metadata(path: Path) -> dict:
+    """Set fields from a JSON or YAML file: AquaCat's own field names, or an iFDO."""
+    data = path.read_bytes()
+    if sidecars.sniff_sidecar(path.name, data[:4096]) == "ifdo":
+        fields = sidecars.parse_sidecar(path.name, data).set_metadata.fields
+        allowed = {f.name for f in ImageSet._meta.get_fields()}
+        return {key: value for key, value in fields.items() if key in allowed and value}
+    loaded = yaml.safe_load(data) if path.suffix.lower() in (".yaml", ".yml") else json.loads(data)
+    if not isinstance(loaded, dict):
+        raise CommandError(f"{path}: expected a mapping of set fields")
+    return loaded
+
+
+class Command(BaseCommand):
+    help = "Ingest images (folders, files, ZIP/TAR archives, s3:// prefixes) into an image set."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "sources", nargs="+", help="folder, file, archive or s3://bucket/prefix"
+        )
+        target = parser.add_mutually_exclusive_group(required=True)
+        target.add_argument("--set", type=int, dest="set_id", help="id of an existing set")
+        target.add_argument("--new-set", type=Path, help="JSON/YAML (or iFDO) of the new set")
+        parser.add_argument("--owner", help="username owning a new set")
+        parser.add_argument("--workers", type=int, default=None, help="processes (default 1)")
+        parser.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    def handle(self, *args, sources, set_id, new_set, owner, workers, **options):
+        image_set = self.target_set(set_id, new_set, owner)
+        bar = tqdm(unit="file", desc=f"ingest into set {image_set.pk}", disable=None)
+
+        def progress(outcome):
+            bar.update(1)
+            bar.set_postfix_str(outcome.status, refresh=False)
+
+        try:
+            batch = services.ingest(image_set, sources, workers=workers, on_progress=progress)
+        except IngestError as error:
+            raise CommandError(str(error)) from error
+        finally:
+            bar.close()
+        report = {
+            "set": image_set.pk,
+            "batch": batch.pk,
+            "seen": batch.total,
+            "added": batch.added,
+            "duplicates": batch.duplicates,
+            "rejected": batch.rejected,
+            "warnings": batch.warnings,
+        }
+        if options["json"]:
+            self.stdout.write(json.dumps(report, indent=2))
+        else:
+            self.print_summary(report)
+        if batch.rejected:
+            sys.exit(1)
+
+    def target_set(self, set_id, new_set, owner) -> ImageSet:
+        if set_id is not None:
+            try:
+                return ImageSet.objects.get(pk=set_id)
+            except ImageSet.DoesNotExist as error:
+                raise CommandError(f"no image set with id {set_id}") from error
+        fields = read_set_metadata(new_set)
+        if owner:
+            fields["owner"] = get_user_model().objects.get(username=owner)
+        try:
+            return services.create_image_set(**fields)
+        except (ValidationError, TypeError) as error:
+            raise CommandError(f"{new_set}: {error}") from error
+
+    def print_summary(self, report: dict) -> None:
+        out = self.stdout
+        out.write(
+            f"set {report['set']}: {report['seen']} file(s) seen, {report['added']} added, "
+            f"{len(report['duplicates'])} duplicate(s), {len(report['rejected'])} rejected"
+        )
+        for duplicate in report["duplicates"]:
+            out.write(f"  duplicate {duplicate['name']} (same as {duplicate['same_as']})")
+        for rejection in report["rejected"]:
+            out.write(f"  rejected  {rejection['name']}: {rejection['reason']}")
+        for warning in report["warnings"]:
+            out.write(f"  warning   {warning}")

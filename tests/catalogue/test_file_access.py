@@ -1,0 +1,82 @@
+"""Originals and thumbnails: who may fetch them, and the headers they come with."""
+
+import datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from catalogue import services
+from tests.catalogue.conftest import real_jpegs
+
+pytestmark = pytest.mark.django_db
+
+ACCESS = {
+    "public": {"state": "published", "access": "open"},
+    "embargoed": {
+        "state": "published",
+        "access": "embargoed",
+        "embargo_until": timezone.localdate() + datetime.timedelta(days=30),
+    },
+    "embargo-over": {
+        "state": "published",
+        "access": "embargoed",
+        "embargo_until": timezone.localdate() - datetime.timedelta(days=1),
+    },
+    "restricted": {"state": "published", "access": "restricted"},
+    "draft": {"state": "draft", "access": "open"},
+}
+# Who sees what: the owner, curators and staff see everything.
+PUBLIC_KINDS = {"public", "embargo-over"}
+
+
+@pytest.fixture
+def people():
+    users = get_user_model().objects
+    return {
+        "anonymous": None,
+        "owner": users.create_user("owner"),
+        "curator": users.create_user("curator"),
+        "other": users.create_user("other"),
+        "staff": users.create_user("staff", is_staff=True),
+    }
+
+
+@pytest.fixture
+def images(people, storage):
+    out = {}
+    for kind, fields in ACCESS.items():
+        image_set = services.create_image_set(
+            title=f"{kind} set", owner=people["owner"], curators=[people["curator"]], **fields
+        )
+        services.ingest(image_set, [real_jpegs(1)[0]])
+        out[kind] = image_set.images.get()
+    return out
+
+
+@pytest.mark.parametrize("who", ["anonymous", "owner", "curator", "other", "staff"])
+def test_access_matrix_for_files(client, people, images, who):
+    if people[who]:
+        client.force_login(people[who])
+    for kind, image in images.items():
+        allowed = who in ("owner", "curator", "staff") or kind in PUBLIC_KINDS
+        for variant in ("original", "medium", "small"):
+            response = client.get(f"/files/images/{image.pk}/{variant}")
+            assert response.status_code == (200 if allowed else 404), (who, kind, variant)
+            if allowed:
+                body = b"".join(response.streaming_content)
+                assert body[:3] == b"\xff\xd8\xff"
+                assert response["X-Content-Type-Options"] == "nosniff"
+                assert "default-src 'none'" in response["Content-Security-Policy"]
+                cache = response["Cache-Control"]
+                assert cache.startswith("public" if kind in PUBLIC_KINDS else "private")
+    # The original is the very file that was ingested.
+    if who == "owner":
+        original = client.get(f"/files/images/{images['draft'].pk}/original")
+        assert b"".join(original.streaming_content) == real_jpegs(1)[0].read_bytes()
+        assert original["Content-Type"] == "image/jpeg"
+
+
+def test_unknown_variant_and_image_are_404(client, images):
+    assert client.get(f"/files/images/{images['public'].pk}/huge").status_code == 404
+    assert client.get("/files/images/999999/original").status_code == 404
