@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
@@ -53,11 +53,13 @@ class Candidate:
 @dataclass
 class Outcome:
     name: str
-    status: str  # "added" | "duplicate" | "rejected"
+    status: str  # "stored" (files kept, row not yet written) | "added" | "duplicate" | "rejected"
     reason: str = ""
     sha256: str = ""
     same_as: str = ""
     image_id: int | None = None
+    row: dict | None = None  # the Image fields, while "stored"
+    stored: list[str] = field(default_factory=list)  # storage keys, while "stored"
 
 
 ProgressCallback = Callable[[Outcome], None]
@@ -100,7 +102,11 @@ class Expander:
 
     def expand_file(self, item: SourceFile) -> Iterator[Candidate | Outcome]:
         candidate = self.localise(item.name, item.open, item.path)
-        if archives.is_archive(candidate.path):
+        with open(candidate.path, "rb") as stream:
+            looks_like_image = imaging.sniff(stream.read(16)) is not None
+        if looks_like_image:  # the common case: skip the archive and sidecar probes
+            yield candidate
+        elif archives.is_archive(candidate.path):
             try:
                 yield from self.expand_archive(candidate)
             finally:
@@ -179,16 +185,33 @@ def discard(candidate: Candidate) -> None:
         candidate.path.unlink(missing_ok=True)
 
 
-# --- stage 2: one file into the catalogue (runs in worker processes) -------------------
+# --- stage 2: one file into storage (runs in worker processes) -------------------------
 
 
-def ingest_one(job: tuple[int, str, Candidate | Outcome]) -> Outcome:
-    """Ingest one candidate into set `set_id`; pass ready outcomes through."""
-    set_id, prefix, item = job
+@dataclass(frozen=True)
+class SetContext:
+    """What a worker needs to know of the target set; inherited once per process."""
+
+    set_id: int
+    prefix: str
+    known: dict[str, str]  # sha256 -> file name, of the images the set already holds
+
+
+_context: SetContext | None = None
+
+
+def use_context(context: SetContext) -> None:
+    """Pool initializer (and the inline path): set the target of `ingest_one`."""
+    global _context
+    _context = context
+
+
+def ingest_one(item: Candidate | Outcome) -> Outcome:
+    """Store one candidate's files and describe its row; pass ready outcomes through."""
     if isinstance(item, Outcome):
         return item
     try:
-        return ingest_candidate(set_id, prefix, item)
+        return store_candidate(_context, item)
     except IngestError as error:
         return rejected(error)
     except Exception as error:  # a bug must not stop the batch; it is logged and reported
@@ -198,7 +221,8 @@ def ingest_one(job: tuple[int, str, Candidate | Outcome]) -> Outcome:
         discard(item)
 
 
-def ingest_candidate(set_id: int, prefix: str, candidate: Candidate) -> Outcome:
+def store_candidate(context: SetContext, candidate: Candidate) -> Outcome:
+    """Sniff, hash, decode, store original and thumbnails; the row is left to the writer."""
     name, path = candidate.name, candidate.path
     digest = hashlib.sha256()
     with open(path, "rb") as stream:
@@ -211,9 +235,8 @@ def ingest_candidate(set_id: int, prefix: str, candidate: Candidate) -> Outcome:
         while chunk := stream.read(CHUNK):
             digest.update(chunk)
     sha256 = digest.hexdigest()
-    existing = Image.objects.filter(image_set_id=set_id, sha256=sha256).first()
-    if existing:
-        return Outcome(name, "duplicate", sha256=sha256, same_as=existing.file_name)
+    if sha256 in context.known:
+        return Outcome(name, "duplicate", sha256=sha256, same_as=context.known[sha256])
 
     processed = imaging.process_image(str(path), name, media_type)
     suffix = imaging.IMAGE_TYPES[media_type][1]
@@ -221,43 +244,37 @@ def ingest_candidate(set_id: int, prefix: str, candidate: Candidate) -> Outcome:
     try:
         with open(path, "rb") as stream:
             original = default_storage.save(
-                f"{prefix}originals/{sha256[:2]}/{sha256}.{suffix}", File(stream)
+                f"{context.prefix}originals/{sha256[:2]}/{sha256}.{suffix}", File(stream)
             )
         stored.append(original)
         thumbnails = {}
         for size_name, data in processed.thumbnails.items():
-            key = f"{prefix}thumbnails/{size_name}/{sha256[:2]}/{sha256}.jpg"
+            key = f"{context.prefix}thumbnails/{size_name}/{sha256[:2]}/{sha256}.jpg"
             thumbnails[size_name] = default_storage.save(key, ContentFile(data))
             stored.append(thumbnails[size_name])
-        with transaction.atomic():
-            image = Image.objects.create(
-                image_set_id=set_id,
-                file_name=name,
-                storage_key=original,
-                sha256=sha256,
-                size=path.stat().st_size,
-                media_type=media_type,
-                width=processed.width,
-                height=processed.height,
-                frames=processed.frames,
-                mode=processed.mode,
-                captured_at=processed.captured_at,
-                latitude=processed.latitude,
-                longitude=processed.longitude,
-                depth=processed.depth,
-                exif=processed.exif,
-                thumbnail_small=thumbnails.get("small", ""),
-                thumbnail_medium=thumbnails.get("medium", ""),
-            )
-    except IntegrityError:
-        delete_stored(stored)
-        # Another process stored the same content first, in this batch.
-        same = Image.objects.filter(image_set_id=set_id, sha256=sha256).first()
-        return Outcome(name, "duplicate", sha256=sha256, same_as=same.file_name if same else "")
     except BaseException:
         delete_stored(stored)
         raise
-    return Outcome(name, "added", sha256=sha256, image_id=image.pk)
+    row = {
+        "image_set_id": context.set_id,
+        "file_name": name,
+        "storage_key": original,
+        "sha256": sha256,
+        "size": path.stat().st_size,
+        "media_type": media_type,
+        "width": processed.width,
+        "height": processed.height,
+        "frames": processed.frames,
+        "mode": processed.mode,
+        "captured_at": processed.captured_at,
+        "latitude": processed.latitude,
+        "longitude": processed.longitude,
+        "depth": processed.depth,
+        "exif": processed.exif,
+        "thumbnail_small": thumbnails.get("small", ""),
+        "thumbnail_medium": thumbnails.get("medium", ""),
+    }
+    return Outcome(name, "stored", sha256=sha256, row=row, stored=stored)
 
 
 def delete_stored(keys: list[str]) -> None:
@@ -268,7 +285,7 @@ def delete_stored(keys: list[str]) -> None:
             logger.exception("could not delete %s after a failed ingest", key)
 
 
-# --- stage 3: the whole batch ---------------------------------------------------------
+# --- stage 3: rows, progress, the whole batch -------------------------------------------
 
 
 class Progress:
@@ -300,6 +317,80 @@ class Progress:
         self.saved_at = time.monotonic()
 
 
+class RowWriter:
+    """The one writer of image rows: inserts stored files in small transactions.
+
+    Workers only store files; rows are written here, in batches, so SQLite has a
+    single writer and PostgreSQL few round trips. A row and its files go
+    together: when a row cannot be written, its files are deleted.
+    """
+
+    BATCH_ROWS = 50
+    BATCH_SECONDS = 0.5
+
+    def __init__(self, context: SetContext, progress: Progress):
+        self.progress = progress
+        self.taken = dict(context.known)  # sha256 -> file name, rows written or pending
+        self.pending: list[Outcome] = []
+        self.flushed_at = time.monotonic()
+
+    def add(self, outcome: Outcome) -> None:
+        if outcome.status != "stored":
+            self.progress.record(outcome)
+            return
+        if outcome.sha256 in self.taken:  # the same content, stored twice in this batch
+            delete_stored(outcome.stored)
+            self.progress.record(self.duplicate(outcome, self.taken[outcome.sha256]))
+            return
+        self.taken[outcome.sha256] = outcome.name
+        self.pending.append(outcome)
+        if len(self.pending) >= self.BATCH_ROWS or (
+            time.monotonic() - self.flushed_at > self.BATCH_SECONDS
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        self.flushed_at = time.monotonic()
+        if not pending:
+            return
+        try:
+            with transaction.atomic():
+                images = Image.objects.bulk_create([Image(**o.row) for o in pending])
+            results = [added(o, image.pk) for o, image in zip(pending, images, strict=True)]
+        except IntegrityError:
+            # Another batch wrote the same content meanwhile: find which, row by row.
+            results = [self.write_one(outcome) for outcome in pending]
+        for outcome in results:
+            self.progress.record(outcome)
+
+    def write_one(self, outcome: Outcome) -> Outcome:
+        try:
+            with transaction.atomic():
+                image = Image.objects.create(**outcome.row)
+        except IntegrityError:
+            delete_stored(outcome.stored)
+            same = Image.objects.filter(
+                image_set_id=outcome.row["image_set_id"], sha256=outcome.sha256
+            ).first()
+            return self.duplicate(outcome, same.file_name if same else "")
+        return added(outcome, image.pk)
+
+    def abandon(self) -> None:
+        """On failure: delete the files of rows that will never be written."""
+        for outcome in self.pending:
+            delete_stored(outcome.stored)
+        self.pending = []
+
+    @staticmethod
+    def duplicate(outcome: Outcome, same_as: str) -> Outcome:
+        return Outcome(outcome.name, "duplicate", sha256=outcome.sha256, same_as=same_as)
+
+
+def added(outcome: Outcome, image_id: int) -> Outcome:
+    return Outcome(outcome.name, "added", sha256=outcome.sha256, image_id=image_id)
+
+
 def run_ingest(
     image_set: ImageSet,
     sources: Iterable[Iterable[SourceFile | IngestError]],
@@ -310,25 +401,35 @@ def run_ingest(
 ) -> IngestBatch:
     batch = IngestBatch.objects.create(image_set=image_set, source=label[:1000])
     progress = Progress(batch, on_progress)
-    prefix = storage_prefix(image_set)
+    context = SetContext(
+        set_id=image_set.pk,
+        prefix=storage_prefix(image_set),
+        known=dict(image_set.images.values_list("sha256", "file_name")),
+    )
+    writer = RowWriter(context, progress)
     workdir = Path(tempfile.mkdtemp(prefix="aquacat-ingest-"))
     expander = Expander(workdir)
     try:
         items = (item for source in sources for item in expander.expand(source))
-        jobs = ((image_set.pk, prefix, item) for item in items)
         if workers > 1:
             # Children are forked: they must open database connections of their own.
             connections.close_all()
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for outcome in pool.imap_unordered(ingest_one, jobs):
-                    progress.record(outcome)
+            pool = multiprocessing.get_context("fork").Pool(
+                workers, initializer=use_context, initargs=(context,)
+            )
+            with pool:
+                for outcome in pool.imap_unordered(ingest_one, items, chunksize=4):
+                    writer.add(outcome)
         else:
-            for job in jobs:
-                progress.record(ingest_one(job))
+            use_context(context)
+            for item in items:
+                writer.add(ingest_one(item))
+        writer.flush()
         batch.warnings = apply_sidecars(image_set, expander.sidecars)
         refresh_coverage(image_set)
         batch.status = IngestBatch.Status.DONE
-    except Exception:
+    except BaseException:
+        writer.abandon()
         batch.status = IngestBatch.Status.FAILED
         raise
     finally:
