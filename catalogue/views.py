@@ -3,7 +3,7 @@
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from catalogue.ingest.imaging import IMAGE_TYPES
 from catalogue.selectors import visible_image_sets, visible_images
@@ -13,11 +13,13 @@ FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandb
 
 
 def home(request):
-    sets = visible_image_sets(request.user).order_by("-created")[:50]
+    sets = list(visible_image_sets(request.user).order_by("-created")[:50])
+    for image_set in sets:
+        image_set.strip = image_set.images.order_by("pk")[:8]
     return render(request, "catalogue/home.html", {"image_sets": sets})
 
 
-@require_GET
+@require_safe
 def image_file(request, pk: int, variant: str = "original"):
     """An original or thumbnail, for callers allowed to see its set; 404 otherwise."""
     image = get_object_or_404(visible_images(request.user).select_related("image_set"), pk=pk)

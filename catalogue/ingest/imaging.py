@@ -125,7 +125,9 @@ def process_image(path: str, name: str, media_type: str) -> ProcessedImage:
     except IngestError:
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
-        raise IngestError(name, f"decompression bomb: {error}") from error
+        raise IngestError(
+            name, f"decompression bomb: over the limit of {max_pixels:,} pixels ({error})"
+        ) from error
     except UnidentifiedImageError as error:
         raise IngestError(name, f"not a readable {pillow_format} image") from error
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as error:

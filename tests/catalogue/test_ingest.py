@@ -4,6 +4,7 @@ import hashlib
 import io
 import shutil
 import tarfile
+import unicodedata
 import uuid
 import zipfile
 from datetime import UTC, datetime
@@ -246,4 +247,49 @@ def test_two_worker_processes_give_the_same_result(storage, tmp_path):
     assert len(batch.duplicates) == 1
     assert batch.duplicates[0]["name"] in {"dup.jpg", paths[0].name}
     assert Image.objects.filter(image_set=image_set).count() == 20
+    assert_stored_under_set(image_set)
+
+
+def test_hostile_batch_leaves_nothing_half_made(storage, tmp_path, settings):
+    """Bombs, truncated files and name collisions are named; the good files still go in."""
+    from PIL import Image as PILImage
+
+    good = real_jpegs(3)
+    PILImage.new("1", (20_000, 20_000)).save(tmp_path / "bomb.png")
+    truncated = good[0].read_bytes()[:600]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in good:
+            archive.write(path, path.name)
+        archive.writestr("caf\u00e9.jpg", good[1].read_bytes())
+        archive.writestr("cafe\u0301.jpg", good[2].read_bytes())
+        archive.writestr("cut.jpg", truncated)
+        archive.write(tmp_path / "bomb.png", "bomb.png")
+    settings.INGEST_MAX_PIXELS = 50_000_000
+    image_set = new_set()
+    upload = SimpleUploadedFile("hostile.zip", buffer.getvalue())
+    batch = services.ingest(image_set, [[upload]])
+    reasons = {r["name"]: r["reason"] for r in batch.rejected}
+    assert batch.added == 3, reasons
+    collisions = [n for n, r in reasons.items() if "after Unicode NFC normalisation" in r]
+    assert [unicodedata.normalize("NFC", n) for n in collisions] == ["hostile.zip/caf\u00e9.jpg"]
+    assert "corrupt or truncated image" in reasons["cut.jpg"]
+    assert "decompression bomb: over the limit of 50,000,000 pixels" in reasons["bomb.png"]
+    assert [d["name"] for d in batch.duplicates] == ["caf\u00e9.jpg"]
+    assert image_set.images.count() == 3
+    assert_stored_under_set(image_set)
+
+
+def test_zip_bomb_is_refused_and_the_rest_goes_in(storage, settings):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("zeros.jpg", b"\0" * 60_000_000)  # deflates about 1000:1
+    settings.INGEST_ARCHIVE_MAX_RATIO = 100
+    image_set = new_set()
+    bomb = SimpleUploadedFile("bomb.zip", buffer.getvalue())
+    batch = services.ingest(image_set, [[bomb], real_jpegs(1)[0]])
+    assert batch.added == 1
+    assert len(batch.rejected) == 1
+    assert batch.rejected[0]["name"] == "bomb.zip"
+    assert "zip bomb" in batch.rejected[0]["reason"]
     assert_stored_under_set(image_set)
