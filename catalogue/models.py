@@ -236,6 +236,8 @@ class Image(models.Model):
     thumbnail_medium = models.CharField(max_length=1000, blank=True)
     # Free per-image fields, as EcoTaxa's object_/sample_/acq_/process_ columns.
     fields = models.JSONField(default=dict, blank=True)
+    # Bumped by every change after ingest (sidecars, enrichment): see search documents.
+    revision = models.PositiveBigIntegerField(default=1)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -283,3 +285,26 @@ class IngestBatch(models.Model):
 
     def __str__(self) -> str:
         return f"ingest {self.pk} into {self.image_set_id}: {self.status}"
+
+
+class SearchOutbox(models.Model):
+    """A row changed and its search document must be rewritten (or deleted).
+
+    Written in the same transaction as the change, so the index can never miss
+    a committed write; the indexing task consumes it (catalogue/search/outbox.py).
+    """
+
+    class Kind(models.TextChoices):
+        SET = "set", "Image set"
+        IMAGE = "image", "Image"
+        SET_IMAGES = "set-images", "Every image of a set"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    object_id = models.BigIntegerField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id}"

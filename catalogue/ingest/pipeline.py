@@ -464,10 +464,13 @@ def apply_sidecars(image_set: ImageSet, found: list[sidecars.Sidecar]) -> list[s
                 continue
             for image in matches:
                 apply_image_metadata(image, metadata)
+                if image.pk not in changed:
+                    image.revision += 1
                 changed[image.pk] = image
     with transaction.atomic():
         Image.objects.bulk_update(
-            changed.values(), ["captured_at", "latitude", "longitude", "depth", "fields"]
+            changed.values(),
+            ["captured_at", "latitude", "longitude", "depth", "fields", "revision"],
         )
     return warnings
 

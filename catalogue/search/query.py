@@ -1,0 +1,163 @@
+"""The one query model of AquaCat search, and who is asking.
+
+Every backend (database, OpenSearch, Elasticsearch) takes a `SearchQuery` and a
+`Visibility` and answers with a `SearchResult` (catalogue/search/results.py).
+Filters are ORed within a field and ANDed across fields. Ranges overlap: a set
+covering 10-200 m matches a depth filter of 150-300 m.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+from django.core import signing
+
+Kind = Literal["set", "image"]
+KINDS: tuple[Kind, ...] = ("set", "image")
+SORTS = ("relevance", "newest", "largest")
+
+# Keyword filters: query attribute -> document field.
+TERM_FILTERS = {
+    "platform": "platform",
+    "instrument": "instrument",
+    "modality": "modality",
+    "research_infrastructure": "research_infrastructure",
+    "licence": "licence",
+    "access": "access",
+    "taxon": "taxon_path",  # a taxon matches itself and every descendant
+    "label": "labels",
+    "year": "years",
+    "image_set": "set_id",
+}
+# Facets counted by default: facet name -> document field.
+FACETS = {
+    "platform": "platform",
+    "instrument": "instrument",
+    "modality": "modality",
+    "research_infrastructure": "research_infrastructure",
+    "licence": "licence",
+    "access": "access",
+    "taxon": "taxon_path",
+    "label": "labels",
+    "year": "years",
+    "has_annotations": "has_annotations",
+}
+MAX_PAGE_SIZE = 200
+
+
+class QueryError(ValueError):
+    """A query parameter is invalid; `field` names it."""
+
+    def __init__(self, field_name: str, reason: str):
+        super().__init__(f"{field_name}: {reason}")
+        self.field = field_name
+        self.reason = reason
+
+
+@dataclass
+class SearchQuery:
+    kind: Kind = "set"
+    text: str = ""
+    platform: list[str] = field(default_factory=list)
+    instrument: list[str] = field(default_factory=list)
+    modality: list[str] = field(default_factory=list)
+    research_infrastructure: list[str] = field(default_factory=list)
+    licence: list[str] = field(default_factory=list)
+    access: list[str] = field(default_factory=list)
+    taxon: list[str] = field(default_factory=list)
+    label: list[str] = field(default_factory=list)
+    year: list[int] = field(default_factory=list)
+    image_set: list[int] = field(default_factory=list)
+    has_annotations: bool | None = None
+    # [west, south, east, north] in WGS84 degrees; west > east is not supported.
+    bbox: tuple[float, float, float, float] | None = None
+    # One closed ring of [lon, lat] points.
+    polygon: list[list[float]] | None = None
+    time_from: datetime | None = None
+    time_to: datetime | None = None
+    depth_min: float | None = None
+    depth_max: float | None = None
+    sort: str = "relevance"
+    page_size: int = 20
+    page: int = 1
+    after: str | None = None  # the next-page token of the previous result
+    facets: list[str] = field(default_factory=lambda: list(FACETS))
+    highlight: bool = True
+
+    def validate(self) -> SearchQuery:
+        if self.kind not in KINDS:
+            raise QueryError("kind", f"must be one of {', '.join(KINDS)}")
+        if self.sort not in SORTS:
+            raise QueryError("sort", f"must be one of {', '.join(SORTS)}")
+        if not 1 <= self.page_size <= MAX_PAGE_SIZE:
+            raise QueryError("page_size", f"must be between 1 and {MAX_PAGE_SIZE}")
+        if self.page < 1:
+            raise QueryError("page", "must be 1 or more")
+        if self.bbox is not None:
+            if len(self.bbox) != 4:
+                raise QueryError("bbox", "needs west,south,east,north")
+            west, south, east, north = self.bbox
+            if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+                raise QueryError("bbox", "needs -180<=west<=east<=180 and -90<=south<=north<=90")
+        if self.polygon is not None:
+            ring = self.polygon
+            if len(ring) < 4 or list(ring[0]) != list(ring[-1]):
+                raise QueryError("polygon", "needs a closed ring of at least 4 points")
+            for lon, lat in ring:
+                if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                    raise QueryError("polygon", f"point {lon},{lat} is out of range")
+        if self.time_from and self.time_to and self.time_from > self.time_to:
+            raise QueryError("time_from", "is after time_to")
+        if (
+            self.depth_min is not None
+            and self.depth_max is not None
+            and self.depth_min > self.depth_max
+        ):
+            raise QueryError("depth_min", "is greater than depth_max")
+        unknown = set(self.facets) - set(FACETS)
+        if unknown:
+            raise QueryError("facets", f"unknown facet(s): {', '.join(sorted(unknown))}")
+        return self
+
+    def terms(self) -> dict[str, list]:
+        """The keyword filters in use: document field -> accepted values."""
+        return {
+            doc_field: list(getattr(self, name))
+            for name, doc_field in TERM_FILTERS.items()
+            if getattr(self, name)
+        }
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Who is searching: staff see everything; others see public documents and
+    those of the sets they own or curate. Built by catalogue.selectors only."""
+
+    everything: bool
+    user_id: int | None
+    today: date
+
+
+PAGE_TOKEN_SALT = "aquacat.search.page"
+
+
+def make_page_token(backend: str, query: SearchQuery, position: list) -> str:
+    """An opaque, signed token for the page after `position` (sort values of the last hit)."""
+    return signing.dumps(
+        {"b": backend, "k": query.kind, "s": query.sort, "p": position}, salt=PAGE_TOKEN_SALT
+    )
+
+
+def read_page_token(backend: str, query: SearchQuery) -> list | None:
+    """The position encoded in `query.after`, checked to belong to this kind of query."""
+    if not query.after:
+        return None
+    try:
+        data = signing.loads(query.after, salt=PAGE_TOKEN_SALT, max_age=7 * 24 * 3600)
+    except signing.BadSignature as error:
+        raise QueryError("after", "is not a valid next-page token") from error
+    if data.get("b") != backend or data.get("k") != query.kind or data.get("s") != query.sort:
+        raise QueryError("after", "belongs to another search")
+    return data["p"]

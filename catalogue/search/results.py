@@ -1,0 +1,34 @@
+"""The one result model of AquaCat search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Hit:
+    id: int
+    kind: str
+    score: float | None
+    document: dict  # the indexed document (catalogue/search/documents.py)
+    highlights: dict[str, list[str]] = field(default_factory=dict)  # field -> HTML fragments
+
+
+@dataclass
+class FacetValue:
+    value: str | int | bool
+    count: int
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    total: int
+    facets: dict[str, list[FacetValue]]
+    next_page: str | None = None  # pass back as SearchQuery.after
+
+    def ids(self) -> list[int]:
+        return [hit.id for hit in self.hits]
+
+    def facet_counts(self, name: str) -> dict:
+        return {value.value: value.count for value in self.facets.get(name, [])}
