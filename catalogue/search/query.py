@@ -140,7 +140,7 @@ class Visibility:
     today: date
 
 
-PAGE_TOKEN_SALT = "aquacat.search.page"
+PAGE_TOKEN_SALT = "aquacat.search.page"  # noqa: S105 - a salt, not a secret
 
 
 def make_page_token(backend: str, query: SearchQuery, position: list) -> str:
