@@ -52,7 +52,7 @@ test: $(STAMP)
 	eval "$$($(PY) scripts/services env)" && \
 	$(MAKE) --no-print-directory lint && \
 	$(PY) -m pytest $(PYTEST_ARGS) && \
-	{ [ -n "$(PYTEST_ARGS)" ] || env -u DATABASE_URL $(PY) -m pytest tests/catalogue; } || status=$$?; \
+	{ [ -n "$(PYTEST_ARGS)" ] || env -u DATABASE_URL $(PY) -m pytest tests/catalogue tests/search; } || status=$$?; \
 	$(PY) scripts/services down; \
 	exit $$status
 

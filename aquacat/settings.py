@@ -172,6 +172,10 @@ SEARCH_URL = env_str("SEARCH_URL")
 SEARCH_ENGINE = env_str("SEARCH_ENGINE", "auto")
 SEARCH_INDEX_PREFIX = env_str("SEARCH_INDEX_PREFIX", "aquacat")
 SEARCH_TIMEOUT = float(env_str("SEARCH_TIMEOUT", "10"))
+# Queue of the indexing task (empty: the default queue); workers can specialise.
+SEARCH_INDEX_QUEUE = env_str("SEARCH_INDEX_QUEUE")
+# Indexing retries back off exponentially up to this many seconds while the engine is down.
+SEARCH_INDEX_RETRY_MAX_SECONDS = env_int("SEARCH_INDEX_RETRY_MAX_SECONDS", 300)
 
 # --- Tasks --------------------------------------------------------------------------
 # The embedded broker is kombu's SQLAlchemy transport on a SQLite file: no server.

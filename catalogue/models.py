@@ -308,3 +308,6 @@ class SearchOutbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.object_id}"
+
+
+from catalogue.search.dbindex import *  # noqa: E402, F403 - models of the database search index

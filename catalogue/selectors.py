@@ -46,3 +46,31 @@ def can_edit_image_set(user, image_set: ImageSet) -> bool:
 
 def ingest_batches(image_set: ImageSet) -> QuerySet[IngestBatch]:
     return image_set.ingests.all()
+
+
+def search_visibility(user=None):
+    """The access rule above, as data for the search backends (documents carry the
+    same fields: state, access, embargo_until, owner_id, curator_ids)."""
+    from catalogue.search.query import Visibility
+
+    signed_in = user is not None and user.is_authenticated
+    return Visibility(
+        everything=bool(signed_in and user.is_staff),
+        user_id=user.pk if signed_in else None,
+        today=timezone.localdate(),
+    )
+
+
+def search_catalogue(user, query, backend=None):
+    """Search sets or images as `user` may see them, on the configured backend."""
+    from catalogue.search import get_backend
+
+    backend = backend or get_backend()
+    return backend.search(query.validate(), search_visibility(user))
+
+
+def search_suggestions(user, prefix: str, limit: int = 10, backend=None) -> list[str]:
+    from catalogue.search import get_backend
+
+    backend = backend or get_backend()
+    return backend.suggest(prefix, search_visibility(user), limit)

@@ -10,6 +10,7 @@ from django.db import transaction
 from catalogue.ingest import sources as ingest_sources
 from catalogue.ingest.pipeline import ProgressCallback, refresh_coverage, run_ingest
 from catalogue.models import COVERAGE_PARTS, ImageSet, IngestBatch
+from catalogue.search import outbox
 
 COVERAGE_FIELDS = {
     "bbox": ("west", "south", "east", "north"),
@@ -26,6 +27,7 @@ def create_image_set(*, owner=None, curators: Iterable = (), **fields) -> ImageS
     image_set.save()
     if curators:
         image_set.curators.set(curators)
+    outbox.record("set", [image_set.pk])
     return image_set
 
 
@@ -39,11 +41,50 @@ def update_image_set(image_set: ImageSet, **fields) -> ImageSet:
         if any(name in fields for name in COVERAGE_FIELDS[part]):
             derived.discard(part)
     image_set.derived_coverage = sorted(derived)
-    image_set.revision += 1
     image_set.full_clean()
     image_set.save()
     refresh_coverage(image_set)
+    # Images carry their set's fields (access, instrument, ...): reindex them too.
+    outbox.set_changed(image_set, with_images=True)
     return image_set
+
+
+@transaction.atomic
+def set_curators(image_set: ImageSet, curators: Iterable) -> None:
+    image_set.curators.set(curators)
+    outbox.set_changed(image_set, with_images=True)
+
+
+@transaction.atomic
+def delete_image_set(image_set: ImageSet) -> None:
+    """Delete a draft set, its images' rows and (after commit) their files."""
+    from django.core.exceptions import ValidationError
+    from django.core.files.storage import default_storage
+
+    from catalogue.ingest.pipeline import storage_prefix
+
+    if image_set.state == "published":
+        raise ValidationError({"state": "a published set is immutable and cannot be deleted"})
+    image_ids = list(image_set.images.values_list("pk", flat=True))
+    keys = [
+        key
+        for row in image_set.images.values_list(
+            "storage_key", "thumbnail_small", "thumbnail_medium"
+        )
+        for key in row
+        if key
+    ]
+    outbox.record("image", image_ids)
+    outbox.record("set", [image_set.pk])
+    image_set.delete()
+    prefix = storage_prefix(image_set)
+
+    def delete_files():
+        for key in keys:
+            if key.startswith(prefix):
+                default_storage.delete(key)
+
+    transaction.on_commit(delete_files)
 
 
 def ingest(

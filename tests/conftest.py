@@ -132,17 +132,55 @@ class WorkerProcess:
         self._out.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_session():
+    """This run's own task queue and search index prefix, so that neither the
+    development worker nor another run can see its tasks or its indexes."""
+    from django.conf import settings
+
+    from aquacat.celery import app
+
+    token = uuid.uuid4().hex[:8]
+    queue, prefix = f"test-{token}", f"aquacat-test-{token}"
+    settings.CELERY_TASK_DEFAULT_QUEUE = queue
+    app.conf.task_default_queue = queue
+    settings.SEARCH_INDEX_PREFIX = prefix
+    # Worker processes started by the tests inherit these.
+    os.environ.update(
+        CELERY_TASK_DEFAULT_QUEUE=queue,
+        SEARCH_INDEX_PREFIX=prefix,
+        SEARCH_INDEX_RETRY_MAX_SECONDS="4",
+    )
+    yield {"queue": queue, "prefix": prefix}
+    delete_test_indexes(prefix)
+
+
+def delete_test_indexes(prefix: str) -> None:
+    from catalogue.search.engine import connect
+
+    for kind in ("opensearch", "elasticsearch"):
+        url = os.environ.get(f"SEARCH_URL_{kind.upper()}")
+        if not url or service_unavailable(kind):
+            continue
+        client = connect(url, kind).client
+        for name in client.indices.get(index=f"{prefix}*", ignore_unavailable=True):
+            client.indices.delete(index=name, ignore_unavailable=True)
+
+
 @pytest.fixture(scope="session")
 def start_worker(django_db_setup, django_db_blocker):
-    """Start workers on the test database; each consumes a queue of its own."""
+    """Start workers on the test database; each consumes a queue of its own
+    (by default the session's queue)."""
+    from django.conf import settings
     from django.db import connection
 
     with django_db_blocker.unblock():
-        env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict)}
+        base_env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict)}
     started: list[WorkerProcess] = []
 
-    def start(label: str = "worker") -> WorkerProcess:
-        queue = f"test-{label}-{uuid.uuid4().hex[:8]}"
+    def start(label: str = "worker", queue: str | None = None, **env) -> WorkerProcess:
+        queue = queue or f"test-{label}-{uuid.uuid4().hex[:8]}"
+        env = {**base_env, "SEARCH_INDEX_PREFIX": settings.SEARCH_INDEX_PREFIX, **env}
         worker = WorkerProcess(queue, env, ARTIFACTS / "logs" / f"{queue}.log")
         started.append(worker)
         worker.wait_ready()
@@ -154,16 +192,10 @@ def start_worker(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(scope="session")
-def celery_worker(start_worker):
-    """The suite's worker; tasks sent without a queue go to it."""
-    from django.conf import settings
-
-    from aquacat.celery import app
-
-    worker = start_worker("suite")
-    settings.CELERY_TASK_DEFAULT_QUEUE = worker.queue
-    app.conf.task_default_queue = worker.queue
-    return worker
+def celery_worker(start_worker, isolated_session):
+    """The suite's worker, on the session's queue: tasks sent by the code under
+    test (indexing after a commit, for one) go to it."""
+    return start_worker("suite", queue=isolated_session["queue"])
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ from catalogue.ingest import archives, imaging, sidecars
 from catalogue.ingest.errors import IngestError
 from catalogue.ingest.sources import SourceFile
 from catalogue.models import Image, ImageSet, IngestBatch
+from catalogue.search import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -357,6 +358,7 @@ class RowWriter:
         try:
             with transaction.atomic():
                 images = Image.objects.bulk_create([Image(**o.row) for o in pending])
+                outbox.record("image", [image.pk for image in images])
             results = [added(o, image.pk) for o, image in zip(pending, images, strict=True)]
         except IntegrityError:
             # Another batch wrote the same content meanwhile: find which, row by row.
@@ -368,6 +370,7 @@ class RowWriter:
         try:
             with transaction.atomic():
                 image = Image.objects.create(**outcome.row)
+                outbox.record("image", [image.pk])
         except IntegrityError:
             delete_stored(outcome.stored)
             same = Image.objects.filter(
@@ -427,6 +430,8 @@ def run_ingest(
         writer.flush()
         batch.warnings = apply_sidecars(image_set, expander.sidecars)
         refresh_coverage(image_set)
+        # Counts, labels and coverage of the set changed with its images.
+        outbox.set_changed(image_set)
         batch.status = IngestBatch.Status.DONE
     except BaseException:
         writer.abandon()
@@ -472,6 +477,7 @@ def apply_sidecars(image_set: ImageSet, found: list[sidecars.Sidecar]) -> list[s
             changed.values(),
             ["captured_at", "latitude", "longitude", "depth", "fields", "revision"],
         )
+        outbox.record("image", list(changed))
     return warnings
 
 
@@ -557,6 +563,6 @@ def refresh_coverage(image_set: ImageSet) -> None:
         derived.add(part)
         changed.extend(names)
     if changed:
+        # The caller bumps the revision and queues the set for indexing.
         image_set.derived_coverage = sorted(derived)
-        image_set.revision += 1
-        image_set.save(update_fields=[*changed, "derived_coverage", "revision", "updated"])
+        image_set.save(update_fields=[*changed, "derived_coverage", "updated"])

@@ -8,6 +8,8 @@ knows, so the rest of AquaCat talks to `SearchEngine`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +20,73 @@ OPENSEARCH, ELASTICSEARCH = "opensearch", "elasticsearch"
 
 
 class SearchEngineError(RuntimeError):
-    """The configured search engine cannot be reached or refused a request."""
+    """The configured search engine cannot be reached or refused a request.
+
+    `status` is the HTTP status of a refusal (None when the server was not
+    reached) and `error_type` the server's error type (e.g.
+    "index_not_found_exception"), so callers can tell a retryable outage from
+    a request the server will never accept.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, error_type: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.error_type = error_type
+
+    @property
+    def retryable(self) -> bool:
+        return self.status is None or self.status == 429 or self.status >= 500
+
+
+def _client_errors() -> tuple[type[BaseException], ...]:
+    """The exception classes of both clients (each imported only if installed)."""
+    classes: list[type[BaseException]] = []
+    try:
+        import elasticsearch
+
+        classes += [elasticsearch.ApiError, elasticsearch.TransportError]
+    except ImportError:  # pragma: no cover - both clients are dependencies
+        pass
+    try:
+        from opensearchpy.exceptions import OpenSearchException
+
+        classes.append(OpenSearchException)
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(classes)
+
+
+def _error_details(error: BaseException) -> tuple[int | None, str | None, str]:
+    """(status, error type, reason) of a client exception, whichever client raised it."""
+    status = getattr(error, "status_code", None)
+    if not isinstance(status, int):
+        status = None  # opensearch-py says 'N/A' when the server was not reached
+    body = getattr(error, "info", None) if status is not None else None
+    error_type, reason = None, str(error)
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        detail = body["error"]
+        error_type = detail.get("type")
+        reason = detail.get("reason") or reason
+        caused_by = detail.get("caused_by")
+        if isinstance(caused_by, dict) and caused_by.get("reason"):
+            reason = f"{reason}: {caused_by['reason']}"
+    return status, error_type, reason
+
+
+@contextmanager
+def engine_errors(url: str) -> Iterator[None]:
+    """Turn either client's exceptions into SearchEngineError."""
+    try:
+        yield
+    except SearchEngineError:
+        raise
+    except _client_errors() as error:
+        status, error_type, reason = _error_details(error)
+        if status is None:
+            message = f"search engine at {url} unreachable: {reason}"
+        else:
+            message = f"search engine at {url} refused the request ({status}): {reason}"
+        raise SearchEngineError(message, status=status, error_type=error_type) from error
 
 
 def detect_engine(url: str, timeout: float = 5) -> str:
@@ -44,33 +112,90 @@ def detect_engine(url: str, timeout: float = 5) -> str:
 
 @dataclass
 class SearchEngine:
-    """A connected engine: `kind` is "opensearch" or "elasticsearch"."""
+    """A connected engine: `kind` is "opensearch" or "elasticsearch".
+
+    Every method raises SearchEngineError (never a client exception) when the
+    server cannot be reached or refuses the request. Request bodies are plain
+    dicts; both clients take them as `body`.
+    """
 
     kind: str
     url: str
     client: Any
 
-    def create_index(self, name: str, *, settings: dict, mappings: dict) -> None:
-        if self.kind == ELASTICSEARCH:
-            self.client.indices.create(index=name, settings=settings, mappings=mappings)
-        else:
-            self.client.indices.create(
-                index=name, body={"settings": settings, "mappings": mappings}
-            )
+    def errors(self):
+        return engine_errors(self.url)
+
+    def create_index(
+        self, name: str, *, settings: dict, mappings: dict, aliases: dict | None = None
+    ) -> None:
+        body: dict = {"settings": settings, "mappings": mappings}
+        if aliases:
+            body["aliases"] = aliases
+        with self.errors():
+            self.client.indices.create(index=name, body=body)
 
     def delete_index(self, name: str) -> None:
-        self.client.indices.delete(index=name, ignore_unavailable=True)
+        with self.errors():
+            self.client.indices.delete(index=name, ignore_unavailable=True)
 
     def index_document(self, name: str, doc_id: str, document: dict, *, refresh: bool) -> None:
-        if self.kind == ELASTICSEARCH:
-            self.client.index(index=name, id=doc_id, document=document, refresh=refresh)
-        else:
-            self.client.index(index=name, id=doc_id, body=document, refresh=refresh)
+        with self.errors():
+            if self.kind == ELASTICSEARCH:
+                self.client.index(index=name, id=doc_id, document=document, refresh=refresh)
+            else:
+                self.client.index(index=name, id=doc_id, body=document, refresh=refresh)
 
-    def search(self, name: str, body: dict) -> dict:
-        if self.kind == ELASTICSEARCH:
-            return dict(self.client.search(index=name, **body))
-        return self.client.search(index=name, body=body)
+    def search(self, name: str, body: dict, **params: Any) -> dict:
+        with self.errors():
+            return dict(self.client.search(index=name, body=body, **params))
+
+    def bulk(self, operations: list[dict], *, refresh: bool = False) -> dict:
+        """One `_bulk` request; the caller must read the response item by item."""
+        with self.errors():
+            return dict(self.client.bulk(body=operations, refresh=refresh))
+
+    def index_exists(self, name: str) -> bool:
+        """True for an index or an alias of that name."""
+        with self.errors():
+            return bool(self.client.indices.exists(index=name))
+
+    def alias_exists(self, name: str) -> bool:
+        with self.errors():
+            return bool(self.client.indices.exists_alias(name=name))
+
+    def alias_indices(self, name: str) -> list[str]:
+        """The concrete indexes behind an alias (empty when there is no such alias)."""
+        try:
+            with self.errors():
+                found = dict(self.client.indices.get_alias(name=name))
+        except SearchEngineError as error:
+            if error.status == 404:
+                return []
+            raise
+        return sorted(found)
+
+    def list_indices(self, pattern: str) -> list[str]:
+        """Concrete index names matching a wildcard pattern."""
+        with self.errors():
+            return sorted(dict(self.client.indices.get(index=pattern, allow_no_indices=True)))
+
+    def update_aliases(self, actions: list[dict]) -> None:
+        """All `actions` in one `_aliases` request: applied atomically."""
+        with self.errors():
+            self.client.indices.update_aliases(body={"actions": actions})
+
+    def put_settings(self, name: str, settings: dict) -> None:
+        with self.errors():
+            self.client.indices.put_settings(index=name, body=settings)
+
+    def refresh(self, name: str) -> None:
+        with self.errors():
+            self.client.indices.refresh(index=name)
+
+    def analyze(self, body: dict, index: str | None = None) -> dict:
+        with self.errors():
+            return dict(self.client.indices.analyze(index=index, body=body))
 
 
 def connect(url: str | None = None, kind: str | None = None) -> SearchEngine:

@@ -161,3 +161,89 @@ def read_page_token(backend: str, query: SearchQuery) -> list | None:
     if data.get("b") != backend or data.get("k") != query.kind or data.get("s") != query.sort:
         raise QueryError("after", "belongs to another search")
     return data["p"]
+
+
+LIST_PARAMS = {
+    "platform",
+    "instrument",
+    "modality",
+    "research_infrastructure",
+    "licence",
+    "access",
+    "taxon",
+    "label",
+}
+INT_LIST_PARAMS = {"year", "image_set"}
+
+
+def parse_float(name: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError as error:
+        raise QueryError(name, f"{value!r} is not a number") from error
+    if number != number or number in (float("inf"), float("-inf")):
+        raise QueryError(name, f"{value!r} is not a finite number")
+    return number
+
+
+def parse_datetime(name: str, value: str) -> datetime:
+    from datetime import UTC
+
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise QueryError(name, f"{value!r} is not an ISO 8601 date or date-time") from error
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def query_from_params(params) -> SearchQuery:
+    """A SearchQuery from request-style parameters (name -> list of strings).
+
+    Lists accept repeated parameters or comma-separated values. Unknown names
+    are an error, so a typo never silently widens a search.
+    """
+    query = SearchQuery()
+    for name, values in params.items():
+        values = [v for value in values for v in str(value).split(",") if v != ""]
+        if name in LIST_PARAMS:
+            setattr(query, name, values)
+        elif name in INT_LIST_PARAMS:
+            try:
+                setattr(query, name, [int(v) for v in values])
+            except ValueError as error:
+                raise QueryError(name, "must be whole numbers") from error
+        elif name in ("q", "text"):
+            query.text = " ".join(params[name]).strip()[:1000]
+        elif name == "kind":
+            query.kind = values[0] if values else "set"
+        elif name == "has_annotations":
+            if values[:1] not in (["true"], ["false"]):
+                raise QueryError(name, "must be true or false")
+            query.has_annotations = values[0] == "true"
+        elif name == "bbox":
+            if len(values) != 4:
+                raise QueryError(name, "needs four numbers: west,south,east,north")
+            query.bbox = tuple(parse_float(name, v) for v in values)
+        elif name == "polygon":
+            numbers = [parse_float(name, v) for v in values]
+            if len(numbers) % 2:
+                raise QueryError(name, "needs lon,lat pairs")
+            query.polygon = [numbers[i : i + 2] for i in range(0, len(numbers), 2)]
+        elif name in ("time_from", "time_to"):
+            setattr(query, name, parse_datetime(name, values[0]) if values else None)
+        elif name in ("depth_min", "depth_max"):
+            setattr(query, name, parse_float(name, values[0]) if values else None)
+        elif name == "sort":
+            query.sort = values[0] if values else "relevance"
+        elif name in ("page", "page_size"):
+            try:
+                setattr(query, name, int(values[0]))
+            except (ValueError, IndexError) as error:
+                raise QueryError(name, "must be a whole number") from error
+        elif name == "after":
+            query.after = params[name][0] if params[name] else None
+        elif name == "facets":
+            query.facets = values
+        else:
+            raise QueryError(name, "is not a search parameter")
+    return query.validate()

@@ -1,0 +1,156 @@
+"""Index settings and mappings of the two document kinds (sets and images).
+
+Both kinds index the same flat document (catalogue/search/documents.py), so
+they share one mapping. What the server offers decides a few details, probed
+once by the engine backend and passed in as `Capabilities`:
+
+- `english`: the `english` analyzer (OpenSearch, and Elasticsearch with its
+  analysis-common module). Without it every text field uses `standard`
+  (tokenised and lowercased, no stemming).
+- `lowercase`: the core `lowercase` token filter, used by the `name_lowercase`
+  normaliser for case-insensitive keyword subfields (scientific names,
+  prefixes for suggestions). Without it those subfields are left out and
+  prefixes are matched with `case_insensitive` on the exact keyword.
+- `geo_shape`: the `geo_shape` field type. Coverage is always also indexed as
+  four numbers (`search_geo.west` ...) so that a server without geo_shape can
+  still filter by bounding box.
+
+Every text field that the search box reaches is analysed with the same
+analyzer (keyword fields get a `.text` subfield), so one `cross_fields`
+multi_match treats them as one big field: every term must match somewhere.
+The whole document is kept in `_source`; fields not mapped here (bbox,
+polygon, point as given) are stored but not indexed (`dynamic: false`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GEO = "search_geo"  # derived coverage fields, added at indexing, hidden from hits
+NORMALIZER = "name_lowercase"
+RAW_LIMIT = 1024  # longer values are not kept in the keyword subfields
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    english: bool = True
+    lowercase: bool = True
+    geo_shape: bool = True
+
+    @property
+    def text_analyzer(self) -> str:
+        return "english" if self.english else "standard"
+
+
+# What the search box searches, with boosts (all share the text analyzer).
+TEXT_FIELDS = [
+    "title^3",
+    "keywords^2",
+    "taxa^2",
+    "description",
+    "creators",
+    "instrument.text",
+    "platform.text",
+    "file_name",
+]
+HIGHLIGHT_FIELDS = ("title", "description")
+# Where suggestions come from: exact values (`.raw` or the keyword itself).
+SUGGEST_FIELDS = {"title": "title.raw", "taxa": "taxa.raw", "instrument": "instrument"}
+
+
+def index_settings(caps: Capabilities) -> dict:
+    """One shard: facet counts and `total` are then exact, and the catalogue is small.
+
+    `gc_deletes: 0s`: a deleted document leaves no versioned tombstone behind
+    (once pruned, see EngineBackend.delete), so it can be indexed again at its
+    current revision, as the database backend allows (reconcile restores lost
+    documents that way).
+    """
+    settings: dict = {"number_of_shards": 1, "number_of_replicas": 0, "gc_deletes": "0s"}
+    if caps.lowercase:
+        settings["analysis"] = {
+            "normalizer": {NORMALIZER: {"type": "custom", "filter": ["lowercase"]}}
+        }
+    return settings
+
+
+def _lower(caps: Capabilities) -> dict:
+    if not caps.lowercase:
+        return {}
+    return {"lower": {"type": "keyword", "normalizer": NORMALIZER, "ignore_above": RAW_LIMIT}}
+
+
+def _text(caps: Capabilities, *, raw: bool = False, lower: bool = False) -> dict:
+    mapping: dict = {"type": "text", "analyzer": caps.text_analyzer}
+    fields: dict = {}
+    if raw:
+        fields["raw"] = {"type": "keyword", "ignore_above": RAW_LIMIT}
+    if lower:
+        fields.update(_lower(caps))
+    if fields:
+        mapping["fields"] = fields
+    return mapping
+
+
+def _keyword(caps: Capabilities, *, text: bool = False, lower: bool = False) -> dict:
+    mapping: dict = {"type": "keyword", "ignore_above": RAW_LIMIT}
+    fields: dict = {}
+    if text:
+        fields["text"] = {"type": "text", "analyzer": caps.text_analyzer}
+    if lower:
+        fields.update(_lower(caps))
+    if fields:
+        mapping["fields"] = fields
+    return mapping
+
+
+def mappings(caps: Capabilities) -> dict:
+    geo: dict = {
+        "kind": {"type": "keyword"},  # point | envelope | polygon
+        "west": {"type": "double"},
+        "south": {"type": "double"},
+        "east": {"type": "double"},
+        "north": {"type": "double"},
+    }
+    if caps.geo_shape:
+        geo["shape"] = {"type": "geo_shape", "orientation": "counterclockwise"}
+    return {
+        "dynamic": False,
+        "properties": {
+            "id": {"type": "long"},
+            "kind": {"type": "keyword"},
+            "revision": {"type": "long"},
+            "set_id": {"type": "long"},
+            "title": _text(caps, raw=True, lower=True),
+            "description": _text(caps),
+            "file_name": _text(caps, raw=True),
+            "keywords": _text(caps, raw=True),
+            "creators": _text(caps, raw=True),
+            # Scientific names: full text for the search box, the exact name for
+            # suggestions, and a lowercased keyword for case-insensitive matching.
+            "taxa": _text(caps, raw=True, lower=True),
+            "taxon_path": _keyword(caps, lower=True),
+            "labels": _keyword(caps),
+            "platform": _keyword(caps, text=True),
+            "instrument": _keyword(caps, text=True, lower=True),
+            "modality": _keyword(caps),
+            "research_infrastructure": _keyword(caps),
+            "licence": _keyword(caps),
+            "access": {"type": "keyword"},
+            "state": {"type": "keyword"},
+            "embargo_until": {"type": "date"},
+            "owner_id": {"type": "long"},
+            "curator_ids": {"type": "long"},
+            "years": {"type": "integer"},
+            "time_start": {"type": "date"},
+            "time_end": {"type": "date"},
+            "depth_min": {"type": "float"},
+            "depth_max": {"type": "float"},
+            GEO: {"properties": geo},
+            "image_count": {"type": "integer"},
+            "size": {"type": "long"},
+            "has_annotations": {"type": "boolean"},
+            "doi": {"type": "keyword"},
+            "created": {"type": "date"},
+        },
+    }

@@ -1,0 +1,24 @@
+"""Celery tasks of the catalogue."""
+
+from celery import shared_task
+from django.conf import settings
+
+from catalogue.search import get_backend
+from catalogue.search.engine import SearchEngineError
+from catalogue.search.outbox import process_outbox
+
+
+@shared_task(
+    name="catalogue.index_outbox",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(SearchEngineError, ConnectionError),
+    retry_backoff=2,
+    retry_backoff_max=settings.SEARCH_INDEX_RETRY_MAX_SECONDS,
+    retry_jitter=False,
+    max_retries=None,
+)
+def index_outbox() -> dict:
+    """Consume the search outbox. Idempotent: documents carry their revision, so a
+    redelivered or late run changes nothing newer. Retried while the engine is down."""
+    return process_outbox(get_backend())
