@@ -39,6 +39,7 @@ from elasticsearch.dsl import A, Q, Search
 
 from catalogue.search.backends.base import IndexFailure, Progress, SearchBackend
 from catalogue.search.engine import SearchEngineError, connect
+from catalogue.search.geometry import point_in_polygon, polygons_intersect
 from catalogue.search.mappings import (
     GEO,
     HIGHLIGHT_FIELDS,
@@ -742,9 +743,9 @@ class Coverage:
     def intersects(self, other: Coverage) -> bool:
         """Does this shape meet `other` (a query shape), boundaries included?"""
         if self.point is not None:
-            return any(in_polygon(rings, self.point) for rings in other.polygons)
+            return any(point_in_polygon(self.point, rings) for rings in other.polygons)
         return any(
-            polygons_meet(mine, theirs) for mine in self.polygons for theirs in other.polygons
+            polygons_intersect(mine, theirs) for mine in self.polygons for theirs in other.polygons
         )
 
 
@@ -836,64 +837,3 @@ def _ring(points, *, counterclockwise: bool) -> Ring:
     if (area > 0) != counterclockwise and area != 0:
         ring.reverse()
     return ring
-
-
-def _orient(a: Point, b: Point, c: Point) -> float:
-    return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
-
-
-def _within(a: Point, b: Point, p: Point) -> bool:
-    """p, collinear with a-b, lies on the segment a-b."""
-    return min(a[0], b[0]) <= p[0] <= max(a[0], b[0]) and min(a[1], b[1]) <= p[1] <= max(a[1], b[1])
-
-
-def segments_meet(a: Point, b: Point, c: Point, d: Point) -> bool:
-    d1, d2 = _orient(c, d, a), _orient(c, d, b)
-    d3, d4 = _orient(a, b, c), _orient(a, b, d)
-    if ((d1 > 0 > d2) or (d1 < 0 < d2)) and ((d3 > 0 > d4) or (d3 < 0 < d4)):
-        return True
-    return (
-        (d1 == 0 and _within(c, d, a))
-        or (d2 == 0 and _within(c, d, b))
-        or (d3 == 0 and _within(a, b, c))
-        or (d4 == 0 and _within(a, b, d))
-    )
-
-
-def _edges(ring: Ring) -> Iterator[tuple[Point, Point]]:
-    return pairwise(ring)
-
-
-def on_ring(ring: Ring, point: Point) -> bool:
-    return any(_orient(a, b, point) == 0 and _within(a, b, point) for a, b in _edges(ring))
-
-
-def in_ring(ring: Ring, point: Point) -> bool:
-    """Inside or on the boundary of a closed ring (even-odd rule)."""
-    if on_ring(ring, point):
-        return True
-    x, y = point
-    inside = False
-    for (x1, y1), (x2, y2) in _edges(ring):
-        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
-            inside = not inside
-    return inside
-
-
-def in_polygon(rings: list[Ring], point: Point) -> bool:
-    """In the outer ring and not strictly inside a hole."""
-    if not in_ring(rings[0], point):
-        return False
-    return not any(in_ring(hole, point) and not on_ring(hole, point) for hole in rings[1:])
-
-
-def polygons_meet(mine: list[Ring], theirs: list[Ring]) -> bool:
-    """Two polygons (rings: outer first, then holes) share at least one point."""
-    for ring in mine:
-        for a, b in _edges(ring):
-            for other in theirs:
-                for c, d in _edges(other):
-                    if segments_meet(a, b, c, d):
-                        return True
-    # No boundaries cross: one lies inside the other, or they are apart.
-    return in_polygon(mine, theirs[0][0]) or in_polygon(theirs, mine[0][0])
