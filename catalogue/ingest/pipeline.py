@@ -13,6 +13,7 @@ it left behind. One bad file never stops the rest of the batch.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import multiprocessing
 import shutil
@@ -26,6 +27,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
@@ -494,9 +496,14 @@ def apply_image_metadata(image: Image, metadata: sidecars.ImageMetadata) -> None
                 metadata.depth_min,
                 metadata.depth_max,
             )
-    image.fields.update(metadata.fields)
+    image.fields.update(json_safe(metadata.fields))
     if metadata.annotation:
-        image.fields["annotation"] = metadata.annotation
+        image.fields["annotation"] = json_safe(metadata.annotation)
+
+
+def json_safe(value):
+    """Sidecar values as JSON (dates and times as ISO 8601 strings)."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
 # Set fields a sidecar header may fill when the set leaves them empty.

@@ -152,14 +152,14 @@ def test_ecotaxa_sidecar_fills_images_and_coverage(storage, tmp_path):
     rows = [
         "img_file_name\tobject_lat\tobject_lon\tobject_depth_min\tobject_depth_max"
         "\tobject_date\tobject_time\tobject_annotation_category\tobject_annotation_status"
-        "\tsample_station",
-        "[t]\t[f]\t[f]\t[f]\t[f]\t[t]\t[t]\t[t]\t[t]\t[t]",
+        "\tobject_annotation_date\tsample_station",
+        "[t]\t[f]\t[f]\t[f]\t[f]\t[t]\t[t]\t[t]\t[t]\t[t]\t[t]",
     ]
     positions = [(51.5, 2.8, 5, 10), (51.6, 3.1, 20, 30), (51.4, 2.9, 0, 2)]
     for path, (lat, lon, dmin, dmax) in zip(paths, positions, strict=True):
         rows.append(
             f"{path.name}\t{lat}\t{lon}\t{dmin}\t{dmax}\t20230415\t101500"
-            f"\t{path.parent.name}\tvalidated\tW08"
+            f"\t{path.parent.name}\tvalidated\t20230501\tW08"
         )
     (tmp_path / "ecotaxa_export.tsv").write_text("\n".join(rows) + "\n")
     for path in paths:
@@ -171,6 +171,7 @@ def test_ecotaxa_sidecar_fills_images_and_coverage(storage, tmp_path):
     assert (image.latitude, image.longitude, image.depth) == (51.6, 3.1, 25)
     assert image.captured_at == datetime(2023, 4, 15, 10, 15, tzinfo=UTC)
     assert image.fields["annotation"]["category"] == paths[1].parent.name
+    assert image.fields["annotation"]["date"] == "2023-05-01"
     assert image.fields["sample_station"] == "W08"
     image_set.refresh_from_db()
     assert (image_set.south, image_set.north) == (51.4, 51.6)
