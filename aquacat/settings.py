@@ -55,9 +55,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "catalogue",
     "curation",
     "inference",
+    "aquacat",
 ]
 
 MIDDLEWARE = [
@@ -194,7 +196,19 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # Redis redelivers unacknowledged tasks after this; longer than any task.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+    }
+
+# --- Inference ----------------------------------------------------------------------
+# Queue of inference batches (empty: the default queue); GPU workers consume it.
+INFERENCE_QUEUE = env_str("INFERENCE_QUEUE")
+INFERENCE_BATCH_SIZE = env_int("INFERENCE_BATCH_SIZE", 32)
+# A batch delivered more often than this (worker killed each time) gives up.
+INFERENCE_MAX_DELIVERIES = env_int("INFERENCE_MAX_DELIVERIES", 3)
+INFERENCE_DEVICE = env_str("INFERENCE_DEVICE")  # empty: cuda when available, else cpu
+# Tests only: seconds to sleep per image, so a test can kill a worker mid-batch.
+INFERENCE_TEST_SLEEP_PER_IMAGE = float(env_str("INFERENCE_TEST_SLEEP_PER_IMAGE", "0"))
 
 # --- Ingestion ----------------------------------------------------------------------
 # Images over this many pixels are refused as decompression bombs.
@@ -213,14 +227,46 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 1000)
 HEALTH_TIMEOUT = float(env_str("HEALTH_TIMEOUT", "5"))
 
 # --- REST API ---------------------------------------------------------------------
+# Rates are read on every request (catalogue/api/throttling.py), so tests can lower them.
+API_THROTTLE_RATES = {
+    "token": env_str("API_THROTTLE_TOKEN", "2000/min"),
+    "address": env_str("API_THROTTLE_ADDRESS", "300/min"),
+}
+# One upload request may carry at most this many bytes (files included); more is a 413.
+API_MAX_UPLOAD_BYTES = env_int("API_MAX_UPLOAD_BYTES", 2 * 1024**3)
+API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50)
+API_MAX_PAGE_SIZE = 200
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "aquacat.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["catalogue.api.permissions.TokenScope"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "catalogue.api.throttling.TokenRateThrottle",
+        "catalogue.api.throttling.AddressRateThrottle",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["catalogue.api.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "catalogue.api.pagination.CursorPagination",
+    "EXCEPTION_HANDLER": "catalogue.api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "AquaCat API",
     "DESCRIPTION": "Catalogue and FAIR publishing portal for aquatic image data.",
     "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
 }
 
 # --- Security (production sets these; `manage.py check --deploy` verifies) -------
@@ -248,3 +294,18 @@ LOGGING = {
         for name in ("opensearch", "opensearchpy", "elastic_transport", "botocore")
     },
 }
+
+# --- FAIR outputs: exported metadata, OAI-PMH (catalogue/formats, catalogue/oai) ----
+# The public address of the portal: landing pages and identifiers in exported metadata.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000")
+AQUACAT_PUBLISHER = env_str("AQUACAT_PUBLISHER", "AquaCat")
+OAI_REPOSITORY_NAME = env_str("OAI_REPOSITORY_NAME", "AquaCat aquatic image catalogue")
+# The host part of OAI identifiers (oai:<host>:set/<uuid>): stable whatever Host a request uses.
+OAI_REPOSITORY_IDENTIFIER = env_str(
+    "OAI_REPOSITORY_IDENTIFIER", (SITE_URL.split("://", 1)[-1].split("/")[0].split(":")[0])
+)
+OAI_ADMIN_EMAILS = env_list("OAI_ADMIN_EMAILS", "aquacat-admin@example.org")
+OAI_PAGE_SIZE = env_int("OAI_PAGE_SIZE", 200)
+# Resumption tokens are signed and stateless; they stay valid this long (at least a day).
+OAI_TOKEN_MAX_AGE = env_int("OAI_TOKEN_MAX_AGE", 7 * 24 * 3600)
+SIGNPOSTING_MAX_ITEMS = env_int("SIGNPOSTING_MAX_ITEMS", 50)

@@ -8,5 +8,7 @@ from aquacat import views
 urlpatterns = [
     path("health", views.health, name="health"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("catalogue.api.urls")),
+    path("oai", include("catalogue.oai.urls")),
     path("", include("catalogue.urls")),
 ]

@@ -138,7 +138,11 @@ class ImageSet(models.Model):
                 name="imageset_embargo_has_date",
             ),
         ]
-        indexes = [models.Index(fields=["state", "access"])]
+        indexes = [
+            models.Index(fields=["state", "access"]),
+            # OAI-PMH harvests page on (datestamp, identifier): catalogue/oai/records.py
+            models.Index(fields=["updated", "uuid"], name="imageset_oai_keyset"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -310,4 +314,5 @@ class SearchOutbox(models.Model):
         return f"{self.kind} {self.object_id}"
 
 
+from catalogue.oai.models import *  # noqa: E402, F403 - OAI-PMH tombstones
 from catalogue.search.dbindex import *  # noqa: E402, F403 - models of the database search index

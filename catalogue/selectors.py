@@ -71,6 +71,10 @@ def search_catalogue(user, query, backend=None):
 
 def search_suggestions(user, prefix: str, limit: int = 10, backend=None) -> list[str]:
     from catalogue.search import get_backend
+    from catalogue.search.query import QueryError
+
+    if "\x00" in prefix:
+        raise QueryError("q", "contains a NUL character")
 
     backend = backend or get_backend()
     return backend.suggest(prefix, search_visibility(user), limit)

@@ -10,6 +10,7 @@ from django.db import transaction
 from catalogue.ingest import sources as ingest_sources
 from catalogue.ingest.pipeline import ProgressCallback, refresh_coverage, run_ingest
 from catalogue.models import COVERAGE_PARTS, ImageSet, IngestBatch
+from catalogue.oai import records as oai_records
 from catalogue.search import outbox
 
 COVERAGE_FIELDS = {
@@ -35,6 +36,7 @@ def create_image_set(*, owner=None, curators: Iterable = (), **fields) -> ImageS
 def update_image_set(image_set: ImageSet, **fields) -> ImageSet:
     """Change fields of a set; coverage a curator states is no longer derived."""
     derived = set(image_set.derived_coverage)
+    was_public = image_set.is_public()
     for name, value in fields.items():
         setattr(image_set, name, value)
     for part in COVERAGE_PARTS:
@@ -44,6 +46,7 @@ def update_image_set(image_set: ImageSet, **fields) -> ImageSet:
     image_set.full_clean()
     image_set.save()
     refresh_coverage(image_set)
+    oai_records.after_change(image_set, was_public)
     # Images carry their set's fields (access, instrument, ...): reindex them too.
     outbox.set_changed(image_set, with_images=True)
     return image_set
@@ -76,6 +79,9 @@ def delete_image_set(image_set: ImageSet) -> None:
     ]
     outbox.record("image", image_ids)
     outbox.record("set", [image_set.pk])
+    if image_set.is_public():
+        # Harvesters have it: they learn of the deletion from a tombstone.
+        oai_records.bury(image_set)
     image_set.delete()
     prefix = storage_prefix(image_set)
 

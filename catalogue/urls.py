@@ -6,5 +6,8 @@ app_name = "catalogue"
 urlpatterns = [
     path("", views.home, name="home"),
     path("files/images/<int:pk>/original", views.image_file, name="image-original"),
+    path("sets/<uuid:uuid>/", views.set_landing, name="set-landing"),
+    path("sets/<uuid:uuid>/linkset", views.set_linkset, name="set-linkset"),
+    path("sets/<uuid:uuid>/metadata.<str:fmt>", views.set_metadata, name="set-metadata"),
     path("files/images/<int:pk>/<str:variant>", views.image_file, name="image-thumbnail"),
 ]

@@ -44,9 +44,109 @@ def image_file(request, pk: int, variant: str = "original"):
     response["Content-Security-Policy"] = FILE_CSP
     response["Cross-Origin-Resource-Policy"] = "same-origin"
     response["ETag"] = f'"{image.sha256}-{variant}"'
+    if variant == "original":
+        from catalogue import signposting
+
+        response["Link"] = signposting.link_header(
+            signposting.file_links(image.image_set, request.build_absolute_uri("/"))
+        )
     if image.image_set.is_public():
         response["Cache-Control"] = "public, max-age=86400"
     else:
         response["Cache-Control"] = "private, max-age=300"
         response["Vary"] = "Cookie, Authorization"
     return response
+
+
+# --- FAIR: landing page with Signposting, metadata downloads, linkset ---------------
+
+
+def _visible_set(request, uuid):
+    return get_object_or_404(visible_image_sets(request.user), uuid=uuid)
+
+
+def _private(response, image_set) -> None:
+    if not image_set.is_public():
+        response["Cache-Control"] = "private, max-age=300"
+        response["Vary"] = "Cookie, Authorization"
+
+
+@require_safe
+def set_landing(request, uuid):
+    """A set's landing page: minimal HTML, schema.org JSON-LD, Signposting links."""
+    from catalogue import signposting
+    from catalogue.formats import citation, schema_org
+
+    image_set = _visible_set(request, uuid)
+    base = request.build_absolute_uri("/")
+    response = render(
+        request,
+        "catalogue/landing.html",
+        {
+            "image_set": image_set,
+            "json_ld": schema_org.to_script_tag_json(image_set, base=base),
+            "citation": citation.text(image_set, base=base),
+            "formats": list(signposting.METADATA_FORMATS),
+        },
+    )
+    links = signposting.set_links(image_set, base, max_items=signposting.max_items())
+    response["Link"] = signposting.link_header(links)
+    _private(response, image_set)
+    return response
+
+
+@require_safe
+def set_linkset(request, uuid):
+    import json
+
+    from django.http import HttpResponse
+
+    from catalogue import signposting
+
+    image_set = _visible_set(request, uuid)
+    body = json.dumps(signposting.linkset(image_set, request.build_absolute_uri("/")), indent=1)
+    response = HttpResponse(body, content_type="application/linkset+json")
+    _private(response, image_set)
+    return response
+
+
+@require_safe
+def set_metadata(request, uuid, fmt: str):
+    """The set's metadata in one format (see catalogue.signposting.METADATA_FORMATS)."""
+    import json
+
+    from django.http import HttpResponse
+
+    from catalogue import signposting
+    from catalogue.formats import citation, datacite, dcat, dublin_core, schema_org
+
+    if fmt not in signposting.METADATA_FORMATS:
+        raise Http404("no such metadata format")
+    image_set = _visible_set(request, uuid)
+    base = request.build_absolute_uri("/")
+    writers = {
+        "datacite.xml": lambda: datacite.to_xml(image_set, base=base),
+        "datacite.json": lambda: json.dumps(datacite.to_json(image_set, base=base), indent=2),
+        "jsonld": lambda: schema_org.to_json(image_set, base=base),
+        "dc.xml": lambda: dublin_core.to_xml(image_set, base=base),
+        "dcat.ttl": lambda: dcat.to_turtle(image_set, base=base),
+        "dcat.rdf": lambda: dcat.to_rdfxml(image_set, base=base),
+        "bib": lambda: citation.bibtex(image_set, base=base),
+        "ris": lambda: citation.ris(image_set, base=base),
+        "csl.json": lambda: citation.csl_json_text(image_set, base=base),
+        "txt": lambda: citation.text(image_set, base=base) + "\n",
+    }
+    media_type = signposting.METADATA_FORMATS[fmt]
+    charset = "" if media_type.endswith("+xml") or fmt == "dc.xml" else "; charset=utf-8"
+    response = HttpResponse(writers[fmt](), content_type=media_type + charset)
+    response["Link"] = signposting.link_header(
+        [{"href": common_landing(image_set, base), "rel": "describes", "type": "text/html"}]
+    )
+    _private(response, image_set)
+    return response
+
+
+def common_landing(image_set, base):
+    from catalogue.formats import common
+
+    return common.landing_url(image_set, base)

@@ -116,6 +116,14 @@ class SearchQuery:
             and self.depth_min > self.depth_max
         ):
             raise QueryError("depth_min", "is greater than depth_max")
+        # NUL can be stored by no database and matched by nothing: dropped from
+        # free text, refused in filter values.
+        self.text = self.text.replace("\x00", "")
+        for name in TERM_FILTERS:
+            value = getattr(self, name)
+            values = value if isinstance(value, list) else [value]
+            if any(isinstance(v, str) and "\x00" in v for v in values):
+                raise QueryError(name, "contains a NUL character")
         unknown = set(self.facets) - set(FACETS)
         if unknown:
             raise QueryError("facets", f"unknown facet(s): {', '.join(sorted(unknown))}")
@@ -193,7 +201,13 @@ def parse_datetime(name: str, value: str) -> datetime:
         moment = datetime.fromisoformat(value)
     except ValueError as error:
         raise QueryError(name, f"{value!r} is not an ISO 8601 date or date-time") from error
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if not moment.tzinfo:
+        return moment.replace(tzinfo=UTC)
+    # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts.
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as error:
+        raise QueryError(name, f"{value!r} is out of range") from error
 
 
 def query_from_params(params) -> SearchQuery:

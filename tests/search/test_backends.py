@@ -273,3 +273,10 @@ def test_forged_page_token_is_refused(backend, indexed):
     with pytest.raises(QueryError) as caught:
         search(backend, indexed, sort="newest", after="eyJmb3JnZWQiOnRydWV9:x:y")
     assert caught.value.field == "after"
+
+
+def test_nul_characters_are_refused_in_filters_and_dropped_from_text():
+    with pytest.raises(QueryError) as caught:
+        query_from_params({"platform": ["RV\x00Belgica"]})
+    assert caught.value.field == "platform" and "NUL" in caught.value.reason
+    assert query_from_params({"q": ["dia\x00tom"]}).text == "diatom"

@@ -1,0 +1,85 @@
+"""List filters, named as the search parameters (catalogue/search/query.py) where they
+apply; several values are ORed, given comma-separated."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import django_filters as filters
+from django import forms
+from rest_framework.exceptions import ValidationError
+
+from catalogue.models import Image, ImageSet, State
+
+
+class UTCDateTimeFilter(filters.IsoDateTimeFilter):
+    """ISO 8601 moments, compared in UTC: an offset PostgreSQL cannot hold (beyond
+    ±15:59) or a moment outside the representable years is a field error, not a 500."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(UTC)
+            except (OverflowError, ValueError) as error:
+                raise ValidationError({self.field_name: ["is out of range"]}) from error
+        return super().filter(qs, value)
+
+
+class CharInFilter(filters.BaseInFilter, filters.CharFilter):
+    pass
+
+
+class IdField(forms.IntegerField):
+    """A row id: a whole number a database column can hold."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+class IdInFilter(filters.BaseInFilter, filters.Filter):
+    field_class = IdField
+
+
+def term(field_name: str) -> CharInFilter:
+    name = field_name.rsplit("__", 1)[-1]
+    return CharInFilter(
+        field_name=field_name,
+        lookup_expr="in",
+        help_text=f"{name}: one value, or several comma-separated (any of them matches)",
+    )
+
+
+class ImageSetFilter(filters.FilterSet):
+    platform = term("platform")
+    instrument = term("instrument")
+    modality = term("modality")
+    research_infrastructure = term("research_infrastructure")
+    licence = term("licence")
+    access = term("access")
+    state = filters.ChoiceFilter(choices=State.choices)
+    updated_after = UTCDateTimeFilter(field_name="updated", lookup_expr="gte")
+
+    class Meta:
+        model = ImageSet
+        fields: list[str] = []
+
+
+class ImageFilter(filters.FilterSet):
+    image_set = IdInFilter(
+        field_name="image_set_id", lookup_expr="in", help_text="set id(s), comma-separated"
+    )
+    platform = term("image_set__platform")
+    instrument = term("image_set__instrument")
+    modality = term("image_set__modality")
+    research_infrastructure = term("image_set__research_infrastructure")
+    licence = term("image_set__licence")
+    access = term("image_set__access")
+    media_type = filters.CharFilter()
+    captured_after = UTCDateTimeFilter(field_name="captured_at", lookup_expr="gte")
+    captured_before = UTCDateTimeFilter(field_name="captured_at", lookup_expr="lte")
+
+    class Meta:
+        model = Image
+        fields: list[str] = []

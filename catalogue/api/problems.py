@@ -1,0 +1,189 @@
+"""Every API error as RFC 9457 problem details (`application/problem+json`).
+
+DRF's exceptions, Django's 404 and permission errors, model validation errors
+from services, search query errors and oversized requests all end up here, so a
+client reads one shape: type, title, status, detail, instance, and `errors`
+(field -> messages) when input was invalid.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpResponse
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from catalogue.api.renderers import dumps
+from catalogue.search.query import QueryError
+
+try:  # Django >= 5.0.x
+    from django.core.exceptions import TooManyFilesSent
+except ImportError:  # pragma: no cover
+    TooManyFilesSent = TooManyFieldsSent
+
+PROBLEM_TYPE = "about:blank"
+MEDIA_TYPE = "application/problem+json"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the state of the resource."
+    default_code = "conflict"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request is larger than this server accepts."
+    default_code = "too_large"
+
+
+class BadQuery(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid_query"
+
+    def __init__(self, error: QueryError):
+        super().__init__(f"{error.field}: {error.reason}")
+        self.errors = {error.field: [error.reason]}
+
+
+def problem(status_code: int, detail: str = "", *, instance: str = "", **extra) -> dict:
+    body = {
+        "type": PROBLEM_TYPE,
+        "title": HTTPStatus(status_code).phrase,
+        "status": status_code,
+        "detail": detail or HTTPStatus(status_code).description,
+        "instance": instance,
+    }
+    body.update(extra)
+    return body
+
+
+def problem_response(status_code: int, detail: str = "", *, request=None, headers=None, **extra):
+    """A plain Django response (for code outside DRF views: catch-all 404)."""
+    body = problem(status_code, detail, instance=request.path if request else "", **extra)
+    response = HttpResponse(dumps(body), status=status_code, content_type=MEDIA_TYPE)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def flatten(errors) -> dict[str, list[str]]:
+    """DRF's nested error detail -> {field: [messages]} (nested fields dotted)."""
+    out: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value):
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list | tuple):
+            for index, inner in enumerate(value):
+                if isinstance(inner, dict | list):
+                    walk(f"{prefix}.{index}" if prefix else str(index), inner)
+                else:
+                    out.setdefault(prefix or "non_field_errors", []).append(str(inner))
+        else:
+            out.setdefault(prefix or "non_field_errors", []).append(str(value))
+
+    walk("", errors)
+    return out
+
+
+def as_api_exception(exc):
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            detail = {
+                ("non_field_errors" if name == "__all__" else name): messages
+                for name, messages in exc.message_dict.items()
+            }
+        else:
+            detail = {"non_field_errors": exc.messages}
+        return exceptions.ValidationError(detail)
+    if isinstance(exc, QueryError):
+        return BadQuery(exc)
+    if isinstance(exc, RequestDataTooBig | TooManyFilesSent | TooManyFieldsSent):
+        return PayloadTooLarge(str(exc) or None)
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, PermissionDenied):
+        return exceptions.PermissionDenied()
+    return exc
+
+
+def exception_handler(exc, context):
+    exc = as_api_exception(exc)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: Django's 500 handling and logging
+    request = context.get("request")
+    extra = {}
+    if isinstance(exc, exceptions.ValidationError):
+        extra["errors"] = flatten(exc.detail)
+        detail = "The input is not valid; see errors."
+    elif isinstance(exc, BadQuery):
+        extra["errors"] = exc.errors
+        detail = str(exc.detail)
+    else:
+        detail = str(exc.detail) if isinstance(exc, exceptions.APIException) else ""
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        extra["retry_after"] = int(exc.wait + 0.999)
+    response.data = problem(
+        response.status_code, detail, instance=request.path if request else "", **extra
+    )
+    response.content_type = MEDIA_TYPE
+    # Render with our JSON renderer whatever was negotiated (or failed to be).
+    from catalogue.api.renderers import ProblemRenderer
+
+    renderer = ProblemRenderer()
+    response.accepted_renderer = renderer
+    response.accepted_media_type = MEDIA_TYPE
+    response.renderer_context = {}
+    return response
+
+
+# --- OpenAPI -------------------------------------------------------------------------
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details."""
+
+    type = serializers.CharField(help_text="a URI naming the kind of problem")
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    instance = serializers.CharField(help_text="the path that was asked for")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="per field, what is wrong with it (validation and query errors)",
+    )
+    retry_after = serializers.IntegerField(required=False, help_text="seconds, with 429")
+
+
+DESCRIPTIONS = {
+    400: "invalid input; `errors` names each field and why",
+    401: "no valid credentials (a missing, unknown, expired or revoked token)",
+    403: "signed in but not allowed (token scope, or not an editor of the set)",
+    404: "no such resource, or one the caller may not see",
+    405: "method not allowed",
+    406: "no acceptable representation",
+    409: "conflicts with the resource's state (a published set is immutable)",
+    413: "the request body is too large, or carries too many files",
+    415: "unsupported media type",
+    429: "too many requests; retry after `Retry-After` seconds",
+}
+
+
+def problems(*codes: int) -> dict:
+    """`extend_schema(responses=...)` entries for these error statuses."""
+    return {
+        (code, MEDIA_TYPE): OpenApiResponse(ProblemSerializer, description=DESCRIPTIONS[code])
+        for code in codes
+    }
+
+
+READ_ERRORS = (400, 401, 404, 406, 429)
+WRITE_ERRORS = (400, 401, 403, 404, 406, 409, 413, 415, 429)

@@ -1,0 +1,319 @@
+"""What the API reads and writes.
+
+Output rows are built from `.values()` by plain functions (`set_row`,
+`image_row`): a list page of 100 sets through a ModelSerializer costs several
+times the query itself. The Serializer classes below describe the same shapes
+for the OpenAPI schema (and the schema tests check that the two agree); input
+goes through a ModelSerializer and then the catalogue's services.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from catalogue.models import ImageSet
+
+# --- output rows -----------------------------------------------------------------
+
+SET_FIELDS = (
+    "id",
+    "uuid",
+    "title",
+    "description",
+    "creators",
+    "licence",
+    "access",
+    "embargo_until",
+    "state",
+    "keywords",
+    "platform",
+    "instrument",
+    "modality",
+    "research_infrastructure",
+    "west",
+    "south",
+    "east",
+    "north",
+    "time_start",
+    "time_end",
+    "depth_min",
+    "depth_max",
+    "version",
+    "doi",
+    "created",
+    "updated",
+)
+SET_DETAIL_FIELDS = (
+    *SET_FIELDS,
+    "taxa",
+    "polygon",
+    "related_identifiers",
+    "funding",
+    "derived_coverage",
+    "revision",
+    "owner_id",
+)
+IMAGE_FIELDS = (
+    "id",
+    "image_set_id",
+    "file_name",
+    "sha256",
+    "size",
+    "media_type",
+    "width",
+    "height",
+    "frames",
+    "mode",
+    "captured_at",
+    "latitude",
+    "longitude",
+    "depth",
+    "created",
+    "thumbnail_small",
+    "thumbnail_medium",
+)
+IMAGE_DETAIL_FIELDS = (*IMAGE_FIELDS, "exif", "fields", "revision")
+
+
+class Links:
+    """Absolute URLs, built by string formatting from one `build_absolute_uri` per request."""
+
+    def __init__(self, request):
+        self.base = request.build_absolute_uri("/").rstrip("/")
+        self.api = self.base + reverse("api:image-set-list").rsplit("/image-sets/", 1)[0]
+        self.files = self.base + reverse("catalogue:image-original", args=[0]).rsplit("/0/", 1)[0]
+
+    def image_set(self, pk) -> str:
+        return f"{self.api}/image-sets/{pk}/"
+
+    def image(self, pk) -> str:
+        return f"{self.api}/images/{pk}/"
+
+    def file(self, pk, variant: str) -> str:
+        return f"{self.files}/{pk}/{variant}"
+
+
+def set_row(row: dict, links: Links) -> dict:
+    pk = row["id"]
+    row["url"] = links.image_set(pk)
+    row["images_url"] = f"{links.api}/images/?image_set={pk}"
+    return row
+
+
+def image_row(row: dict, links: Links) -> dict:
+    pk = row["id"]
+    small = row.pop("thumbnail_small")
+    medium = row.pop("thumbnail_medium")
+    row["image_set"] = row.pop("image_set_id")
+    row["url"] = links.image(pk)
+    row["image_set_url"] = links.image_set(row["image_set"])
+    row["file_url"] = links.file(pk, "original")
+    row["thumbnail_small_url"] = links.file(pk, "small") if small else None
+    row["thumbnail_medium_url"] = links.file(pk, "medium") if medium else None
+    return row
+
+
+# --- schema descriptions of the rows ---------------------------------------------
+
+
+def nullable(field):
+    field.allow_null = True
+    return field
+
+
+class CreatorSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    orcid = serializers.CharField(required=False)
+    affiliation = serializers.CharField(required=False)
+    ror = serializers.CharField(required=False)
+
+
+class ImageSetSerializer(serializers.Serializer):
+    """An image set as listed."""
+
+    id = serializers.IntegerField()
+    uuid = serializers.UUIDField()
+    title = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    creators = CreatorSerializer(many=True)
+    licence = serializers.CharField(help_text="SPDX identifier")
+    access = serializers.ChoiceField(choices=ImageSet._meta.get_field("access").choices)
+    embargo_until = serializers.DateField(allow_null=True)
+    state = serializers.ChoiceField(choices=ImageSet._meta.get_field("state").choices)
+    keywords = serializers.ListField(child=serializers.CharField())
+    platform = serializers.CharField(allow_blank=True)
+    instrument = serializers.CharField(allow_blank=True)
+    modality = serializers.CharField(allow_blank=True)
+    research_infrastructure = serializers.CharField(allow_blank=True)
+    west = serializers.FloatField(allow_null=True)
+    south = serializers.FloatField(allow_null=True)
+    east = serializers.FloatField(allow_null=True)
+    north = serializers.FloatField(allow_null=True)
+    time_start = serializers.DateTimeField(allow_null=True)
+    time_end = serializers.DateTimeField(allow_null=True)
+    depth_min = serializers.FloatField(allow_null=True, help_text="metres, positive down")
+    depth_max = serializers.FloatField(allow_null=True, help_text="metres, positive down")
+    version = serializers.CharField(allow_blank=True)
+    doi = serializers.CharField(allow_blank=True)
+    created = serializers.DateTimeField()
+    updated = serializers.DateTimeField()
+    url = serializers.URLField()
+    images_url = serializers.URLField()
+
+
+class ImageSetDetailSerializer(ImageSetSerializer):
+    """An image set with all its metadata."""
+
+    taxa = serializers.ListField(child=serializers.DictField())
+    polygon = serializers.JSONField(allow_null=True, help_text="GeoJSON Polygon, WGS84")
+    related_identifiers = serializers.ListField(child=serializers.DictField())
+    funding = serializers.ListField(child=serializers.DictField())
+    derived_coverage = serializers.ListField(child=serializers.CharField())
+    revision = serializers.IntegerField()
+    owner = serializers.CharField(allow_null=True, help_text="username")
+    curators = serializers.ListField(child=serializers.CharField(), help_text="usernames")
+    can_edit = serializers.BooleanField(help_text="whether the caller may change this set")
+
+
+class ImageSerializer(serializers.Serializer):
+    """An image as listed, with absolute links to its file and thumbnails."""
+
+    id = serializers.IntegerField()
+    image_set = serializers.IntegerField()
+    file_name = serializers.CharField()
+    sha256 = serializers.CharField()
+    size = serializers.IntegerField()
+    media_type = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    frames = serializers.IntegerField()
+    mode = serializers.CharField(allow_blank=True)
+    captured_at = serializers.DateTimeField(allow_null=True)
+    latitude = serializers.FloatField(allow_null=True)
+    longitude = serializers.FloatField(allow_null=True)
+    depth = serializers.FloatField(allow_null=True)
+    created = serializers.DateTimeField()
+    url = serializers.URLField()
+    image_set_url = serializers.URLField()
+    file_url = serializers.URLField()
+    thumbnail_small_url = serializers.URLField(allow_null=True)
+    thumbnail_medium_url = serializers.URLField(allow_null=True)
+
+
+class ImageDetailSerializer(ImageSerializer):
+    exif = serializers.DictField()
+    fields = serializers.DictField()
+    revision = serializers.IntegerField()
+
+
+# --- input ---------------------------------------------------------------------------
+
+WRITABLE_SET_FIELDS = (
+    "title",
+    "description",
+    "creators",
+    "licence",
+    "access",
+    "embargo_until",
+    "keywords",
+    "taxa",
+    "west",
+    "south",
+    "east",
+    "north",
+    "polygon",
+    "time_start",
+    "time_end",
+    "depth_min",
+    "depth_max",
+    "platform",
+    "instrument",
+    "modality",
+    "research_infrastructure",
+    "related_identifiers",
+    "funding",
+    "version",
+)
+
+
+class ImageSetWriteSerializer(serializers.ModelSerializer):
+    """The fields a client may set; the model's own rules are checked by the service."""
+
+    class Meta:
+        model = ImageSet
+        fields = WRITABLE_SET_FIELDS
+        # Constraints are checked by the service's full_clean, with field names.
+        validators: list = []
+
+
+class UploadSerializer(serializers.Serializer):
+    files = serializers.ListField(
+        child=serializers.FileField(), help_text="image files, archives or sidecars; repeat"
+    )
+
+
+class DuplicateSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    sha256 = serializers.CharField()
+    same_as = serializers.CharField(allow_null=True, required=False)
+
+
+class RejectedSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class IngestReportSerializer(serializers.Serializer):
+    batch = serializers.IntegerField()
+    status = serializers.CharField()
+    total = serializers.IntegerField()
+    added = serializers.IntegerField()
+    duplicates = DuplicateSerializer(many=True)
+    rejected = RejectedSerializer(many=True)
+    warnings = serializers.ListField(child=serializers.JSONField())
+    image_set_url = serializers.URLField()
+    images_url = serializers.URLField()
+
+
+def ingest_report(batch, links: Links) -> dict:
+    return {
+        "batch": batch.pk,
+        "status": batch.status,
+        "total": batch.total,
+        "added": batch.added,
+        "duplicates": batch.duplicates,
+        "rejected": batch.rejected,
+        "warnings": batch.warnings,
+        "image_set_url": links.image_set(batch.image_set_id),
+        "images_url": f"{links.api}/images/?image_set={batch.image_set_id}",
+    }
+
+
+# --- search --------------------------------------------------------------------------
+
+
+class FacetValueSerializer(serializers.Serializer):
+    value = serializers.JSONField(help_text="a string, number or boolean")
+    count = serializers.IntegerField()
+
+
+class HitSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["set", "image"])
+    score = serializers.FloatField(allow_null=True)
+    document = serializers.DictField(help_text="the indexed document")
+    highlights = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    url = serializers.URLField()
+
+
+class SearchResultSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    hits = HitSerializer(many=True)
+    facets = serializers.DictField(child=FacetValueSerializer(many=True))
+    next_page = serializers.CharField(allow_null=True, help_text="pass back as `after`")
+    next = serializers.URLField(allow_null=True, help_text="the next page's URL")
+
+
+class SuggestionsSerializer(serializers.Serializer):
+    suggestions = serializers.ListField(child=serializers.CharField())

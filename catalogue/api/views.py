@@ -1,0 +1,360 @@
+"""API views: parse input, ask a selector or call a service, render. Nothing else.
+
+What a caller may see comes from catalogue.selectors; a set or image the caller
+may not see does not exist for them (404), one they may see but not change is
+a 403, and a published set answers every change with 409.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.http import HttpResponseNotModified
+from django.utils.http import parse_etags
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalogue import selectors, services
+from catalogue.api import serializers as s
+from catalogue.api.filters import ImageFilter, ImageSetFilter
+from catalogue.api.problems import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    Conflict,
+    PayloadTooLarge,
+    problem_response,
+    problems,
+)
+from catalogue.api.renderers import dumps
+from catalogue.models import ImageSet, State
+from catalogue.search.query import FACETS, query_from_params
+
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="an ETag from an earlier answer: 304 when unchanged",
+)
+NOT_MODIFIED = OpenApiResponse(description="unchanged since the ETag given in If-None-Match")
+
+
+class ApiMixin:
+    """Refuses oversized bodies and NUL characters in parameters before anything reads them."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # No database stores NUL in text: a parameter carrying one is a field error.
+        for name, values in request.query_params.lists():
+            if any("\x00" in value for value in values):
+                raise exceptions.ValidationError({name: ["contains a NUL character"]})
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if request.content_type.startswith("multipart/"):
+            limit = settings.API_MAX_UPLOAD_BYTES
+        else:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and length > limit:
+            raise PayloadTooLarge(f"the body has {length} bytes; at most {limit} are accepted")
+
+
+def conditional(request, data) -> Response | HttpResponseNotModified:
+    """A detail answer with a strong ETag over its bytes, or 304 when the client has it."""
+    body = dumps(data)
+    etag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+    wanted = request.META.get("HTTP_IF_NONE_MATCH")
+    headers = {"ETag": etag, "Vary": "Accept, Cookie, Authorization"}
+    if wanted and (wanted.strip() == "*" or etag in parse_etags(wanted)):
+        response = HttpResponseNotModified()
+        for name, value in headers.items():
+            response[name] = value
+        return response
+    return Response(data, headers=headers)
+
+
+@extend_schema(tags=["image sets"])
+class ImageSetViewSet(ApiMixin, viewsets.GenericViewSet):
+    """Image sets the caller may see; owners, curators and staff may change drafts."""
+
+    filterset_class = ImageSetFilter
+    serializer_class = s.ImageSetSerializer
+    lookup_value_regex = "[0-9]+"
+    parser_classes = [JSONParser]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.visible_image_sets(self.request.user).order_by()
+
+    def get_serializer_class(self):
+        if self.action in ("create", "partial_update"):
+            return s.ImageSetWriteSerializer
+        if self.action == "upload":
+            return s.UploadSerializer
+        if self.action == "retrieve":
+            return s.ImageSetDetailSerializer
+        return s.ImageSetSerializer
+
+    # --- reads ---------------------------------------------------------------------
+
+    @extend_schema(responses={200: s.ImageSetSerializer(many=True), **problems(*READ_ERRORS)})
+    def list(self, request):
+        rows = self.filter_queryset(self.get_queryset()).values(*s.SET_FIELDS)
+        page = self.paginate_queryset(rows)
+        links = s.Links(request)
+        return self.get_paginated_response([s.set_row(row, links) for row in page])
+
+    def detail_data(self, pk) -> dict:
+        row = self.get_queryset().filter(pk=pk).values(*s.SET_DETAIL_FIELDS).first()
+        if row is None:
+            raise exceptions.NotFound("No image set with this id (or none you may see).")
+        image_set = ImageSet(pk=row["id"], owner_id=row.pop("owner_id"))
+        people = ImageSet.objects.filter(pk=row["id"]).values_list(
+            "owner__username", "curators__username"
+        )
+        owner = None
+        curators = []
+        for owner_name, curator_name in people:
+            owner = owner_name
+            if curator_name:
+                curators.append(curator_name)
+        row["owner"] = owner
+        row["curators"] = sorted(curators)
+        row["can_edit"] = selectors.can_edit_image_set(self.request.user, image_set)
+        return s.set_row(row, s.Links(self.request))
+
+    @extend_schema(
+        parameters=[IF_NONE_MATCH],
+        responses={
+            200: s.ImageSetDetailSerializer,
+            304: NOT_MODIFIED,
+            **problems(*READ_ERRORS),
+        },
+    )
+    def retrieve(self, request, pk=None):
+        return conditional(request, self.detail_data(pk))
+
+    # --- writes ------------------------------------------------------------------
+
+    def editable(self, pk) -> ImageSet:
+        image_set = self.get_queryset().filter(pk=pk).first()
+        if image_set is None:
+            raise exceptions.NotFound("No image set with this id (or none you may see).")
+        if not selectors.can_edit_image_set(self.request.user, image_set):
+            raise exceptions.PermissionDenied("Only its owner, curators and staff may change it.")
+        if image_set.state == State.PUBLISHED:
+            raise Conflict("This set is published, and a published set is immutable.")
+        return image_set
+
+    @extend_schema(
+        request=s.ImageSetWriteSerializer,
+        responses={201: s.ImageSetDetailSerializer, **problems(*WRITE_ERRORS)},
+    )
+    def create(self, request):
+        serializer = s.ImageSetWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        image_set = services.create_image_set(owner=request.user, **serializer.validated_data)
+        data = self.detail_data(image_set.pk)
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+
+    @extend_schema(
+        request=s.ImageSetWriteSerializer,
+        responses={200: s.ImageSetDetailSerializer, **problems(*WRITE_ERRORS)},
+    )
+    def partial_update(self, request, pk=None):
+        image_set = self.editable(pk)
+        serializer = s.ImageSetWriteSerializer(image_set, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.update_image_set(image_set, **serializer.validated_data)
+        return Response(self.detail_data(image_set.pk))
+
+    @extend_schema(
+        responses={204: OpenApiResponse(description="deleted"), **problems(*WRITE_ERRORS)}
+    )
+    def destroy(self, request, pk=None):
+        services.delete_image_set(self.editable(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request={"multipart/form-data": s.UploadSerializer},
+        responses={
+            201: OpenApiResponse(s.IngestReportSerializer, description="every file was added"),
+            207: OpenApiResponse(
+                s.IngestReportSerializer,
+                description="some files were duplicates or rejected; see the report",
+            ),
+            **problems(*WRITE_ERRORS),
+        },
+        description=(
+            "Upload images (or archives and sidecars) into a draft set, several per request "
+            "(multipart field `files`, repeated). Large files are streamed to temporary "
+            "files, never held in memory."
+        ),
+    )
+    @action(detail=True, methods=["post"], url_path="images", parser_classes=[MultiPartParser])
+    def upload(self, request, pk=None):
+        image_set = self.editable(pk)
+        files = request.FILES.getlist("files")
+        if not files:
+            raise exceptions.ValidationError({"files": ["Send one or more files as `files`."]})
+        batch = services.ingest(image_set, [files])
+        report = s.ingest_report(batch, s.Links(request))
+        clean = not batch.rejected and not batch.duplicates
+        return Response(report, status=status.HTTP_201_CREATED if clean else 207)
+
+
+@extend_schema(tags=["images"])
+class ImageViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
+    """Images of the sets the caller may see, with links to their files."""
+
+    filterset_class = ImageFilter
+    serializer_class = s.ImageSerializer
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        return selectors.visible_images(self.request.user).order_by()
+
+    def get_serializer_class(self):
+        return s.ImageDetailSerializer if self.action == "retrieve" else s.ImageSerializer
+
+    @extend_schema(responses={200: s.ImageSerializer(many=True), **problems(*READ_ERRORS)})
+    def list(self, request):
+        rows = self.filter_queryset(self.get_queryset()).values(*s.IMAGE_FIELDS)
+        page = self.paginate_queryset(rows)
+        links = s.Links(request)
+        return self.get_paginated_response([s.image_row(row, links) for row in page])
+
+    @extend_schema(
+        parameters=[IF_NONE_MATCH],
+        responses={200: s.ImageDetailSerializer, 304: NOT_MODIFIED, **problems(*READ_ERRORS)},
+    )
+    def retrieve(self, request, pk=None):
+        row = self.get_queryset().filter(pk=pk).values(*s.IMAGE_DETAIL_FIELDS).first()
+        if row is None:
+            raise exceptions.NotFound("No image with this id (or none you may see).")
+        return conditional(request, s.image_row(row, s.Links(request)))
+
+
+# --- search ------------------------------------------------------------------------
+
+SEARCH_PARAMETERS = [
+    OpenApiParameter("q", OpenApiTypes.STR, description="free text"),
+    OpenApiParameter("kind", OpenApiTypes.STR, enum=["set", "image"], description="default set"),
+    *[
+        OpenApiParameter(
+            name,
+            OpenApiTypes.STR,
+            description=f"{name}: one or several values, comma-separated (any matches)",
+        )
+        for name in (
+            "platform",
+            "instrument",
+            "modality",
+            "research_infrastructure",
+            "licence",
+            "access",
+            "taxon",
+            "label",
+        )
+    ],
+    OpenApiParameter("year", OpenApiTypes.STR, description="years, comma-separated"),
+    OpenApiParameter("image_set", OpenApiTypes.STR, description="set ids, comma-separated"),
+    OpenApiParameter("has_annotations", OpenApiTypes.STR, enum=["true", "false"]),
+    OpenApiParameter("bbox", OpenApiTypes.STR, description="west,south,east,north (WGS84)"),
+    OpenApiParameter("polygon", OpenApiTypes.STR, description="lon,lat,lon,lat,... closed ring"),
+    OpenApiParameter("time_from", OpenApiTypes.DATETIME, description="ISO 8601"),
+    OpenApiParameter("time_to", OpenApiTypes.DATETIME, description="ISO 8601"),
+    OpenApiParameter("depth_min", OpenApiTypes.NUMBER, description="metres, positive down"),
+    OpenApiParameter("depth_max", OpenApiTypes.NUMBER, description="metres, positive down"),
+    OpenApiParameter("sort", OpenApiTypes.STR, enum=["relevance", "newest", "largest"]),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 200, default 20"),
+    OpenApiParameter("page", OpenApiTypes.INT, description="page number (prefer `after`)"),
+    OpenApiParameter("after", OpenApiTypes.STR, description="`next_page` of the previous answer"),
+    OpenApiParameter(
+        "facets", OpenApiTypes.STR, description=f"comma-separated, of: {', '.join(FACETS)}"
+    ),
+]
+INTERNAL_DOCUMENT_FIELDS = ("owner_id", "curator_ids")
+
+
+class SearchView(ApiMixin, APIView):
+    """Search sets or images with the catalogue's one query model."""
+
+    @extend_schema(
+        tags=["search"],
+        parameters=SEARCH_PARAMETERS,
+        responses={200: s.SearchResultSerializer, **problems(*READ_ERRORS)},
+    )
+    def get(self, request):
+        query = query_from_params(dict(request.query_params.lists()))
+        result = selectors.search_catalogue(request.user, query)
+        links = s.Links(request)
+        hits = []
+        for hit in result.hits:
+            document = {k: v for k, v in hit.document.items() if k not in INTERNAL_DOCUMENT_FIELDS}
+            url = links.image_set(hit.id) if hit.kind == "set" else links.image(hit.id)
+            hits.append(
+                {
+                    "id": hit.id,
+                    "kind": hit.kind,
+                    "score": hit.score,
+                    "document": document,
+                    "highlights": hit.highlights,
+                    "url": url,
+                }
+            )
+        next_url = None
+        if result.next_page:
+            params = request.query_params.copy()
+            params.pop("page", None)
+            params["after"] = result.next_page
+            next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+        return Response(
+            {
+                "total": result.total,
+                "hits": hits,
+                "facets": {
+                    name: [{"value": v.value, "count": v.count} for v in values]
+                    for name, values in result.facets.items()
+                },
+                "next_page": result.next_page,
+                "next": next_url,
+            }
+        )
+
+
+class SuggestionsView(ApiMixin, APIView):
+    """Completions of a prefix, from what the caller may see."""
+
+    @extend_schema(
+        tags=["search"],
+        parameters=[
+            OpenApiParameter("q", OpenApiTypes.STR, required=True, description="the prefix"),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 50, default 10"),
+        ],
+        responses={200: s.SuggestionsSerializer, **problems(*READ_ERRORS)},
+    )
+    def get(self, request):
+        prefix = request.query_params.get("q", "").strip()
+        if not prefix:
+            raise exceptions.ValidationError({"q": ["Give a prefix to complete."]})
+        try:
+            limit = int(request.query_params.get("limit", 10))
+        except ValueError as error:
+            raise exceptions.ValidationError({"limit": ["Must be a whole number."]}) from error
+        if not 1 <= limit <= 50:
+            raise exceptions.ValidationError({"limit": ["Must be between 1 and 50."]})
+        return Response(
+            {"suggestions": selectors.search_suggestions(request.user, prefix[:200], limit)}
+        )
+
+
+def not_found(request, *args, **kwargs):
+    """Anything else under /api/v1/: a problem, not Django's HTML page."""
+    return problem_response(404, "There is no such API endpoint.", request=request)

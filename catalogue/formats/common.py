@@ -1,0 +1,164 @@
+"""What every metadata format shares: safe text, URLs, licences, names.
+
+Every format reads the catalogue models through these helpers so that a title
+or a licence is written the same way in DataCite, Dublin Core, schema.org,
+DCAT and citations.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from functools import lru_cache
+
+from django.conf import settings
+from django.urls import reverse
+
+from catalogue.models import Access, ImageSet
+from catalogue.vocabularies import licences
+
+# Characters XML 1.0 forbids (C0 controls except tab, LF, CR; surrogates; U+FFFE/FFFF).
+_XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+ORCID_URL = "https://orcid.org/"
+ROR_URL = "https://ror.org/"
+DOI_URL = "https://doi.org/"
+SPDX_URL = "https://spdx.org/licenses/"
+WORMS_URL = "https://www.marinespecies.org/"
+
+ACCESS_RIGHTS = {
+    Access.OPEN: "info:eu-repo/semantics/openAccess",
+    Access.EMBARGOED: "info:eu-repo/semantics/embargoedAccess",
+    Access.RESTRICTED: "info:eu-repo/semantics/restrictedAccess",
+}
+# EU vocabulary of access rights, for DCAT-AP.
+EU_ACCESS_RIGHTS = {
+    Access.OPEN: "http://publications.europa.eu/resource/authority/access-right/PUBLIC",
+    Access.EMBARGOED: "http://publications.europa.eu/resource/authority/access-right/NON_PUBLIC",
+    Access.RESTRICTED: "http://publications.europa.eu/resource/authority/access-right/RESTRICTED",
+}
+
+
+def xml_text(value) -> str:
+    """Text that can always be put into XML 1.0: forbidden characters removed.
+
+    Markup (`<b>`) stays as text; the serialiser escapes it.
+    """
+    if value is None:
+        return ""
+    return _XML_FORBIDDEN.sub("", str(value))
+
+
+def base_url(base: str | None = None) -> str:
+    return (base or settings.SITE_URL).rstrip("/") + "/"
+
+
+_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
+
+
+@lru_cache(maxsize=64)
+def _route(name: str, fmt: str | None = None) -> str:
+    """A route with a placeholder uuid: reversing once per name keeps harvests fast."""
+    kwargs = {"uuid": _PLACEHOLDER, **({"fmt": fmt} if fmt else {})}
+    return reverse(f"catalogue:{name}", kwargs=kwargs).lstrip("/")
+
+
+def landing_url(image_set: ImageSet, base: str | None = None) -> str:
+    path = _route("set-landing").replace(_PLACEHOLDER, str(image_set.uuid))
+    return base_url(base) + path
+
+
+def metadata_url(image_set: ImageSet, fmt: str, base: str | None = None) -> str:
+    path = _route("set-metadata", fmt).replace(_PLACEHOLDER, str(image_set.uuid))
+    return base_url(base) + path
+
+
+def doi_url(image_set: ImageSet) -> str | None:
+    return f"{DOI_URL}{image_set.doi}" if image_set.doi else None
+
+
+def cite_as(image_set: ImageSet, base: str | None = None) -> str:
+    """The persistent identifier to cite: the DOI when there is one, else the landing page."""
+    return doi_url(image_set) or landing_url(image_set, base)
+
+
+def licence(image_set: ImageSet) -> dict:
+    """{"id", "name", "url", "spdx_url"} of the set's SPDX licence."""
+    entry = licences().get(image_set.licence, {})
+    return {
+        "id": image_set.licence,
+        "name": entry.get("name", image_set.licence),
+        "url": entry.get("url") or f"{SPDX_URL}{image_set.licence}.html",
+        "spdx_url": f"{SPDX_URL}{image_set.licence}.html",
+    }
+
+
+def split_name(name: str) -> tuple[str | None, str | None]:
+    """(given, family) of "Family, Given"; (None, None) when the name is not inverted."""
+    if "," in name:
+        family, given = (part.strip() for part in name.split(",", 1))
+        return (given or None), (family or None)
+    return None, None
+
+
+def is_person(creator: dict) -> bool:
+    return bool(creator.get("orcid")) or "," in creator.get("name", "")
+
+
+def orcid_url(creator: dict) -> str | None:
+    return f"{ORCID_URL}{creator['orcid']}" if creator.get("orcid") else None
+
+
+def ror_url(creator: dict) -> str | None:
+    return f"{ROR_URL}{creator['ror']}" if creator.get("ror") else None
+
+
+def worms_url(aphia_id) -> str:
+    return f"{WORMS_URL}aphia.php?p=taxdetails&id={aphia_id}"
+
+
+def worms_lsid(aphia_id) -> str:
+    return f"urn:lsid:marinespecies.org:taxname:{aphia_id}"
+
+
+def publisher_name() -> str:
+    return settings.AQUACAT_PUBLISHER
+
+
+def publication_date(image_set: ImageSet) -> date:
+    """When the set was (or, under embargo, will be) made public."""
+    if image_set.access == Access.EMBARGOED and image_set.embargo_until:
+        return image_set.embargo_until
+    return (image_set.created or datetime.now()).date()
+
+
+def iso(value: datetime | date | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return value.isoformat()
+
+
+def polygon_ring(image_set: ImageSet) -> list[tuple[float, float]]:
+    """The outer ring of the set's polygon as (lon, lat) pairs, or []."""
+    if not image_set.polygon:
+        return []
+    return [(float(p[0]), float(p[1])) for p in image_set.polygon["coordinates"][0]]
+
+
+def has_bbox(image_set: ImageSet) -> bool:
+    return None not in (image_set.west, image_set.south, image_set.east, image_set.north)
+
+
+def bbox_wkt(image_set: ImageSet) -> str:
+    w, s, e, n = image_set.west, image_set.south, image_set.east, image_set.north
+    return f"POLYGON(({w} {s}, {e} {s}, {e} {n}, {w} {n}, {w} {s}))"
+
+
+def polygon_wkt(image_set: ImageSet) -> str:
+    return "POLYGON((" + ", ".join(f"{lon} {lat}" for lon, lat in polygon_ring(image_set)) + "))"
+
+
+def modality_label(image_set: ImageSet) -> str:
+    return image_set.get_modality_display() if image_set.modality else ""

@@ -1,0 +1,143 @@
+"""DCAT-AP 3 in RDF (rdflib): a dcat:Dataset with its distributions."""
+
+from __future__ import annotations
+
+from lxml import etree
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, XSD
+
+from catalogue.formats import common
+from catalogue.models import ImageSet
+
+ADMS = Namespace("http://www.w3.org/ns/adms#")
+LOCN = Namespace("http://www.w3.org/ns/locn#")
+GSP = Namespace("http://www.opengis.net/ont/geosparql#")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+DCATAP = Namespace("http://data.europa.eu/r5r/")
+SPDX_LICENCE = "http://spdx.org/licenses/"
+EU_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
+RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+
+
+def _text(value) -> Literal:
+    return Literal(common.xml_text(value))
+
+
+def to_graph(image_set: ImageSet, *, base: str | None = None) -> Graph:
+    s = image_set
+    g = Graph()
+    for prefix, ns in (
+        ("dcat", DCAT),
+        ("dct", DCTERMS),
+        ("foaf", FOAF),
+        ("adms", ADMS),
+        ("locn", LOCN),
+        ("gsp", GSP),
+        ("dcatap", DCATAP),
+    ):
+        g.bind(prefix, ns)
+    dataset = URIRef(common.cite_as(s, base))
+    landing = URIRef(common.landing_url(s, base))
+    g.add((dataset, RDF.type, DCAT.Dataset))
+    g.add((dataset, DCTERMS.title, _text(s.title)))
+    g.add((dataset, DCTERMS.description, _text(s.description or s.title)))
+    g.add((dataset, DCTERMS.identifier, _text(common.cite_as(s, base))))
+    g.add((dataset, DCAT.landingPage, landing))
+    g.add((dataset, DCTERMS.type, URIRef("http://purl.org/dc/dcmitype/Image")))
+    if s.doi:
+        ident = BNode()
+        g.add((dataset, ADMS.identifier, ident))
+        g.add((ident, RDF.type, ADMS.Identifier))
+        g.add((ident, SKOS_NOTATION, Literal(common.doi_url(s), datatype=XSD.anyURI)))
+        g.add((ident, DCTERMS.creator, URIRef("https://www.datacite.org")))
+    g.add((dataset, DCTERMS.issued, Literal(common.publication_date(s), datatype=XSD.date)))
+    if s.updated:
+        g.add((dataset, DCTERMS.modified, Literal(s.updated, datatype=XSD.dateTime)))
+    if s.version:
+        g.add((dataset, URIRef(f"{DCAT}version"), _text(s.version)))  # DCAT 3 term
+    publisher = BNode()
+    g.add((dataset, DCTERMS.publisher, publisher))
+    g.add((publisher, RDF.type, FOAF.Agent))
+    g.add((publisher, FOAF.name, _text(common.publisher_name())))
+    for creator in s.creators:
+        agent = URIRef(common.orcid_url(creator)) if creator.get("orcid") else BNode()
+        g.add((dataset, DCTERMS.creator, agent))
+        g.add((agent, RDF.type, FOAF.Person if common.is_person(creator) else FOAF.Organization))
+        g.add((agent, FOAF.name, _text(creator["name"])))
+        if creator.get("ror"):
+            g.add(
+                (
+                    agent,
+                    URIRef("http://www.w3.org/ns/org#memberOf"),
+                    URIRef(common.ror_url(creator)),
+                )
+            )
+    for keyword in s.keywords:
+        g.add((dataset, DCAT.keyword, _text(keyword)))
+    for taxon in s.taxa:
+        g.add((dataset, DCAT.keyword, _text(taxon["scientific_name"])))
+        if taxon.get("aphia_id"):
+            g.add((dataset, DCAT.theme, URIRef(common.worms_lsid(taxon["aphia_id"]))))
+    lic = URIRef(f"{SPDX_LICENCE}{s.licence}")
+    g.add((dataset, DCTERMS.license, lic))
+    g.add((lic, RDF.type, DCTERMS.LicenseDocument))
+    g.add((dataset, DCTERMS.accessRights, URIRef(common.EU_ACCESS_RIGHTS[s.access])))
+    if common.has_bbox(s) or s.polygon:
+        location = BNode()
+        g.add((dataset, DCTERMS.spatial, location))
+        g.add((location, RDF.type, DCTERMS.Location))
+        if common.has_bbox(s):
+            g.add((location, DCAT.bbox, Literal(common.bbox_wkt(s), datatype=GSP.wktLiteral)))
+        if s.polygon:
+            g.add(
+                (location, LOCN.geometry, Literal(common.polygon_wkt(s), datatype=GSP.wktLiteral))
+            )
+    if s.time_start or s.time_end:
+        period = BNode()
+        g.add((dataset, DCTERMS.temporal, period))
+        g.add((period, RDF.type, DCTERMS.PeriodOfTime))
+        if s.time_start:
+            g.add((period, DCAT.startDate, Literal(s.time_start, datatype=XSD.dateTime)))
+        if s.time_end:
+            g.add((period, DCAT.endDate, Literal(s.time_end, datatype=XSD.dateTime)))
+    for related in s.related_identifiers:
+        target = related.get("identifier", "")
+        if related.get("identifier_type") == "DOI":
+            target = f"{common.DOI_URL}{target}"
+        if target.startswith(("http://", "https://", "urn:")):
+            g.add((dataset, DCTERMS.relation, URIRef(target)))
+    # Distributions: the metadata exports (the images themselves sit behind the landing page).
+    for fmt, media_type in (
+        ("datacite.xml", "application/vnd.datacite.datacite+xml"),
+        ("jsonld", "application/ld+json"),
+    ):
+        dist = URIRef(common.metadata_url(s, fmt, base))
+        g.add((dataset, DCAT.distribution, dist))
+        g.add((dist, RDF.type, DCAT.Distribution))
+        g.add((dist, DCAT.accessURL, landing))
+        g.add((dist, DCAT.downloadURL, dist))
+        g.add(
+            (
+                dist,
+                DCAT.mediaType,
+                URIRef(f"http://www.iana.org/assignments/media-types/{media_type}"),
+            )
+        )
+        g.add((dist, DCTERMS.license, lic))
+    return g
+
+
+SKOS_NOTATION = URIRef("http://www.w3.org/2004/02/skos/core#notation")
+
+
+def to_turtle(image_set: ImageSet, *, base: str | None = None) -> str:
+    return to_graph(image_set, base=base).serialize(format="turtle")
+
+
+def to_rdfxml(image_set: ImageSet, *, base: str | None = None) -> bytes:
+    return to_graph(image_set, base=base).serialize(format="pretty-xml", encoding="utf-8")
+
+
+def to_element(image_set: ImageSet, *, base: str | None = None) -> etree._Element:
+    """The `rdf:RDF` element, for embedding (OAI-PMH `dcat` records)."""
+    return etree.fromstring(to_rdfxml(image_set, base=base))

@@ -1,0 +1,147 @@
+"""schema.org `Dataset` as JSON-LD (Google Dataset Search, Science-on-Schema.org)."""
+
+from __future__ import annotations
+
+import json
+
+from catalogue.formats import common
+from catalogue.models import ImageSet
+
+CONTEXT = "https://schema.org/"
+
+
+def _person(creator: dict) -> dict:
+    person: dict = {
+        "@type": "Person" if common.is_person(creator) else "Organization",
+        "name": creator["name"],
+    }
+    if creator.get("orcid"):
+        person["@id"] = common.orcid_url(creator)
+        person["identifier"] = common.orcid_url(creator)
+    given, family = common.split_name(creator["name"])
+    if person["@type"] == "Person" and given:
+        person["givenName"], person["familyName"] = given, family
+    if creator.get("affiliation") or creator.get("ror"):
+        org: dict = {"@type": "Organization", "name": creator.get("affiliation") or ""}
+        if creator.get("ror"):
+            org["@id"] = common.ror_url(creator)
+        person["affiliation"] = org
+    return person
+
+
+def to_dict(
+    image_set: ImageSet, *, base: str | None = None, media_types: list[str] | None = None
+) -> dict:
+    s = image_set
+    lic = common.licence(s)
+    landing = common.landing_url(s, base)
+    data: dict = {
+        "@context": CONTEXT,
+        "@type": "Dataset",
+        "@id": common.cite_as(s, base),
+        "url": landing,
+        "name": s.title,
+        "description": s.description or s.title,
+        "identifier": [common.cite_as(s, base), f"urn:uuid:{s.uuid}"],
+        "creator": [_person(c) for c in s.creators],
+        "publisher": {"@type": "Organization", "name": common.publisher_name()},
+        "datePublished": common.publication_date(s).isoformat(),
+        "license": lic["url"],
+        "isAccessibleForFree": True,
+        "conditionsOfAccess": s.get_access_display(),
+        "keywords": list(s.keywords) + [t["scientific_name"] for t in s.taxa],
+    }
+    if s.created:
+        data["dateCreated"] = common.iso(s.created)
+    if s.updated:
+        data["dateModified"] = common.iso(s.updated)
+    if s.version:
+        data["version"] = s.version
+    if s.taxa:
+        data["about"] = [
+            {
+                "@type": "Taxon",
+                "name": t["scientific_name"],
+                **({"taxonRank": t["rank"]} if t.get("rank") else {}),
+                **(
+                    {
+                        "@id": common.worms_lsid(t["aphia_id"]),
+                        "sameAs": common.worms_url(t["aphia_id"]),
+                    }
+                    if t.get("aphia_id")
+                    else {}
+                ),
+            }
+            for t in s.taxa
+        ]
+    if common.has_bbox(s) or s.polygon:
+        geo: dict
+        if s.polygon:
+            geo = {
+                "@type": "GeoShape",
+                "polygon": " ".join(f"{lat} {lon}" for lon, lat in common.polygon_ring(s)),
+            }
+        else:
+            geo = {"@type": "GeoShape", "box": f"{s.south} {s.west} {s.north} {s.east}"}
+        data["spatialCoverage"] = {"@type": "Place", "geo": geo}
+    if s.time_start or s.time_end:
+        data["temporalCoverage"] = (
+            f"{common.iso(s.time_start) or '..'}/{common.iso(s.time_end) or '..'}"
+        )
+    techniques = [v for v in (common.modality_label(s), s.instrument) if v]
+    if techniques:
+        data["measurementTechnique"] = techniques
+    variables = []
+    if s.depth_min is not None or s.depth_max is not None:
+        variables.append(
+            {
+                "@type": "PropertyValue",
+                "name": "depth",
+                "unitText": "m",
+                **({"minValue": s.depth_min} if s.depth_min is not None else {}),
+                **({"maxValue": s.depth_max} if s.depth_max is not None else {}),
+            }
+        )
+    if s.taxa:
+        variables.append({"@type": "PropertyValue", "name": "taxon (WoRMS scientific name)"})
+    if variables:
+        data["variableMeasured"] = variables
+    data["distribution"] = [
+        {
+            "@type": "DataDownload",
+            "encodingFormat": "application/vnd.datacite.datacite+xml",
+            "contentUrl": common.metadata_url(s, "datacite.xml", base),
+        }
+    ] + [
+        {"@type": "DataDownload", "encodingFormat": media_type, "contentUrl": landing}
+        for media_type in (media_types or [])
+    ]
+    if s.instrument or s.platform:
+        data["instrument"] = [
+            {"@type": "Thing", "name": v} for v in (s.instrument, s.platform) if v
+        ]
+    if s.funding:
+        data["funding"] = [
+            {
+                "@type": "Grant",
+                **({"identifier": f["award_number"]} if f.get("award_number") else {}),
+                **({"name": f["award_title"]} if f.get("award_title") else {}),
+                "funder": {
+                    "@type": "Organization",
+                    "name": f.get("funder_name", ""),
+                    **({"@id": f["funder_identifier"]} if f.get("funder_identifier") else {}),
+                },
+            }
+            for f in s.funding
+        ]
+    return data
+
+
+def to_json(image_set: ImageSet, *, base: str | None = None, **kwargs) -> str:
+    return json.dumps(to_dict(image_set, base=base, **kwargs), ensure_ascii=False, indent=2)
+
+
+def to_script_tag_json(image_set: ImageSet, *, base: str | None = None) -> str:
+    """JSON safe inside <script>: no `</` or `<!--` can close or open anything."""
+    text = json.dumps(to_dict(image_set, base=base), ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

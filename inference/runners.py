@@ -1,0 +1,373 @@
+"""Runners: from image bytes to predictions, for one model version.
+
+A runner decodes (`decode`) and predicts on a batch of decoded images
+(`predict`); the job task and the benchmark call the same two methods, so the
+benchmark's bare loop measures exactly what the pipeline runs. Pre- and
+post-processing follow the version's input spec; the device is chosen when
+the runner is built (`cuda` when available, unless INFERENCE_DEVICE says).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+import torch
+from django.conf import settings
+from PIL import Image as PILImage
+
+from inference.models import ModelVersion
+
+
+class RunnerError(Exception):
+    """The model could not be run; `transient` says whether a retry may help."""
+
+    transient = False
+
+
+class WeightsMismatch(RunnerError):
+    pass
+
+
+class DeepaasError(RunnerError):
+    def __init__(self, message: str, *, status: int | None = None, transient: bool = False):
+        super().__init__(message)
+        self.status = status
+        self.transient = transient
+
+
+@dataclass
+class Decoded:
+    """An image ready for the model: (3, H, W) uint8, and its original size."""
+
+    pixels: torch.Tensor
+    width: int
+    height: int
+    raw: bytes | None = None  # kept for remote runners, which send the file itself
+
+
+def choose_device() -> torch.device:
+    wanted = getattr(settings, "INFERENCE_DEVICE", "")
+    if wanted:
+        return torch.device(wanted)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def resolve_weights(path: str) -> Path:
+    candidate = Path(path)
+    return candidate if candidate.is_absolute() else Path(settings.BASE_DIR) / candidate
+
+
+def verified_weights(version: ModelVersion) -> Path:
+    """The weights file, after checking it is the one the card names."""
+    path = resolve_weights(version.weights_path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if version.weights_sha256 and digest != version.weights_sha256:
+        raise WeightsMismatch(
+            f"{path}: sha256 {digest} is not the card's {version.weights_sha256}; refusing to load"
+        )
+    return path
+
+
+class Runner:
+    batch_size = 32
+
+    def __init__(self, version: ModelVersion):
+        self.version = version
+        self.labels = list(version.labels)
+        spec = version.input_spec or {}
+        size = spec.get("size", [224, 224])
+        self.size = (int(size[0]), int(size[1])) if isinstance(size, list) else (size, size)
+        self.channels = spec.get("channels", "RGB")
+        self.pad = spec.get("resize", "pad") == "pad"
+
+    def decode(self, data: bytes) -> Decoded:
+        """Decode to the spec's channels; pad to square with the border colour
+        (FlowCam crops are thin and long), then resize."""
+        with PILImage.open(io.BytesIO(data)) as image:
+            image.load()
+            width, height = image.size
+            image = image.convert(self.channels)
+        if self.pad and width != height:
+            side = max(width, height)
+            corner = image.getpixel((0, 0))
+            canvas = PILImage.new(image.mode, (side, side), corner)
+            canvas.paste(image, ((side - width) // 2, (side - height) // 2))
+            image = canvas
+        image = image.resize((self.size[1], self.size[0]), PILImage.BILINEAR)
+        bands = len(image.getbands())
+        pixels = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
+        pixels = pixels.view(self.size[0], self.size[1], bands).permute(2, 0, 1)
+        return Decoded(pixels, width, height)
+
+    def predict(self, images: list[Decoded]) -> list[list[dict]]:
+        raise NotImplementedError
+
+
+class TorchRunner(Runner):
+    """Common torch set-up: device, normalisation, channels-last, inference mode."""
+
+    def __init__(self, version: ModelVersion, *, device=None, precision: str | None = None):
+        super().__init__(version)
+        spec = version.input_spec or {}
+        self.device = torch.device(device) if device else choose_device()
+        self.precision = precision or spec.get("precision", "fp32")
+        mean = torch.tensor(spec.get("mean", [0.0, 0.0, 0.0]), dtype=torch.float32)
+        std = torch.tensor(spec.get("std", [1.0, 1.0, 1.0]), dtype=torch.float32)
+        # Folded into one multiply-add on 0..255 input.
+        self.scale = (1.0 / (255.0 * std)).view(1, -1, 1, 1).to(self.device)
+        self.shift = (-mean / std).view(1, -1, 1, 1).to(self.device)
+        self.module = self.load().to(self.device).eval()
+        self.module = self.module.to(memory_format=torch.channels_last)
+
+    def load(self) -> torch.nn.Module:
+        raise NotImplementedError
+
+    def tensor(self, images: list[Decoded]) -> torch.Tensor:
+        batch = torch.stack([image.pixels for image in images]).to(self.device, non_blocking=True)
+        batch = batch.float().mul_(self.scale).add_(self.shift)
+        return batch.contiguous(memory_format=torch.channels_last)
+
+    def forward(self, images: list[Decoded]):
+        with torch.inference_mode():
+            batch = self.tensor(images)
+            if self.precision == "bf16":
+                with torch.autocast(self.device.type, dtype=torch.bfloat16):
+                    return self.module(batch)
+            return self.module(batch)
+
+
+class ClassificationRunner(TorchRunner):
+    top_k = 3
+
+    def predict(self, images: list[Decoded]) -> list[list[dict]]:
+        if not images:
+            return []
+        logits = self.forward(images)
+        probabilities = torch.softmax(logits.float(), dim=1).cpu()
+        k = min(self.top_k, probabilities.shape[1])
+        values, indices = probabilities.topk(k, dim=1)
+        results = []
+        for row_values, row_indices in zip(values.tolist(), indices.tolist(), strict=True):
+            scores = {
+                self.labels[i]: round(v, 6) for v, i in zip(row_values, row_indices, strict=True)
+            }
+            results.append(
+                [
+                    {
+                        "label": self.labels[row_indices[0]],
+                        "confidence": row_values[0],
+                        "scores": scores,
+                    }
+                ]
+            )
+        return results
+
+
+class LinearProbe(torch.nn.Module):
+    """Frozen EfficientNet-Lite0 features and a trained linear head."""
+
+    def __init__(self, backbone: torch.nn.Module, head: torch.nn.Linear):
+        super().__init__()
+        self.backbone = backbone
+        self.head = head
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.backbone(x))
+
+
+def load_head(path: Path, labels: list[str]) -> torch.nn.Linear:
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    head = torch.nn.Linear(state["weight"].shape[1], state["weight"].shape[0])
+    head.load_state_dict(state)
+    if head.out_features != len(labels):
+        raise RunnerError(f"head has {head.out_features} outputs for {len(labels)} labels")
+    return head
+
+
+class LinearProbeRunner(ClassificationRunner):
+    def load(self) -> torch.nn.Module:
+        from inference.backbone import load_backbone
+
+        return LinearProbe(load_backbone(), load_head(verified_weights(self.version), self.labels))
+
+    def embed(self, images: list[Decoded]) -> torch.Tensor:
+        """L2-normalised backbone features ("more like this")."""
+        with torch.inference_mode():
+            features = self.module.backbone(self.tensor(images)).float()
+        return torch.nn.functional.normalize(features, dim=1).cpu()
+
+
+class TorchScriptClassificationRunner(ClassificationRunner):
+    def load(self) -> torch.nn.Module:
+        return torch.jit.load(str(verified_weights(self.version)), map_location="cpu")
+
+
+class TorchScriptDetectionRunner(TorchRunner):
+    """Any TorchScript detector that returns, per image, a dict of `boxes` (K, 4:
+    x0, y0, x1, y1 in input pixels), `scores` (K) and `labels` (K, indices into
+    the card's labels), as torchvision's detectors do. Boxes come back in the
+    original image's pixels."""
+
+    threshold = 0.0
+
+    def load(self) -> torch.nn.Module:
+        return torch.jit.load(str(verified_weights(self.version)), map_location="cpu")
+
+    def predict(self, images: list[Decoded]) -> list[list[dict]]:
+        if not images:
+            return []
+        outputs = self.forward(images)
+        threshold = float((self.version.input_spec or {}).get("score_threshold", self.threshold))
+        results = []
+        for image, output in zip(images, outputs, strict=True):
+            side = max(image.width, image.height) if self.pad else None
+            sx = (side or image.width) / self.size[1]
+            sy = (side or image.height) / self.size[0]
+            ox = (side - image.width) / 2 if side else 0.0
+            oy = (side - image.height) / 2 if side else 0.0
+            found = []
+            for box, score, label in zip(
+                output["boxes"].float().cpu().tolist(),
+                output["scores"].float().cpu().tolist(),
+                output["labels"].cpu().tolist(),
+                strict=True,
+            ):
+                if score < threshold:
+                    continue
+                x0, y0, x1, y1 = box
+                found.append(
+                    {
+                        "label": self.labels[int(label)],
+                        "confidence": score,
+                        "box": [
+                            round(max(0.0, x0 * sx - ox), 2),
+                            round(max(0.0, y0 * sy - oy), 2),
+                            round(min(float(image.width), x1 * sx - ox), 2),
+                            round(min(float(image.height), y1 * sy - oy), 2),
+                        ],
+                    }
+                )
+            results.append(found)
+        return results
+
+
+class DeepaasRunner(Runner):
+    """A remote AI4OS module behind the DEEPaaS API (v2): one
+    `POST {url}/v2/models/{name}/predict/` per image, the file as multipart
+    `data`, JSON back. 4xx is the request's fault (not retried); 5xx, connection
+    errors and timeouts are transient."""
+
+    def __init__(self, version: ModelVersion, *, session: requests.Session | None = None):
+        super().__init__(version)
+        endpoint = version.endpoint or {}
+        self.url = endpoint["url"].rstrip("/")
+        self.name = endpoint["name"]
+        self.timeout = float(endpoint.get("timeout", 30))
+        self.field = endpoint.get("field", "data")
+        self.session = session or requests.Session()
+
+    def decode(self, data: bytes) -> Decoded:
+        with PILImage.open(io.BytesIO(data)) as image:
+            width, height = image.size
+        return Decoded(torch.empty(0), width, height, raw=data)
+
+    def predict(self, images: list[Decoded]) -> list[list[dict]]:
+        return [self.predict_one(image.raw or b"") for image in images]
+
+    def predict_one(self, data: bytes) -> list[dict]:
+        url = f"{self.url}/v2/models/{self.name}/predict/"
+        try:
+            response = self.session.post(
+                url,
+                files={self.field: ("image.jpg", data, "image/jpeg")},
+                headers={"Accept": "application/json"},
+                timeout=self.timeout,
+            )
+        except requests.Timeout as error:
+            raise DeepaasError(f"{url}: no answer in {self.timeout:g} s", transient=True) from error
+        except requests.ConnectionError as error:
+            raise DeepaasError(f"{url}: cannot connect ({error})", transient=True) from error
+        if response.status_code >= 400:
+            detail = response.text[:500]
+            raise DeepaasError(
+                f"{url}: HTTP {response.status_code}: {detail}",
+                status=response.status_code,
+                transient=response.status_code >= 500 or response.status_code == 429,
+            )
+        try:
+            body = response.json()
+        except ValueError as error:
+            raise DeepaasError(f"{url}: the answer is not JSON") from error
+        return parse_deepaas(body)
+
+
+def parse_deepaas(body) -> list[dict]:
+    """DEEPaaS leaves the response schema to the module; read the two shapes
+    AI4OS image classifiers use: {"predictions": [{"label", "probability"}]}
+    and parallel lists {"pred_lab": [...], "pred_prob": [...]} (planktonclas,
+    image-classification-tf), optionally wrapped in a one-element list."""
+    if isinstance(body, list) and len(body) == 1:
+        body = body[0]
+    if not isinstance(body, dict):
+        raise DeepaasError("unexpected DEEPaaS answer: not an object")
+    if "predictions" in body and isinstance(body["predictions"], list | dict):
+        entries = body["predictions"]
+        if isinstance(entries, dict):  # {"labels": [...], "probabilities": [...]}
+            entries = [
+                {"label": label, "probability": prob}
+                for label, prob in zip(
+                    entries.get("labels", []), entries.get("probabilities", []), strict=False
+                )
+            ]
+        pairs = [
+            (entry.get("label") or entry.get("class"), entry.get("probability", entry.get("score")))
+            for entry in entries
+            if isinstance(entry, dict)
+        ]
+    elif "pred_lab" in body:
+        pairs = list(zip(body.get("pred_lab", []), body.get("pred_prob", []), strict=False))
+    else:
+        raise DeepaasError(f"unexpected DEEPaaS answer: keys {sorted(body)}")
+    pairs = [(str(label), float(prob)) for label, prob in pairs if label is not None]
+    if not pairs:
+        return []
+    pairs.sort(key=lambda pair: -pair[1])
+    label, confidence = pairs[0]
+    return [
+        {
+            "label": label,
+            "confidence": confidence,
+            "scores": {name: round(prob, 6) for name, prob in pairs[:3]},
+        }
+    ]
+
+
+RUNNERS = {
+    (ModelVersion.Framework.LINEAR_PROBE, "classification"): LinearProbeRunner,
+    (ModelVersion.Framework.TORCHSCRIPT, "classification"): TorchScriptClassificationRunner,
+    (ModelVersion.Framework.TORCHSCRIPT, "detection"): TorchScriptDetectionRunner,
+    (ModelVersion.Framework.DEEPAAS, "classification"): DeepaasRunner,
+}
+
+_cache: dict[tuple[int, str], Runner] = {}
+_lock = threading.Lock()
+
+
+def runner_for(version: ModelVersion) -> Runner:
+    """One runner per version and process (weights load once per worker child)."""
+    key = (version.pk, version.weights_sha256)
+    with _lock:
+        if key not in _cache:
+            try:
+                cls = RUNNERS[(version.framework, version.model.task)]
+            except KeyError as error:
+                raise RunnerError(
+                    f"no runner for {version.framework} {version.model.task}"
+                ) from error
+            _cache[key] = cls(version)
+        return _cache[key]

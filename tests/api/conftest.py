@@ -1,0 +1,110 @@
+"""Fixtures for API tests: people in every role, sets in every access state, tokens."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from aquacat import tokens
+from catalogue import services
+from catalogue.search.backends.database import DatabaseBackend
+from catalogue.search.outbox import process_outbox
+from tests.catalogue.conftest import local_storages, real_jpegs
+
+ACCESS = {
+    "public": {"state": "published", "access": "open"},
+    "embargoed": {
+        "state": "published",
+        "access": "embargoed",
+        "embargo_until": timezone.localdate() + datetime.timedelta(days=30),
+    },
+    "restricted": {"state": "published", "access": "restricted"},
+    "draft": {"state": "draft", "access": "open"},
+}
+PUBLIC = {"public"}
+ROLES = ["anonymous", "owner", "other", "curator", "staff"]
+PRIVILEGED = {"owner", "curator", "staff"}
+
+
+def allowed(who: str, kind: str) -> bool:
+    return who in PRIVILEGED or kind in PUBLIC
+
+
+@pytest.fixture(autouse=True)
+def api_settings(settings, tmp_path):
+    """Local files, the database search backend (indexed below), fresh throttle counters."""
+    settings.STORAGES = local_storages(tmp_path / "media")
+    settings.SEARCH_URL = ""
+    cache.clear()
+    yield settings
+    cache.clear()
+
+
+@pytest.fixture
+def people(db):
+    users = get_user_model().objects
+    return {
+        "anonymous": None,
+        "owner": users.create_user("owner", password="pw-owner-123"),
+        "other": users.create_user("other"),
+        "curator": users.create_user("curator"),
+        "staff": users.create_user("staff", is_staff=True),
+    }
+
+
+def index_all() -> None:
+    """What the indexing worker does after a commit, done here for the database backend."""
+    backend = DatabaseBackend()
+    backend.setup()
+    process_outbox(backend)
+
+
+@pytest.fixture
+def catalogue(people):
+    """One set per access state, all owned by `owner` and curated by `curator`, one
+    image each, indexed."""
+    sets = {}
+    for kind, fields in ACCESS.items():
+        image_set = services.create_image_set(
+            title=f"Plankton {kind} set",
+            description=f"FlowCam images, {kind}",
+            owner=people["owner"],
+            curators=[people["curator"]],
+            instrument="FlowCam",
+            platform=f"platform-{kind}",
+            modality="flow-imaging",
+            **fields,
+        )
+        services.ingest(image_set, [real_jpegs(1)[0]])
+        sets[kind] = image_set
+    index_all()
+    return sets
+
+
+def client_for(who: str, people) -> APIClient:
+    client = APIClient()
+    if people.get(who):
+        client.force_login(people[who])
+    return client
+
+
+@pytest.fixture
+def make_token(people):
+    def make(who="owner", scopes=("read", "write"), **kwargs):
+        token, secret = tokens.create_token(
+            user=people[who], name=f"t-{len(kwargs)}-{'-'.join(scopes)}", scopes=scopes, **kwargs
+        )
+        return token, secret
+
+    return make
+
+
+def bearer(secret: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client
