@@ -26,6 +26,10 @@ METADATA_FORMATS = {
     "ris": "application/x-research-info-systems",
     "csl.json": "application/vnd.citationstyles.csl+json",
     "txt": "text/plain",
+    # Image-level metadata of the set, re-ingestable as sidecars.
+    "ecotaxa.tsv": "text/tab-separated-values",
+    "ifdo.yaml": "application/yaml",
+    "ifdo.json": "application/json",
 }
 # Which of them describe the set (rel="describedby"); the rest are citations.
 DESCRIBED_BY = ("datacite.xml", "datacite.json", "jsonld", "dc.xml", "dcat.ttl", "dcat.rdf")

@@ -118,7 +118,7 @@ def set_metadata(request, uuid, fmt: str):
     from django.http import HttpResponse
 
     from catalogue import signposting
-    from catalogue.formats import citation, datacite, dcat, dublin_core, schema_org
+    from catalogue.formats import citation, datacite, dcat, dublin_core, ecotaxa, ifdo, schema_org
 
     if fmt not in signposting.METADATA_FORMATS:
         raise Http404("no such metadata format")
@@ -135,6 +135,9 @@ def set_metadata(request, uuid, fmt: str):
         "ris": lambda: citation.ris(image_set, base=base),
         "csl.json": lambda: citation.csl_json_text(image_set, base=base),
         "txt": lambda: citation.text(image_set, base=base) + "\n",
+        "ecotaxa.tsv": lambda: ecotaxa.to_tsv(image_set, base=base),
+        "ifdo.yaml": lambda: ifdo.to_yaml(image_set, base=base),
+        "ifdo.json": lambda: ifdo.to_json(image_set, base=base),
     }
     media_type = signposting.METADATA_FORMATS[fmt]
     charset = "" if media_type.endswith("+xml") or fmt == "dc.xml" else "; charset=utf-8"

@@ -261,6 +261,7 @@ SEARCH_PARAMETERS = [
             "access",
             "taxon",
             "label",
+            "predicted",
         )
     ],
     OpenApiParameter("year", OpenApiTypes.STR, description="years, comma-separated"),

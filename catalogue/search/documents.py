@@ -16,6 +16,8 @@ Document fields (both kinds unless noted):
     polygon (GeoJSON Polygon|None, sets only), point ([lon, lat]|None, images only)
     image_count (sets), size (bytes: images; total bytes: sets)
     has_annotations, doi (sets), created (ISO datetime)
+    predicted (class labels predicted by models: an image's; a set's, over its images)
+    predicted_share (sets: share of images with at least one prediction; images: None)
 """
 
 from __future__ import annotations
@@ -55,6 +57,18 @@ def annotation_labels(fields: dict) -> list[str]:
     return labels
 
 
+def prediction_labels(fields: dict) -> list[str]:
+    """Class labels models predicted for an image (`fields["predictions"]`, a list
+    of {model, version, label, confidence, ...}); malformed entries are ignored."""
+    predictions = (fields or {}).get("predictions")
+    labels: list[str] = []
+    for entry in predictions if isinstance(predictions, list) else []:
+        label = entry.get("label") if isinstance(entry, dict) else None
+        if isinstance(label, str) and label.strip() and label not in labels:
+            labels.append(label)
+    return labels
+
+
 def taxon_paths(taxa: list[dict]) -> dict[str, list[str]]:
     """For each stated taxon name: itself and its ancestors (from the lineage)."""
     paths = {}
@@ -86,10 +100,19 @@ def descriptive_fields(image_set: ImageSet) -> dict:
     }
 
 
-def set_document(image_set: ImageSet, *, labels: list[str] | None = None) -> dict:
-    """The document of a set; `labels` may be given when computed in bulk."""
-    if labels is None:
-        labels = set_labels([image_set.pk]).get(image_set.pk, [])
+def set_document(
+    image_set: ImageSet,
+    *,
+    labels: list[str] | None = None,
+    predicted: tuple[list[str], int] | None = None,
+) -> dict:
+    """The document of a set; `labels` and `predicted` (labels, number of images
+    with predictions) may be given when computed in bulk."""
+    if labels is None or predicted is None:
+        found_labels, found_predicted = set_summaries([image_set.pk])
+        labels = found_labels.get(image_set.pk, []) if labels is None else labels
+        if predicted is None:
+            predicted = found_predicted.get(image_set.pk, ([], 0))
     stats = getattr(image_set, "search_stats", None) or image_set.images.aggregate(
         image_count=Count("pk"), size=Sum("size")
     )
@@ -126,19 +149,40 @@ def set_document(image_set: ImageSet, *, labels: list[str] | None = None) -> dic
         "has_annotations": bool(labels),
         "doi": image_set.doi,
         "created": iso(image_set.created),
+        "predicted": predicted[0],
+        "predicted_share": (
+            round(predicted[1] / stats["image_count"], 4) if stats["image_count"] else 0.0
+        ),
     }
+
+
+def set_summaries(
+    set_ids: list[int],
+) -> tuple[dict[int, list[str]], dict[int, tuple[list[str], int]]]:
+    """Per set, from its images in one pass: annotation labels, and predicted
+    labels with the number of images that have at least one prediction."""
+    labels: dict[int, set[str]] = {}
+    predicted: dict[int, set[str]] = {}
+    predicted_images: dict[int, int] = {}
+    rows = Image.objects.filter(image_set_id__in=set_ids).exclude(fields={})
+    for set_id, fields in rows.values_list("image_set_id", "fields").iterator(chunk_size=2000):
+        labels.setdefault(set_id, set()).update(annotation_labels(fields))
+        found = prediction_labels(fields)
+        if found:
+            predicted.setdefault(set_id, set()).update(found)
+            predicted_images[set_id] = predicted_images.get(set_id, 0) + 1
+    return (
+        {set_id: sorted(values) for set_id, values in labels.items()},
+        {
+            set_id: (sorted(values), predicted_images[set_id])
+            for set_id, values in predicted.items()
+        },
+    )
 
 
 def set_labels(set_ids: list[int]) -> dict[int, list[str]]:
     """Annotation labels per set, from its images."""
-    labels: dict[int, list[str]] = {}
-    rows = Image.objects.filter(image_set_id__in=set_ids).exclude(fields={})
-    for set_id, fields in rows.values_list("image_set_id", "fields").iterator(chunk_size=2000):
-        found = labels.setdefault(set_id, [])
-        for label in annotation_labels(fields):
-            if label not in found:
-                found.append(label)
-    return {set_id: sorted(values) for set_id, values in labels.items()}
+    return set_summaries(set_ids)[0]
 
 
 def image_document(image: Image, image_set: ImageSet, curator_ids: list[int]) -> dict:
@@ -182,6 +226,8 @@ def image_document(image: Image, image_set: ImageSet, curator_ids: list[int]) ->
         "has_annotations": bool(labels),
         "doi": "",
         "created": iso(image.created),
+        "predicted": prediction_labels(image.fields),
+        "predicted_share": None,
     }
 
 
@@ -193,10 +239,14 @@ def set_documents(ids: Iterable[int]) -> Iterator[dict]:
         .annotate(n_images=Count("images"), n_bytes=Sum("images__size"))
         .prefetch_related("curators")
     )
-    labels = set_labels(ids)
+    labels, predicted = set_summaries(ids)
     for image_set in sets:
         image_set.search_stats = {"image_count": image_set.n_images, "size": image_set.n_bytes}
-        yield set_document(image_set, labels=labels.get(image_set.pk, []))
+        yield set_document(
+            image_set,
+            labels=labels.get(image_set.pk, []),
+            predicted=predicted.get(image_set.pk, ([], 0)),
+        )
 
 
 def image_documents(ids: Iterable[int]) -> Iterator[dict]:

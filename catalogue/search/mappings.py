@@ -131,6 +131,12 @@ def mappings(caps: Capabilities) -> dict:
             "taxa": _text(caps, raw=True, lower=True),
             "taxon_path": _keyword(caps, lower=True),
             "labels": _keyword(caps),
+            # Added with inference enrichment: an index created before has no
+            # `predicted` mapping (dynamic: false), so a running deployment must
+            # rebuild its indexes (`manage.py search_reindex`) before filtering
+            # or faceting on it.
+            "predicted": _keyword(caps),
+            "predicted_share": {"type": "float"},
             "platform": _keyword(caps, text=True),
             "instrument": _keyword(caps, text=True, lower=True),
             "modality": _keyword(caps),

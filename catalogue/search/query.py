@@ -28,6 +28,7 @@ TERM_FILTERS = {
     "access": "access",
     "taxon": "taxon_path",  # a taxon matches itself and every descendant
     "label": "labels",
+    "predicted": "predicted",  # class labels predicted by models (inference)
     "year": "years",
     "image_set": "set_id",
 }
@@ -41,6 +42,7 @@ FACETS = {
     "access": "access",
     "taxon": "taxon_path",
     "label": "labels",
+    "predicted": "predicted",
     "year": "years",
     "has_annotations": "has_annotations",
 }
@@ -68,6 +70,7 @@ class SearchQuery:
     access: list[str] = field(default_factory=list)
     taxon: list[str] = field(default_factory=list)
     label: list[str] = field(default_factory=list)
+    predicted: list[str] = field(default_factory=list)
     year: list[int] = field(default_factory=list)
     image_set: list[int] = field(default_factory=list)
     has_annotations: bool | None = None
@@ -180,6 +183,7 @@ LIST_PARAMS = {
     "access",
     "taxon",
     "label",
+    "predicted",
 }
 INT_LIST_PARAMS = {"year", "image_set"}
 

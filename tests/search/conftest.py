@@ -77,6 +77,21 @@ LABELS = {
 }
 
 
+def predicted(*labels: str) -> list:
+    return [
+        {"model": "demo", "version": "1.0.0", "label": label, "confidence": 0.9} for label in labels
+    ]
+
+
+# Model predictions (fields["predictions"]) per set, one entry per image (by
+# order), with malformed entries that must be ignored.
+PREDICTIONS = {
+    "diatoms": [predicted("Chaetoceros", "Skeletonema"), predicted("Chaetoceros"), None],
+    "copepods": [["not a dict", {"label": ""}, {"label": 3}], predicted("Calanus")],
+    "embargoed": [predicted("Calanus", "Chaetoceros")],
+}
+
+
 @pytest.fixture
 def corpus(db, tmp_path, settings) -> Corpus:
     """Seven sets covering every visibility case, with images and labels."""
@@ -221,9 +236,15 @@ def corpus(db, tmp_path, settings) -> Corpus:
         labels = LABELS.get(key, [None])
         services.ingest(image_set, [next(jpegs) for _ in labels])
         rows = list(image_set.images.order_by("pk"))
-        for image, label in zip(rows, labels, strict=True):
+        predictions = PREDICTIONS.get(key, [None] * len(rows))
+        for image, label, prediction in zip(rows, labels, predictions, strict=True):
+            fields = {}
             if label:
-                image.fields = {"annotation": {"category": label, "status": "validated"}}
+                fields["annotation"] = {"category": label, "status": "validated"}
+            if prediction is not None:
+                fields["predictions"] = prediction
+            if fields:
+                image.fields = fields
                 image.revision += 1
                 image.save(update_fields=["fields", "revision"])
         image_set.refresh_from_db()

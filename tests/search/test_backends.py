@@ -116,6 +116,38 @@ def test_labels_and_annotations(backend, indexed):
     assert counts == {"Bacillariophyceae": 2, "Calanus finmarchicus": 2, "Dinoflagellata": 1}
 
 
+def test_predicted_classes_filter_and_facet(backend, indexed):
+    diatoms, copepods = indexed.images["diatoms"], indexed.images["copepods"]
+    assert ids(backend, indexed, predicted=["Chaetoceros"]) == indexed.ids("diatoms")
+    assert ids(backend, indexed, "dave", predicted=["Chaetoceros"]) == (
+        indexed.ids("diatoms", "embargoed")
+    )
+    assert ids(backend, indexed, predicted=["Calanus", "Skeletonema"]) == (
+        indexed.ids("diatoms", "copepods")
+    )
+    assert ids(backend, indexed, predicted=["Calanus"], instrument=["FlowCam"]) == []
+    assert ids(backend, indexed, kind="image", predicted=["Chaetoceros"]) == sorted(
+        i.pk for i in diatoms[:2]
+    )
+    assert ids(backend, indexed, kind="image", predicted=["Calanus"]) == [copepods[1].pk]
+    assert ids(backend, indexed, "dave", kind="image", predicted=["Calanus"]) == sorted(
+        [copepods[1].pk, indexed.images["embargoed"][0].pk]
+    )
+    sets = search(backend, indexed, page_size=50).facet_counts("predicted")
+    assert sets == {"Chaetoceros": 1, "Skeletonema": 1, "Calanus": 1}
+    everything = search(backend, indexed, "dave", page_size=50).facet_counts("predicted")
+    assert everything == {"Chaetoceros": 2, "Skeletonema": 1, "Calanus": 2}
+    images = search(backend, indexed, kind="image", page_size=100).facet_counts("predicted")
+    assert images == {"Chaetoceros": 2, "Skeletonema": 1, "Calanus": 1}
+    [hit] = search(backend, indexed, predicted=["Skeletonema"]).hits
+    assert hit.document["predicted"] == ["Chaetoceros", "Skeletonema"]
+    assert hit.document["predicted_share"] == round(2 / 3, 4)
+    assert query_from_params({"predicted": ["Calanus,Chaetoceros"]}).predicted == [
+        "Calanus",
+        "Chaetoceros",
+    ]
+
+
 def test_bbox_and_polygon_intersect_coverage(backend, indexed):
     assert ids(backend, indexed, bbox=(3.0, 51.5, 16.0, 55.0)) == indexed.ids("diatoms", "copepods")
     assert ids(backend, indexed, bbox=(3.5, 52.0, 4.0, 53.0)) == indexed.ids("diatoms")  # touch

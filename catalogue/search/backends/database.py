@@ -56,6 +56,7 @@ VALUE_FIELDS = (
     "licence",
     "taxon_path",
     "labels",
+    "predicted",
     "years",
     "curator_ids",
     "taxa",
