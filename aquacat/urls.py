@@ -10,5 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("catalogue.api.urls")),
     path("oai", include("catalogue.oai.urls")),
+    path("", include("inference.urls")),
     path("", include("catalogue.urls")),
 ]

@@ -9,5 +9,6 @@ urlpatterns = [
     path("sets/<uuid:uuid>/", views.set_landing, name="set-landing"),
     path("sets/<uuid:uuid>/linkset", views.set_linkset, name="set-linkset"),
     path("sets/<uuid:uuid>/metadata.<str:fmt>", views.set_metadata, name="set-metadata"),
+    path("sets/<uuid:uuid>/rocrate.zip", views.set_rocrate, name="set-rocrate"),
     path("files/images/<int:pk>/<str:variant>", views.image_file, name="image-thumbnail"),
 ]

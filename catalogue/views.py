@@ -149,6 +149,27 @@ def set_metadata(request, uuid, fmt: str):
     return response
 
 
+@require_safe
+def set_rocrate(request, uuid):
+    """The set as an RO-Crate zip: its image files and metadata, streamed."""
+    from django.http import StreamingHttpResponse
+
+    from catalogue import signposting
+    from catalogue.formats import rocrate
+
+    image_set = _visible_set(request, uuid)
+    base = request.build_absolute_uri("/")
+    crate = rocrate.build(image_set, base=base)
+    response = StreamingHttpResponse(rocrate.stream_zip(crate), content_type=rocrate.MEDIA_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{rocrate.download_name(image_set)}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Link"] = signposting.link_header(
+        [{"href": common_landing(image_set, base), "rel": "describes", "type": "text/html"}]
+    )
+    _private(response, image_set)
+    return response
+
+
 def common_landing(image_set, base):
     from catalogue.formats import common
 

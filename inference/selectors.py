@@ -80,3 +80,12 @@ def job_progress(job: InferenceJob) -> dict:
 
 def predictions_for(image: Image):
     return Prediction.objects.filter(image=image).select_related("model_version__model")
+
+
+def visible_jobs(user):
+    """Jobs `user` may see: their own, or every job for staff; none when signed out."""
+    if user is None or not user.is_authenticated:
+        return InferenceJob.objects.none()
+    if user.is_staff:
+        return InferenceJob.objects.all()
+    return InferenceJob.objects.filter(created_by=user)

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import SimpleRouter
 
 from catalogue.api import schema, views  # noqa: F401 - schema registers extensions
+from inference import api as inference_api
 
 app_name = "api"
 
@@ -16,6 +17,9 @@ urlpatterns = [
     *router.urls,
     path("search/", views.SearchView.as_view(), name="search"),
     path("search/suggestions/", views.SuggestionsView.as_view(), name="suggestions"),
+    path("models/", inference_api.ModelListView.as_view(), name="models"),
+    path("models/<int:pk>/", inference_api.ModelCardView.as_view(), name="model"),
+    path("jobs/<int:pk>/", inference_api.JobView.as_view(), name="job"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

@@ -1,0 +1,200 @@
+"""RO-Crate 1.1 (https://w3id.org/ro/crate/1.1) of a set: its image files and its metadata.
+
+The crate is described with the `rocrate` package: a root Dataset carrying the set's
+citation metadata, one File entity per image under `images/`, and the set's DataCite XML
+and EcoTaxa TSV under `metadata/`. The zip is produced as a stream: images are read from
+`default_storage` in chunks and the archive is handed out as it is written, so a set of
+any size never sits in memory.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from urllib.parse import unquote
+
+from django.core.files.storage import default_storage
+from rocrate.model.contextentity import ContextEntity
+from rocrate.model.file import File
+from rocrate.model.person import Person
+from rocrate.rocrate import ROCrate
+
+from catalogue.formats import common, datacite, ecotaxa
+from catalogue.models import ImageSet
+
+MEDIA_TYPE = "application/zip"
+VERSION = "1.1"
+CHUNK = 64 * 1024
+IMAGES_DIR = "images/"
+
+
+class StorageFile(File):
+    """A File entity whose bytes come from `default_storage`, read in chunks."""
+
+    def __init__(self, crate, key: str, dest_path: str, properties: dict):
+        super().__init__(crate, source=None, dest_path=dest_path, properties=properties)
+        self.key = key
+
+    def stream(self, chunk_size: int = CHUNK) -> Iterator[tuple[str, bytes]]:
+        name = unquote(self.id)
+        empty = True
+        with default_storage.open(self.key, "rb") as handle:
+            while chunk := handle.read(chunk_size):
+                empty = False
+                yield name, chunk
+        if empty:
+            yield name, b""
+
+
+def _agent(crate: ROCrate, creator: dict, index: int):
+    is_person = common.is_person(creator)
+    identifier = common.orcid_url(creator) or f"#creator-{index}"
+    properties: dict = {"name": creator["name"]}
+    given, family = common.split_name(creator["name"])
+    if is_person and given:
+        properties["givenName"], properties["familyName"] = given, family
+    if creator.get("affiliation") or creator.get("ror"):
+        org_id = common.ror_url(creator) or f"#affiliation-{index}"
+        org = crate.dereference(org_id) or crate.add(
+            ContextEntity(
+                crate,
+                org_id,
+                {"@type": "Organization", "name": creator.get("affiliation") or ""},
+            )
+        )
+        properties["affiliation"] = org
+    if is_person:
+        return crate.add(Person(crate, identifier, properties))
+    return crate.add(ContextEntity(crate, identifier, {"@type": "Organization", **properties}))
+
+
+def _describe_root(crate: ROCrate, s: ImageSet, base: str | None) -> None:
+    root = crate.root_dataset
+    root["name"] = s.title
+    root["description"] = s.description or s.title
+    root["identifier"] = common.cite_as(s, base)
+    root["url"] = common.landing_url(s, base)
+    root["datePublished"] = common.publication_date(s).isoformat()
+    lic = common.licence(s)
+    root["license"] = crate.add(
+        ContextEntity(
+            crate,
+            lic["spdx_url"],
+            {"@type": "CreativeWork", "name": lic["name"], "identifier": lic["id"]},
+        )
+    )
+    root["creator"] = [_agent(crate, c, i) for i, c in enumerate(s.creators, start=1)]
+    root["publisher"] = crate.add(
+        ContextEntity(
+            crate, "#publisher", {"@type": "Organization", "name": common.publisher_name()}
+        )
+    )
+    keywords = list(s.keywords) + [t["scientific_name"] for t in s.taxa]
+    if keywords:
+        root["keywords"] = keywords
+    if s.version:
+        root["version"] = s.version
+    if common.has_bbox(s) or s.polygon:
+        if s.polygon:
+            geo = {
+                "@type": "GeoShape",
+                "polygon": " ".join(f"{lat} {lon}" for lon, lat in common.polygon_ring(s)),
+            }
+        else:
+            geo = {"@type": "GeoShape", "box": f"{s.south} {s.west} {s.north} {s.east}"}
+        shape = crate.add(ContextEntity(crate, "#coverage-shape", geo))
+        root["spatialCoverage"] = crate.add(
+            ContextEntity(crate, "#coverage", {"@type": "Place", "geo": shape})
+        )
+    if s.time_start or s.time_end:
+        root["temporalCoverage"] = (
+            f"{common.iso(s.time_start) or '..'}/{common.iso(s.time_end) or '..'}"
+        )
+
+
+def build(image_set: ImageSet, *, base: str | None = None) -> ROCrate:
+    """The crate of a set: entities only; bytes are read when it is streamed."""
+    crate = ROCrate(gen_preview=False, version=VERSION)
+    _describe_root(crate, image_set, base)
+    for image in image_set.images.order_by("file_name"):
+        properties = {
+            "name": image.file_name.rsplit("/", 1)[-1],
+            "encodingFormat": image.media_type,
+            "contentSize": str(image.size),
+            "sha256": image.sha256,
+            "identifier": f"sha256:{image.sha256}",
+        }
+        if image.captured_at:
+            properties["dateCreated"] = common.iso(image.captured_at)
+        crate.add(StorageFile(crate, image.storage_key, IMAGES_DIR + image.file_name, properties))
+    for dest, body, media_type, fmt, name in (
+        (
+            "metadata/datacite.xml",
+            datacite.to_xml(image_set, base=base),
+            "application/vnd.datacite.datacite+xml",
+            "datacite.xml",
+            "DataCite metadata of the set",
+        ),
+        (
+            "metadata/ecotaxa.tsv",
+            ecotaxa.to_tsv(image_set, base=base).encode(),
+            ecotaxa.MEDIA_TYPE,
+            "ecotaxa.tsv",
+            "EcoTaxa TSV of the set's images",
+        ),
+    ):
+        crate.add_file(
+            io.BytesIO(body),
+            dest_path=dest,
+            properties={
+                "name": name,
+                "encodingFormat": media_type,
+                "contentSize": str(len(body)),
+                "url": common.metadata_url(image_set, fmt, base),
+            },
+        )
+    return crate
+
+
+class _Sink(io.RawIOBase):
+    """A write-only, unseekable buffer that the zip is written into and drained from."""
+
+    def __init__(self):
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        self.data += b
+        return len(b)
+
+    def drain(self) -> bytes:
+        out = bytes(self.data)
+        self.data.clear()
+        return out
+
+
+def stream_zip(crate: ROCrate, chunk_size: int = CHUNK) -> Iterator[bytes]:
+    """The crate as zip bytes, yielded as they are written (the metadata file last)."""
+    sink = _Sink()
+    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for entity in crate.data_entities + crate.default_entities:
+            current_path, out = None, None
+            for path, chunk in entity.stream(chunk_size=chunk_size):
+                if path != current_path:
+                    if out:
+                        out.close()
+                    current_path, out = path, zf.open(unquote(path), mode="w", force_zip64=True)
+                out.write(chunk)
+                if len(sink.data) >= chunk_size:
+                    yield sink.drain()
+            if out:
+                out.close()
+    if sink.data:
+        yield sink.drain()
+
+
+def download_name(image_set: ImageSet) -> str:
+    return f"{image_set.uuid}-rocrate.zip"

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from inference import views
+
+app_name = "inference"
+urlpatterns = [
+    path("models/", views.model_list, name="model-list"),
+    path("models/<slug:model>/<str:version>/", views.card, name="model-card"),
+    path("models/<slug:model>/<str:version>/card.json", views.card_json, name="model-card-json"),
+    path("jobs/<int:pk>/", views.job_detail, name="job-detail"),
+]
