@@ -30,6 +30,8 @@ METADATA_FORMATS = {
     "ecotaxa.tsv": "text/tab-separated-values",
     "ifdo.yaml": "application/yaml",
     "ifdo.json": "application/json",
+    # Curated whole-image annotations, for detection and COCO tools.
+    "coco.json": "application/json",
 }
 # Which of them describe the set (rel="describedby"); the rest are citations.
 DESCRIBED_BY = ("datacite.xml", "datacite.json", "jsonld", "dc.xml", "dcat.ttl", "dcat.rdf")

@@ -118,7 +118,16 @@ def set_metadata(request, uuid, fmt: str):
     from django.http import HttpResponse
 
     from catalogue import signposting
-    from catalogue.formats import citation, datacite, dcat, dublin_core, ecotaxa, ifdo, schema_org
+    from catalogue.formats import (
+        citation,
+        coco,
+        datacite,
+        dcat,
+        dublin_core,
+        ecotaxa,
+        ifdo,
+        schema_org,
+    )
 
     if fmt not in signposting.METADATA_FORMATS:
         raise Http404("no such metadata format")
@@ -138,6 +147,7 @@ def set_metadata(request, uuid, fmt: str):
         "ecotaxa.tsv": lambda: ecotaxa.to_tsv(image_set, base=base),
         "ifdo.yaml": lambda: ifdo.to_yaml(image_set, base=base),
         "ifdo.json": lambda: ifdo.to_json(image_set, base=base),
+        "coco.json": lambda: coco.to_json(image_set, base=base),
     }
     media_type = signposting.METADATA_FORMATS[fmt]
     charset = "" if media_type.endswith("+xml") or fmt == "dc.xml" else "; charset=utf-8"
