@@ -33,7 +33,7 @@ from catalogue.api.problems import (
 )
 from catalogue.api.renderers import dumps
 from catalogue.models import ImageSet, State
-from catalogue.search.query import FACETS, query_from_params
+from catalogue.search.query import FACETS, LIST_PARAMS, query_from_params
 
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",
@@ -252,17 +252,7 @@ SEARCH_PARAMETERS = [
             OpenApiTypes.STR,
             description=f"{name}: one or several values, comma-separated (any matches)",
         )
-        for name in (
-            "platform",
-            "instrument",
-            "modality",
-            "research_infrastructure",
-            "licence",
-            "access",
-            "taxon",
-            "label",
-            "predicted",
-        )
+        for name in sorted(LIST_PARAMS)
     ],
     OpenApiParameter("year", OpenApiTypes.STR, description="years, comma-separated"),
     OpenApiParameter("image_set", OpenApiTypes.STR, description="set ids, comma-separated"),

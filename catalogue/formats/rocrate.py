@@ -20,7 +20,7 @@ from rocrate.model.file import File
 from rocrate.model.person import Person
 from rocrate.rocrate import ROCrate
 
-from catalogue.formats import common, datacite, ecotaxa
+from catalogue.formats import common, datacite, ecotaxa, schema_org
 from catalogue.models import ImageSet
 
 MEDIA_TYPE = "application/zip"
@@ -95,14 +95,8 @@ def _describe_root(crate: ROCrate, s: ImageSet, base: str | None) -> None:
         root["keywords"] = keywords
     if s.version:
         root["version"] = s.version
-    if common.has_bbox(s) or s.polygon:
-        if s.polygon:
-            geo = {
-                "@type": "GeoShape",
-                "polygon": " ".join(f"{lat} {lon}" for lon, lat in common.polygon_ring(s)),
-            }
-        else:
-            geo = {"@type": "GeoShape", "box": f"{s.south} {s.west} {s.north} {s.east}"}
+    geo = schema_org.geo_shape(s)
+    if geo:
         shape = crate.add(ContextEntity(crate, "#coverage-shape", geo))
         root["spatialCoverage"] = crate.add(
             ContextEntity(crate, "#coverage", {"@type": "Place", "geo": shape})

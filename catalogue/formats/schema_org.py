@@ -74,15 +74,8 @@ def to_dict(
             }
             for t in s.taxa
         ]
-    if common.has_bbox(s) or s.polygon:
-        geo: dict
-        if s.polygon:
-            geo = {
-                "@type": "GeoShape",
-                "polygon": " ".join(f"{lat} {lon}" for lon, lat in common.polygon_ring(s)),
-            }
-        else:
-            geo = {"@type": "GeoShape", "box": f"{s.south} {s.west} {s.north} {s.east}"}
+    geo = geo_shape(s)
+    if geo:
         data["spatialCoverage"] = {"@type": "Place", "geo": geo}
     if s.time_start or s.time_end:
         data["temporalCoverage"] = (
@@ -145,3 +138,13 @@ def to_script_tag_json(image_set: ImageSet, *, base: str | None = None) -> str:
     """JSON safe inside <script>: no `</` or `<!--` can close or open anything."""
     text = json.dumps(to_dict(image_set, base=base), ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def geo_shape(s) -> dict | None:
+    """The set's coverage as a schema.org GeoShape (its polygon, else its box)."""
+    if s.polygon:
+        ring = " ".join(f"{lat} {lon}" for lon, lat in common.polygon_ring(s))
+        return {"@type": "GeoShape", "polygon": ring}
+    if common.has_bbox(s):
+        return {"@type": "GeoShape", "box": f"{s.south} {s.west} {s.north} {s.east}"}
+    return None
