@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (CSS, JS, the vendored map assets) served by the app itself.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -126,6 +128,10 @@ USE_TZ = True
 # --- Files ----------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+# Served from the app folders without collectstatic, so the embedded mode needs no set-up.
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing one
+WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
@@ -309,3 +315,8 @@ OAI_PAGE_SIZE = env_int("OAI_PAGE_SIZE", 200)
 # Resumption tokens are signed and stateless; they stay valid this long (at least a day).
 OAI_TOKEN_MAX_AGE = env_int("OAI_TOKEN_MAX_AGE", 7 * 24 * 3600)
 SIGNPOSTING_MAX_ITEMS = env_int("SIGNPOSTING_MAX_ITEMS", 50)
+
+# --- Web UI sign-in ---------------------------------------------------------------
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "curation:my-sets"
+LOGOUT_REDIRECT_URL = "catalogue:home"

@@ -3,11 +3,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from aquacat import views
+from aquacat import accounts, views
 
 urlpatterns = [
     path("health", views.health, name="health"),
     path("admin/", admin.site.urls),
+    path("accounts/", include(accounts.urlpatterns)),
+    path("curate/", include("curation.urls")),
     path("api/v1/", include("catalogue.api.urls")),
     path("oai", include("catalogue.oai.urls")),
     path("", include("inference.urls")),

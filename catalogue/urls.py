@@ -1,10 +1,12 @@
 from django.urls import path
 
-from catalogue import views
+from catalogue import search_pages, views
 
 app_name = "catalogue"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("search/", search_pages.search_page, name="search"),
+    path("images/", search_pages.image_search_page, name="image-search"),
     path("files/images/<int:pk>/original", views.image_file, name="image-original"),
     path("sets/<uuid:uuid>/", views.set_landing, name="set-landing"),
     path("sets/<uuid:uuid>/linkset", views.set_linkset, name="set-linkset"),

@@ -37,6 +37,9 @@ SERVICE_URLS = {
 @functools.cache
 def service_unavailable(name: str) -> str | None:
     """Why `name` cannot be used, or None when it answers on its port."""
+    if name == "browser":
+        chromium = os.environ.get("AQUACAT_CHROMIUM", "/usr/bin/chromium")
+        return None if os.access(chromium, os.X_OK) else f"no Chromium at {chromium}"
     variable, schemes = SERVICE_URLS[name]
     url = os.environ.get(variable, "")
     if not url:

@@ -1,0 +1,106 @@
+/* AquaCat maps: Leaflet over an offline basemap of Natural Earth land polygons
+   (world-atlas, vendored). No tiles are fetched from anywhere.
+
+   AquaCatMap.create(element, options) -> Promise<L.Map>
+     options.landUrl   URL of the world-atlas TopoJSON (data-land-url on the element)
+   AquaCatMap.footprint(map, item) -> layer for {bbox:[w,s,e,n]} or {polygon:[[lon,lat],...]}
+     or {point:[lon,lat]}
+   AquaCatMap.drawBox(map, onBox) -> starts drawing a rectangle with the mouse or
+     keyboard-free shift-drag; calls onBox([w,s,e,n]) (rounded to 3 decimals). */
+(function () {
+  "use strict";
+  let landPromise = null;
+
+  function loadLand(url) {
+    if (!landPromise) {
+      landPromise = fetch(url)
+        .then((response) => response.json())
+        .then((topology) => topojson.feature(topology, topology.objects.land));
+    }
+    return landPromise;
+  }
+
+  function create(element, options) {
+    options = options || {};
+    const map = L.map(element, {
+      worldCopyJump: false,
+      maxBounds: [[-90, -360], [90, 360]],
+      minZoom: 1,
+      attributionControl: true,
+      zoomSnap: 0.5,
+    });
+    map.attributionControl.setPrefix(false);
+    map.attributionControl.addAttribution("Land: Natural Earth (public domain)");
+    map.setView([20, 0], 1);
+    element.style.background = "#cfe6f3";
+    const landUrl = options.landUrl || element.dataset.landUrl;
+    return loadLand(landUrl).then((land) => {
+      L.geoJSON(land, {
+        style: { color: "#8a9a7b", weight: 0.6, fillColor: "#eef0e6", fillOpacity: 1 },
+        interactive: false,
+      }).addTo(map);
+      element.dataset.ready = "true";
+      return map;
+    });
+  }
+
+  function footprint(map, item, style) {
+    style = Object.assign({ color: "#0b4f6c", weight: 2, fillOpacity: 0.15 }, style || {});
+    let layer = null;
+    if (item.polygon && item.polygon.length > 3) {
+      layer = L.polygon(item.polygon.map((p) => [p[1], p[0]]), style);
+    } else if (item.bbox && item.bbox.every((v) => v !== null && v !== undefined)) {
+      const [w, s, e, n] = item.bbox;
+      if (w === e && s === n) {
+        layer = L.circleMarker([s, w], Object.assign({ radius: 6 }, style));
+      } else {
+        layer = L.rectangle([[s, w], [n, e]], style);
+      }
+    } else if (item.point) {
+      layer = L.circleMarker([item.point[1], item.point[0]], Object.assign({ radius: 5 }, style));
+    }
+    if (layer) layer.addTo(map);
+    return layer;
+  }
+
+  function round(value) {
+    return Math.round(value * 1000) / 1000;
+  }
+
+  function clampBox(bounds) {
+    const w = Math.max(-180, bounds.getWest());
+    const e = Math.min(180, bounds.getEast());
+    const s = Math.max(-90, bounds.getSouth());
+    const n = Math.min(90, bounds.getNorth());
+    return [round(w), round(s), round(e), round(n)];
+  }
+
+  /* One rectangle drawn by dragging; the map does not pan while drawing. */
+  function drawBox(map, onBox) {
+    const container = map.getContainer();
+    container.classList.add("drawing");
+    map.dragging.disable();
+    let start = null;
+    let rectangle = null;
+    function down(event) {
+      start = event.latlng;
+      rectangle = L.rectangle([start, start], { color: "#d9480f", weight: 2 }).addTo(map);
+    }
+    function move(event) {
+      if (start && rectangle) rectangle.setBounds(L.latLngBounds(start, event.latlng));
+    }
+    function up(event) {
+      if (!start) return;
+      const bounds = L.latLngBounds(start, event.latlng);
+      map.off("mousedown", down).off("mousemove", move).off("mouseup", up);
+      map.dragging.enable();
+      container.classList.remove("drawing");
+      if (rectangle) map.removeLayer(rectangle);
+      start = null;
+      onBox(clampBox(bounds));
+    }
+    map.on("mousedown", down).on("mousemove", move).on("mouseup", up);
+  }
+
+  window.AquaCatMap = { create, footprint, drawBox, clampBox };
+})();

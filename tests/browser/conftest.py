@@ -1,0 +1,230 @@
+"""Browser tests: Debian's Chromium, headless, driven by Playwright, against the
+portal served by pytest-django's live server (a real threaded HTTP server on
+the test database, static files included).
+
+`shoot(page, name)` saves full-page screenshots at desktop and mobile widths
+into artifacts/screenshots/ (CI keeps artifacts/).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ARTIFACTS
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls
+# made by the test itself (fixtures, checks) are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+SCREENSHOTS = ARTIFACTS / "screenshots"
+DESKTOP = {"width": 1366, "height": 900}
+MOBILE = {"width": 390, "height": 844}
+# Without these, Chromium keeps trying to reach Google's services, which this
+# machine's closed network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+pytestmark = pytest.mark.services("browser")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from tests.conftest import service_unavailable
+
+    if service_unavailable("browser"):
+        pytest.skip("no Chromium; install it with scripts/services up browser")
+    from playwright.sync_api import sync_playwright
+
+    profiles = tempfile.TemporaryDirectory(prefix="aquacat-chromium-")
+    with profiles as profile, sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            profile,
+            executable_path=os.environ.get("AQUACAT_CHROMIUM", "/usr/bin/chromium"),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport=DESKTOP,
+            locale="en-GB",
+            timezone_id="UTC",
+            permissions=["clipboard-read", "clipboard-write"],
+        )
+        yield context
+        context.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh tab on the live server, with console errors collected."""
+    page = browser.new_page()
+    page.set_viewport_size(DESKTOP)
+    page.set_default_timeout(15_000)
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: page.errors.append(message.text) if message.type == "error" else None,
+    )
+    page.base = live_server.url
+    browser.clear_cookies()
+    yield page
+    page.close()
+
+
+@pytest.fixture
+def shoot():
+    """Screenshots of the page as it is, at desktop then mobile width."""
+
+    def take(page, name: str) -> list[Path]:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        safe = re.sub(r"[^a-z0-9-]+", "-", name.lower())
+        paths = []
+        for label, size in (("desktop", DESKTOP), ("mobile", MOBILE)):
+            page.set_viewport_size(size)
+            page.wait_for_timeout(150)  # let the layout (and maps) settle
+            path = SCREENSHOTS / f"{safe}-{label}.png"
+            page.screenshot(path=str(path), full_page=True)
+            paths.append(path)
+        page.set_viewport_size(DESKTOP)
+        return paths
+
+    return take
+
+
+@pytest.fixture
+def sign_in(page):
+    """Sign `user` in through the sign-in form (the real page, not a cookie trick)."""
+
+    def login(user, password: str = PASSWORD) -> None:
+        user.set_password(password)
+        user.save()
+        page.goto(f"{page.base}/accounts/login/")
+        page.get_by_label("Username").fill(user.get_username())
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
+
+    return login
+
+
+# --- A small catalogue to browse -------------------------------------------------
+
+PASSWORD = "a-long-test-password"
+
+
+@pytest.fixture(autouse=True)
+def browser_settings(settings, tmp_path):
+    """Local files and the database search backend, indexed synchronously below."""
+    from tests.catalogue.conftest import local_storages
+
+    settings.STORAGES = local_storages(tmp_path / "media")
+    settings.SEARCH_URL = ""
+    return settings
+
+
+def index_all() -> None:
+    """What the indexing worker does after a commit, done here for the database backend."""
+    from catalogue.search.backends.database import DatabaseBackend
+    from catalogue.search.outbox import process_outbox
+
+    backend = DatabaseBackend()
+    backend.setup()
+    process_outbox(backend)
+
+
+@pytest.fixture
+def people(transactional_db):
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects
+    return {
+        "curator": users.create_user("marina", password=PASSWORD, first_name="Marina"),
+        "other": users.create_user("otto", password=PASSWORD),
+    }
+
+
+@pytest.fixture
+def browse_catalogue(people, tmp_path):
+    """Three sets: two public ones in different seas with real FlowCam images
+    (positions in EXIF), and a restricted one nobody signed out may see."""
+    from datetime import UTC, datetime
+
+    from catalogue import services
+    from tests.catalogue.conftest import jpeg_with_exif, real_jpegs
+
+    def images(klass: str, count: int, lat: float, lon: float, depth: float, folder: str):
+        target = tmp_path / folder
+        target.mkdir()
+        return [
+            jpeg_with_exif(
+                source,
+                target / source.name,
+                lat=lat + i * 0.1,
+                lon=lon + i * 0.1,
+                depth=depth + i,
+                when=datetime(2021, 6, 1 + i, 10, tzinfo=UTC),
+            )
+            for i, source in enumerate(real_jpegs(count, klass))
+        ]
+
+    baltic = services.create_image_set(
+        title="Baltic Sea dinoflagellates, FlowCam 2021",
+        description="Dinoflagellate particle images from a FlowCam on a research vessel.",
+        creators=[
+            {
+                "name": "Lindqvist, Marina",
+                "orcid": "0000-0002-1825-0097",
+                "affiliation": "Baltic Institute",
+            }
+        ],
+        owner=people["curator"],
+        licence="CC-BY-4.0",
+        access="open",
+        state="published",
+        doi="10.5072/aquacat.baltic.2021",
+        keywords=["phytoplankton", "Baltic Sea"],
+        taxa=[{"scientific_name": "Dinoflagellata", "rank": "Phylum", "aphia_id": 19542}],
+        instrument="FlowCam",
+        platform="RV Aranda",
+        modality="flow-imaging",
+        research_infrastructure="LifeWatch",
+    )
+    services.ingest(baltic, images("Dinoflagellata", 6, 59.0, 20.0, 5.0, "baltic"))
+    med = services.create_image_set(
+        title="Mediterranean diatoms, ZooScan 2021",
+        description="Diatom scans from net samples in the western Mediterranean.",
+        creators=[{"name": "Rossi, Giulia"}],
+        owner=people["curator"],
+        licence="CC0-1.0",
+        access="open",
+        state="published",
+        taxa=[{"scientific_name": "Bacillariophyceae", "rank": "Class", "aphia_id": 148899}],
+        instrument="ZooScan",
+        platform="Point B",
+        modality="scanner",
+    )
+    services.ingest(med, images("Bacillariophyceae", 4, 40.0, 5.0, 20.0, "med"))
+    hidden = services.create_image_set(
+        title="Restricted ciliate survey",
+        description="Not public.",
+        owner=people["curator"],
+        access="restricted",
+        state="published",
+        instrument="FlowCam",
+    )
+    services.ingest(hidden, images("Ciliophora", 2, 59.5, 20.5, 3.0, "hidden"))
+    index_all()
+    for image_set in (baltic, med, hidden):
+        image_set.refresh_from_db()
+    return {"baltic": baltic, "med": med, "hidden": hidden}
