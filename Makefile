@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint format services-up services-down lock clean
+.PHONY: install run user test lint format services-up services-down lock clean vendor
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON_BIN) >/dev/null || { echo "$(PYTHON_BIN) not found"; exit 1; }
@@ -29,6 +29,15 @@ run: $(STAMP)
 	$(EMBEDDED) sh -c '$(PY) -m celery -A aquacat worker --loglevel=INFO --concurrency=1 & \
 		worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 		$(PY) manage.py runserver $(HOST)'
+
+# An account for the curator pages of the embedded portal (asks for a password).
+user: $(STAMP)
+	$(EMBEDDED) $(PY) manage.py migrate --noinput
+	$(EMBEDDED) $(PY) manage.py createsuperuser
+
+# Re-create the vendored web assets (Leaflet, Natural Earth land) from npm.
+vendor:
+	$(PYTHON_BIN) scripts/vendor-assets
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

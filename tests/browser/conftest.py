@@ -40,6 +40,20 @@ CHROMIUM_ARGS = [
 pytestmark = pytest.mark.services("browser")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_connection_per_request():
+    """The live server answers Chromium's keep-alive connections in long-lived
+    threads; with persistent database connections each would hold a session
+    open, and the test database could not be dropped at the end."""
+    from django.db import connections
+
+    database = connections.settings["default"]
+    kept = database.get("CONN_MAX_AGE", 0)
+    database["CONN_MAX_AGE"] = 0
+    yield
+    database["CONN_MAX_AGE"] = kept
+
+
 @pytest.fixture(scope="session")
 def browser():
     from tests.conftest import service_unavailable
