@@ -65,3 +65,8 @@ def touch(token: ApiToken, now=None) -> None:
     if token.last_used is None or (now - token.last_used).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used=now)
         token.last_used = now
+
+
+def tokens_of(user):
+    """The user's tokens, newest first, revoked and expired ones included (the audit trail)."""
+    return ApiToken.objects.filter(user=user).order_by("-created", "-pk")

@@ -5,4 +5,7 @@ from curation import views
 app_name = "curation"
 urlpatterns = [
     path("", views.my_sets, name="my-sets"),
+    path("sets/new", views.create_set, name="new-set"),
+    path("sets/<uuid:uuid>/edit", views.edit_set, name="edit-set"),
+    path("sets/<uuid:uuid>/upload", views.upload, name="upload"),
 ]

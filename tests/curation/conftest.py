@@ -1,0 +1,62 @@
+"""Fixtures for the curator pages: people, a logged-in client, a form's POST data."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.test import Client
+
+from tests.catalogue.conftest import local_storages
+
+
+@pytest.fixture(autouse=True)
+def curation_settings(settings, tmp_path):
+    settings.STORAGES = local_storages(tmp_path / "media")
+    settings.SEARCH_URL = ""
+    cache.clear()
+    yield settings
+    cache.clear()
+
+
+@pytest.fixture
+def people(db):
+    users = get_user_model().objects
+    return {
+        "owner": users.create_user("owner", password="pw-owner-123"),
+        "curator": users.create_user("curator"),
+        "other": users.create_user("other"),
+        "staff": users.create_user("staff", is_staff=True),
+    }
+
+
+def client_for(user) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def management(prefix: str, total: int = 1) -> dict:
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
+def form_data(**fields) -> dict:
+    """POST data of the set form: a valid minimal set, changed by `fields`."""
+    data = {
+        "title": "Copepods of the Skagerrak",
+        "licence": "CC-BY-4.0",
+        "access": "open",
+        **management("creators", 2),
+        **management("taxa"),
+        **management("related"),
+        **management("funding"),
+        "creators-0-name": "Berg, Anna",
+    }
+    data.update(fields)
+    return data
