@@ -13,10 +13,26 @@ FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandb
 
 
 def home(request):
-    sets = list(visible_image_sets(request.user).order_by("-created")[:50])
-    for image_set in sets:
-        image_set.strip = image_set.images.order_by("pk")[:8]
-    return render(request, "catalogue/home.html", {"image_sets": sets})
+    """A search box, what the caller may see in numbers, and the newest public sets."""
+    from django.db.models import Count
+
+    from catalogue.search_pages import card_for_set
+
+    newest = (
+        visible_image_sets(None)
+        .annotate(n_images=Count("images"))
+        .order_by("-created", "-pk")[:HOME_SETS]
+    )
+    context = {
+        "cards": [card_for_set(request.user, image_set) for image_set in newest],
+        "set_count": visible_image_sets(request.user).count(),
+        "image_count": visible_images(request.user).count(),
+        "form": {"q": ""},
+    }
+    return render(request, "catalogue/home.html", context)
+
+
+HOME_SETS = 8
 
 
 @require_safe
@@ -73,24 +89,16 @@ def _private(response, image_set) -> None:
 
 @require_safe
 def set_landing(request, uuid):
-    """A set's landing page: minimal HTML, schema.org JSON-LD, Signposting links."""
+    """A set's landing page: citation, map, gallery, downloads; schema.org JSON-LD and
+    Signposting links (Link header and <link> elements) for machines."""
     from catalogue import signposting
-    from catalogue.formats import citation, schema_org
+    from catalogue.landing import landing_context
 
     image_set = _visible_set(request, uuid)
     base = request.build_absolute_uri("/")
-    response = render(
-        request,
-        "catalogue/landing.html",
-        {
-            "image_set": image_set,
-            "json_ld": schema_org.to_script_tag_json(image_set, base=base),
-            "citation": citation.text(image_set, base=base),
-            "formats": list(signposting.METADATA_FORMATS),
-        },
-    )
-    links = signposting.set_links(image_set, base, max_items=signposting.max_items())
-    response["Link"] = signposting.link_header(links)
+    context = landing_context(image_set, base=base, page=request.GET.get("page"))
+    response = render(request, "catalogue/landing.html", context)
+    response["Link"] = signposting.link_header(context["links"])
     _private(response, image_set)
     return response
 

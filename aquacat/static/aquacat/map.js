@@ -35,10 +35,13 @@
     element.style.background = "#cfe6f3";
     const landUrl = options.landUrl || element.dataset.landUrl;
     return loadLand(landUrl).then((land) => {
+      // noClip: clipped land polygons would stroke the clip edge as a false coastline.
       L.geoJSON(land, {
-        style: { color: "#8a9a7b", weight: 0.6, fillColor: "#eef0e6", fillOpacity: 1 },
+        style: { color: "#8a9a7b", weight: 0.6, fillColor: "#eef0e6", fillOpacity: 1, noClip: true },
         interactive: false,
       }).addTo(map);
+      // The container can change size after the map is made (fonts, layout, rotation).
+      if (window.ResizeObserver) new ResizeObserver(() => map.invalidateSize()).observe(element);
       element.dataset.ready = "true";
       return map;
     });
