@@ -1,22 +1,37 @@
-"""Read-only API of the inference app: model cards and a job's progress.
+"""API of the inference app: model cards, jobs (start, list, progress, cancel,
+retry) and "more like this" for an image.
 
-Routed under /api/v1/ by catalogue.api.urls; errors are problem details like
-the rest of the API. A job exists only for its user and staff (404 otherwise).
+Routed under /api/v1/ by catalogue.api.urls (the routes at the bottom are
+included there); errors are problem details like the rest of the API. A job
+exists only for its user and staff (404 otherwise); starting, cancelling and
+retrying need a signed-in caller and, with a token, the "write" scope.
 """
 
 from __future__ import annotations
 
+from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalogue.api.problems import READ_ERRORS, problems
+from catalogue import selectors as catalogue_selectors
+from catalogue.api import serializers as s
+from catalogue.api.problems import READ_ERRORS, WRITE_ERRORS, Conflict, problems
 from catalogue.api.views import ApiMixin
+from inference import services
 from inference.cards import model_card
-from inference.models import ModelVersion
-from inference.selectors import job_progress, visible_jobs
+from inference.models import InferenceJob, ModelVersion
+from inference.selectors import (
+    ImageNotFound,
+    NoEmbedding,
+    job_progress,
+    nearest_images,
+    visible_jobs,
+)
 
 
 class ModelVersionSerializer(serializers.Serializer):
@@ -56,6 +71,31 @@ class JobSerializer(serializers.Serializer):
     started = serializers.DateTimeField(allow_null=True)
     finished = serializers.DateTimeField(allow_null=True)
     url = serializers.URLField(help_text="the job's page")
+
+
+class JobCreateSerializer(serializers.Serializer):
+    model_version = serializers.IntegerField(help_text="the id of a model version (/models/)")
+    selection = serializers.JSONField(
+        help_text='exactly one of {"image_set": id}, {"image_ids": [id, ...]} or '
+        '{"search": {search parameters, as for /search/}} (a saved search: `kind=set` selects '
+        "every image of the sets found, `kind=image` the images found); only images you may "
+        "see are selected"
+    )
+    batch_size = serializers.IntegerField(
+        required=False, min_value=1, max_value=1000, help_text="images per task"
+    )
+
+
+class SimilarImageSerializer(s.ImageSerializer):
+    similarity = serializers.FloatField(help_text="cosine similarity of the embeddings, -1..1")
+
+
+class SimilarImagesSerializer(serializers.Serializer):
+    image = serializers.IntegerField(help_text="the image asked about")
+    model_version = serializers.IntegerField(help_text="the embedder whose vectors were compared")
+    model = serializers.CharField()
+    version = serializers.CharField()
+    results = SimilarImageSerializer(many=True, help_text="nearest first")
 
 
 def versions():
@@ -107,33 +147,203 @@ class ModelCardView(ApiMixin, APIView):
         return Response(model_card(version))
 
 
+def job_data(request, job: InferenceJob) -> dict:
+    return {
+        "id": job.pk,
+        "state": job.state,
+        "model_version": job.model_version_id,
+        "model": job.model_version.model.name,
+        "version": job.model_version.version,
+        "selection": job.selection,
+        "total": job.total,
+        "progress": job_progress(job),
+        "summary": job.summary,
+        "error": job.error,
+        "created": job.created,
+        "started": job.started,
+        "finished": job.finished,
+        "url": request.build_absolute_uri(f"/jobs/{job.pk}/"),
+    }
+
+
+def jobs_of(user):
+    return visible_jobs(user).select_related("model_version__model")
+
+
+def visible_job(request, pk: int) -> InferenceJob:
+    job = jobs_of(request.user).filter(pk=pk).first()
+    if job is None:
+        raise exceptions.NotFound("No job with this id (or none you may see).")
+    return job
+
+
+def job_error(error: services.JobError) -> exceptions.ValidationError:
+    field = error.field
+    if field not in ("selection", "batch_size", "model_version", "non_field_errors"):
+        field = f"selection.{field}"
+    return exceptions.ValidationError({field: [error.reason]})
+
+
+@extend_schema(tags=["jobs"])
+class JobListView(ApiMixin, GenericAPIView):
+    """The caller's inference jobs (staff: every job), newest first; and starting one."""
+
+    parser_classes = [JSONParser]
+    filter_backends: list = []
+    serializer_class = JobSerializer
+
+    def get_queryset(self):
+        return jobs_of(self.request.user).order_by()
+
+    @extend_schema(
+        operation_id="jobs_list",
+        responses={200: JobSerializer(many=True), **problems(*READ_ERRORS)},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([job_data(request, job) for job in page])
+
+    @extend_schema(
+        operation_id="jobs_create",
+        request=JobCreateSerializer,
+        responses={201: JobSerializer, **problems(*WRITE_ERRORS)},
+        description="Run a model version over a selection of images (only those you may "
+        "see). The job is split into batches, one worker task each; follow it at its URL.",
+    )
+    def post(self, request):
+        serializer = JobCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        version = versions().filter(pk=data["model_version"]).first()
+        if version is None:
+            raise exceptions.ValidationError({"model_version": ["No model version with this id."]})
+        try:
+            job = services.start_job(
+                version,
+                data["selection"],
+                request.user,
+                batch_size=data.get("batch_size"),
+                allow_empty=False,
+            )
+        except services.JobError as error:
+            raise job_error(error) from error
+        body = job_data(request, visible_job(request, job.pk))
+        location = request.build_absolute_uri(f"/api/v1/jobs/{job.pk}/")
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
+
+
 @extend_schema(tags=["jobs"])
 class JobView(ApiMixin, APIView):
     """An inference job's state and progress, for its user and staff."""
 
     @extend_schema(responses={200: JobSerializer, **problems(*READ_ERRORS)})
     def get(self, request, pk: int):
-        job = (
-            visible_jobs(request.user).select_related("model_version__model").filter(pk=pk).first()
-        )
-        if job is None:
-            raise exceptions.NotFound("No job with this id (or none you may see).")
-        progress = job_progress(job)
+        return Response(job_data(request, visible_job(request, pk)))
+
+
+@extend_schema(tags=["jobs"])
+class JobCancelView(ApiMixin, APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="jobs_cancel",
+        request=None,
+        responses={200: JobSerializer, **problems(*WRITE_ERRORS)},
+        description="Stop a queued or running job: batches not yet started are skipped, a "
+        "running batch finishes. 409 when the job has already finished.",
+    )
+    def post(self, request, pk: int):
+        job = visible_job(request, pk)
+        if job.state not in (InferenceJob.State.QUEUED, InferenceJob.State.RUNNING):
+            raise Conflict(
+                f"The job is {job.state}; only a queued or running one can be cancelled."
+            )
+        services.cancel_job(job)
+        return Response(job_data(request, visible_job(request, pk)))
+
+
+@extend_schema(tags=["jobs"])
+class JobRetryView(ApiMixin, APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="jobs_retry",
+        request=None,
+        responses={200: JobSerializer, **problems(*WRITE_ERRORS)},
+        description="Send a finished job's failed and skipped batches again (images already "
+        "done are not run twice). 409 while the job is still queued or running.",
+    )
+    def post(self, request, pk: int):
+        job = visible_job(request, pk)
+        try:
+            services.retry_job(job)
+        except services.JobError as error:
+            raise Conflict(error.reason) from error
+        return Response(job_data(request, visible_job(request, pk)))
+
+
+MAX_SIMILAR = 100
+
+
+@extend_schema(tags=["images"])
+class SimilarImagesView(ApiMixin, APIView):
+    """More like this: the visible images whose embeddings are nearest to this one's."""
+
+    @extend_schema(
+        operation_id="images_similar",
+        parameters=[
+            OpenApiParameter(
+                "limit", OpenApiTypes.INT, description=f"1 to {MAX_SIMILAR}, default 12"
+            )
+        ],
+        responses={200: SimilarImagesSerializer, **problems(*READ_ERRORS, 409)},
+        description="Nearest images by cosine similarity of their stored embeddings, among "
+        "the images you may see. 409 when this image has no embedding yet.",
+    )
+    def get(self, request, pk: int):
+        try:
+            limit = int(request.query_params.get("limit", 12))
+        except ValueError as error:
+            raise exceptions.ValidationError({"limit": ["Must be a whole number."]}) from error
+        if not 1 <= limit <= MAX_SIMILAR:
+            raise exceptions.ValidationError({"limit": [f"Must be between 1 and {MAX_SIMILAR}."]})
+        try:
+            found = nearest_images(request.user, pk, limit)
+        except ImageNotFound as error:
+            raise exceptions.NotFound("No image with this id (or none you may see).") from error
+        except NoEmbedding as error:
+            raise Conflict(
+                "This image has no embedding yet; it gets one when an embedding job has run "
+                "over it."
+            ) from error
+        rows = {
+            row["id"]: row
+            for row in catalogue_selectors.visible_images(request.user)
+            .filter(pk__in=found.ids)
+            .values(*s.IMAGE_FIELDS)
+        }
+        links = s.Links(request)
+        results = []
+        for image_id in found.ids:
+            if image_id in rows:
+                row = s.image_row(rows[image_id], links)
+                row["similarity"] = found.similarity[image_id]
+                results.append(row)
         return Response(
             {
-                "id": job.pk,
-                "state": job.state,
-                "model_version": job.model_version_id,
-                "model": job.model_version.model.name,
-                "version": job.model_version.version,
-                "selection": job.selection,
-                "total": job.total,
-                "progress": progress,
-                "summary": job.summary,
-                "error": job.error,
-                "created": job.created,
-                "started": job.started,
-                "finished": job.finished,
-                "url": request.build_absolute_uri(f"/jobs/{job.pk}/"),
+                "image": pk,
+                "model_version": found.version.pk,
+                "model": found.version.model.name,
+                "version": found.version.version,
+                "results": results,
             }
         )
+
+
+# Included under /api/v1/ by catalogue.api.urls (names in its "api" namespace).
+urlpatterns = [
+    path("jobs/", JobListView.as_view(), name="jobs"),
+    path("jobs/<int:pk>/cancel/", JobCancelView.as_view(), name="job-cancel"),
+    path("jobs/<int:pk>/retry/", JobRetryView.as_view(), name="job-retry"),
+    path("images/<int:pk>/similar/", SimilarImagesView.as_view(), name="image-similar"),
+]

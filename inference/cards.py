@@ -15,8 +15,13 @@ LIBRARIES = {
     ModelVersion.Framework.LINEAR_PROBE: ["PyTorch"],
     ModelVersion.Framework.TORCHSCRIPT: ["PyTorch"],
     ModelVersion.Framework.DEEPAAS: ["DEEPaaS"],
+    ModelVersion.Framework.FEATURES: ["PyTorch"],
 }
-TASKS = {"classification": "Classification", "detection": "Object Detection"}
+TASKS = {
+    "classification": "Classification",
+    "detection": "Object Detection",
+    "embedding": "Feature Extraction",
+}
 
 
 def model_card(version: ModelVersion) -> dict:

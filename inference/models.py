@@ -1,8 +1,10 @@
 """Inference tables: analytics models and their versions (the model card), jobs
-that run a version over a selection of images, their batches, and predictions.
+that run a version over a selection of images, their batches, predictions and
+(for a feature extractor) image embeddings.
 
 Idempotence lives in constraints: a prediction is unique per (image, version,
-rank), so a redelivered batch writes nothing twice; a batch counts its
+rank) and an embedding per (image, version), so a redelivered batch writes
+nothing twice; a batch counts its
 deliveries so a poison batch gives up instead of looping.
 """
 
@@ -15,6 +17,8 @@ from django.db import models
 class Task(models.TextChoices):
     CLASSIFICATION = "classification", "Classification"
     DETECTION = "detection", "Detection"
+    # A feature extractor: its jobs store one vector per image ("more like this").
+    EMBEDDING = "embedding", "Embedding"
 
 
 class AnalyticsModel(models.Model):
@@ -40,6 +44,8 @@ class ModelVersion(models.Model):
         LINEAR_PROBE = "linear-probe-efficientnet-lite0", "Linear head on EfficientNet-Lite0"
         TORCHSCRIPT = "torchscript", "TorchScript"
         DEEPAAS = "deepaas", "Remote AI4OS module (DEEPaaS API)"
+        # The ImageNet EfficientNet-Lite0 itself, up to global pooling (embeddings).
+        FEATURES = "features-efficientnet-lite0", "EfficientNet-Lite0 features"
 
     model = models.ForeignKey(AnalyticsModel, on_delete=models.CASCADE, related_name="versions")
     version = models.CharField(max_length=50)
@@ -159,6 +165,32 @@ class Prediction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} {self.confidence:.2f} on image {self.image_id}"
+
+
+class ImageEmbedding(models.Model):
+    """A feature extractor's vector for an image: L2-normalised float32, stored as
+    raw little-endian bytes (5 KiB for 1280 features; a JSON list would be ~4x).
+    Unique per (image, version), so a redelivered batch writes nothing twice."""
+
+    image = models.ForeignKey("catalogue.Image", on_delete=models.CASCADE, related_name="+")
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="embeddings"
+    )
+    job = models.ForeignKey(
+        InferenceJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="embeddings"
+    )
+    dimensions = models.PositiveIntegerField()
+    vector = models.BinaryField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["image", "model_version"]
+        constraints = [
+            models.UniqueConstraint(fields=["image", "model_version"], name="imageembedding_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimensions}-d embedding of image {self.image_id} ({self.model_version_id})"
 
 
 class PredictionChange(models.Model):

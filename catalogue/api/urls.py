@@ -1,6 +1,6 @@
 """Routes of /api/v1/."""
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("models/", inference_api.ModelListView.as_view(), name="models"),
     path("models/<int:pk>/", inference_api.ModelCardView.as_view(), name="model"),
     path("jobs/<int:pk>/", inference_api.JobView.as_view(), name="job"),
+    path("", include(inference_api.urlpatterns)),  # jobs/, cancel, retry, images/<id>/similar/
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

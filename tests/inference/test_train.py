@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+import torch
 from django.core.management import call_command
 
 from inference.cards import model_card
@@ -23,7 +24,13 @@ def test_training_reproduces_the_shipped_weights_and_registers_the_card(tmp_path
     written = tmp_path / "flowcam-phytoplankton-1.0.0.pt"
     digest = hashlib.sha256(written.read_bytes()).hexdigest()
     assert digest == card["weights_sha256"]
-    assert digest == hashlib.sha256(SHIPPED.read_bytes()).hexdigest()  # same seeds, same bytes
+    # Same seeds, same recipe: the shipped head again. Bytes can differ between
+    # CPUs (their float kernels round differently), so compare the tensors.
+    retrained, shipped = torch.load(written), torch.load(SHIPPED)
+    assert retrained.keys() == shipped.keys()
+    for name, tensor in shipped.items():
+        difference = (retrained[name] - tensor).abs().max().item()
+        assert difference < 1e-3, f"{name} differs from the shipped weights by {difference}"
     assert card["metrics"]["test_images"] == 8 and card["metrics"]["test_accuracy"] >= 0.75
     version = ModelVersion.objects.get(pk=card["registered"]["model_version"])
     assert version.metrics["test_accuracy"] == card["metrics"]["test_accuracy"]

@@ -1,19 +1,21 @@
-"""Jobs in real worker processes: the whole path, and a worker killed with
-SIGKILL in the middle of a batch."""
+"""Jobs in real worker processes: the whole path, an embedding job, and a worker
+killed with SIGKILL in the middle of a batch."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
-from inference.models import InferenceJob, JobBatch, Prediction
-from inference.selectors import job_progress
-from inference.services import start_job
+from inference.models import ImageEmbedding, InferenceJob, JobBatch, Prediction
+from inference.selectors import job_progress, similar_images
+from inference.services import register_embedder, start_job
 from tests.inference.conftest import make_set, register_shipped
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services("redis")]
@@ -53,8 +55,63 @@ def test_a_job_runs_in_a_worker_on_the_inference_queue(start_worker, settings, t
     assert job.summary["sets"][str(image_set.pk)]["images"] == 10
 
 
-def test_a_job_survives_kill_9_of_its_worker_mid_batch(start_worker, settings, tmp_path, owner):
-    env = {"INFERENCE_TEST_SLEEP_PER_IMAGE": "0.5", "CELERY_VISIBILITY_TIMEOUT": "6"}
+def test_an_embedding_job_runs_in_a_worker(start_worker, settings, tmp_path, owner):
+    worker = start_worker("embedding")
+    settings.INFERENCE_QUEUE = worker.queue
+    image_set = make_set(tmp_path, 8, owner=owner)
+    job = start_job(register_embedder(), {"image_set": image_set.pk}, owner, batch_size=3)
+    wait_for(lambda: InferenceJob.objects.get(pk=job.pk).state == "done", 120, "the job to finish")
+    job.refresh_from_db()
+    assert job_progress(job)["processed"] == 8 and job.batches.count() == 3
+    assert ImageEmbedding.objects.filter(job=job).count() == 8
+    assert job.summary["sets"][str(image_set.pk)]["embedded_images"] == 8
+    query = image_set.images.order_by("pk").first()
+    assert len(similar_images(owner, query, limit=20)) == 7
+
+
+def redis_db(url: str) -> int | None:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("redis", "rediss"):
+        return None
+    return int(parsed.path.strip("/") or 0)
+
+
+@pytest.fixture
+def private_broker():
+    """A Redis database of this test's own. Its workers restore unacknowledged
+    tasks after 6 s: on the shared database they would also redeliver other
+    sessions' (and the suite worker's) running tasks. The workers get this URL,
+    and this process sends there too (the Celery app's write URL, which
+    `send_batches` and the workers' readiness ping use)."""
+    from aquacat.celery import app
+
+    shared = os.environ["CELERY_BROKER_URL"]
+    taken = {redis_db(shared), redis_db(os.environ.get("CELERY_RESULT_BACKEND", ""))}
+    db = random.SystemRandom().choice([n for n in range(2, 16) if n not in taken])
+    private = urlparse(shared)._replace(path=f"/{db}").geturl()
+
+    def send_to(url: str | None) -> None:
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
+        app.conf.broker_write_url = url
+
+    send_to(private)
+    try:
+        yield private
+    finally:
+        send_to(None)
+
+
+def test_a_job_survives_kill_9_of_its_worker_mid_batch(
+    start_worker, settings, tmp_path, owner, private_broker
+):
+    env = {
+        "INFERENCE_TEST_SLEEP_PER_IMAGE": "0.5",
+        "CELERY_VISIBILITY_TIMEOUT": "6",
+        "CELERY_BROKER_URL": private_broker,
+    }
     first = start_worker("doomed", **env)
     settings.INFERENCE_QUEUE = first.queue
     image_set = make_set(tmp_path, 12, owner=owner)

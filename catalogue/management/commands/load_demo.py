@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 
 from catalogue import services
 from catalogue.models import ImageSet
+from inference.services import start_embedding
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
 
@@ -72,3 +73,4 @@ class Command(BaseCommand):
                 )
             else:
                 self.stdout.write(f"demo: {image_set.title}: already loaded")
+            start_embedding(image_set.images.values_list("pk", flat=True))  # queued, for the worker

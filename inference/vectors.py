@@ -1,0 +1,39 @@
+"""How an embedding is stored: float32, little-endian, raw bytes (BinaryField).
+
+Torch does the conversion (numpy is not a dependency of the project)."""
+
+from __future__ import annotations
+
+import array
+import sys
+
+import torch
+
+
+def encode(vector) -> bytes:
+    """A 1-d float vector (tensor or sequence) as little-endian float32 bytes."""
+    if isinstance(vector, torch.Tensor):
+        vector = vector.detach().to("cpu", torch.float32).reshape(-1).tolist()
+    packed = array.array("f", vector)
+    if sys.byteorder == "big":  # pragma: no cover - every platform we run on is little-endian
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def decode(blob) -> torch.Tensor:
+    packed = array.array("f")
+    packed.frombytes(bytes(blob))
+    if sys.byteorder == "big":  # pragma: no cover
+        packed.byteswap()
+    return torch.frombuffer(bytearray(packed.tobytes()), dtype=torch.float32)
+
+
+def decode_many(blobs: list) -> torch.Tensor:
+    """(N, D) from N blobs of equal length, without a Python float per value."""
+    joined = bytearray(b"".join(bytes(blob) for blob in blobs))
+    if not joined:
+        return torch.empty(0, 0)
+    matrix = torch.frombuffer(joined, dtype=torch.float32).view(len(blobs), -1)
+    if sys.byteorder == "big":  # pragma: no cover
+        return torch.stack([decode(blob) for blob in blobs])
+    return matrix
