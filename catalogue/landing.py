@@ -434,6 +434,7 @@ def image_item(image: Image) -> dict:
         "path": image.file_name,
         "medium": medium,
         "original": _file_url(image, "original"),
+        "similar": reverse("inference:similar-images", kwargs={"pk": image.pk}),
         "width": image.width,
         "height": image.height,
         "media_type": image.media_type,

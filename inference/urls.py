@@ -8,4 +8,5 @@ urlpatterns = [
     path("models/<slug:model>/<str:version>/", views.card, name="model-card"),
     path("models/<slug:model>/<str:version>/card.json", views.card_json, name="model-card-json"),
     path("jobs/<int:pk>/", views.job_detail, name="job-detail"),
+    path("images/<int:pk>/similar/", views.similar_page, name="similar-images"),
 ]

@@ -8,7 +8,13 @@ from django.views.decorators.http import require_safe
 
 from inference.cards import model_card
 from inference.models import AnalyticsModel, ModelVersion
-from inference.selectors import job_progress, visible_jobs
+from inference.selectors import (
+    ImageNotFound,
+    NoEmbedding,
+    job_progress,
+    similar_images,
+    visible_jobs,
+)
 
 
 @require_safe
@@ -47,3 +53,27 @@ def job_detail(request, pk: int):
         visible_jobs(request.user).select_related("model_version__model"), pk=pk
     )
     return render(request, "inference/job.html", {"job": job, "progress": job_progress(job)})
+
+
+SIMILAR_LIMIT = 24
+
+
+@require_safe
+def similar_page(request, pk: int):
+    """More like this: the visible images nearest to one image, by embedding."""
+    from django.http import Http404
+
+    from catalogue.selectors import visible_images
+
+    image = get_object_or_404(visible_images(request.user).select_related("image_set"), pk=pk)
+    try:
+        similar, pending = similar_images(request.user, image, SIMILAR_LIMIT), False
+    except ImageNotFound as error:
+        raise Http404("no such image") from error
+    except NoEmbedding:
+        similar, pending = [], True
+    return render(
+        request,
+        "inference/similar.html",
+        {"image": image, "similar": similar, "pending": pending},
+    )

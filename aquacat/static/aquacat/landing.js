@@ -190,6 +190,7 @@
     const predictions = dialog.querySelector(".lb-predictions");
     const exif = dialog.querySelector(".lb-exif");
     const original = dialog.querySelector(".lb-original");
+    const similar = dialog.querySelector(".lb-similar");
     const prev = dialog.querySelector("[data-lb-prev]");
     const next = dialog.querySelector("[data-lb-next]");
     let index = 0;
@@ -221,6 +222,7 @@
         ? item.name + ": " + item.annotations.map((a) => a.label).join(", ")
         : item.name;
       original.href = item.original;
+      similar.href = item.similar;
       original.textContent = "Original file (" + item.width + " × " + item.height + " px, " +
         (fmtSize(item.size) || item.media_type) + ")";
       boxes.replaceChildren();
