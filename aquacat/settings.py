@@ -212,6 +212,8 @@ INFERENCE_QUEUE = env_str("INFERENCE_QUEUE")
 INFERENCE_BATCH_SIZE = env_int("INFERENCE_BATCH_SIZE", 32)
 # A batch delivered more often than this (worker killed each time) gives up.
 INFERENCE_MAX_DELIVERIES = env_int("INFERENCE_MAX_DELIVERIES", 3)
+# New images get embeddings ("more like this") from a job queued after their ingest.
+INFERENCE_EMBED_NEW_IMAGES = env_bool("INFERENCE_EMBED_NEW_IMAGES", True)
 INFERENCE_DEVICE = env_str("INFERENCE_DEVICE")  # empty: cuda when available, else cpu
 # Tests only: seconds to sleep per image, so a test can kill a worker mid-batch.
 INFERENCE_TEST_SLEEP_PER_IMAGE = float(env_str("INFERENCE_TEST_SLEEP_PER_IMAGE", "0"))

@@ -135,6 +135,13 @@ class WorkerProcess:
         self._out.close()
 
 
+@pytest.fixture(autouse=True)
+def no_automatic_embeddings(settings):
+    """Ingests in tests queue no embedding job unless a test asks for it
+    (tests/inference/test_worker.py does), so job counts stay each test's own."""
+    settings.INFERENCE_EMBED_NEW_IMAGES = False
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_session():
     """This run's own task queue and search index prefix, so that neither the

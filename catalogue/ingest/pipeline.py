@@ -31,6 +31,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
+from catalogue import signals
 from catalogue.ingest import archives, imaging, sidecars
 from catalogue.ingest.errors import IngestError
 from catalogue.ingest.sources import SourceFile
@@ -435,6 +436,10 @@ def run_ingest(
         # Counts, labels and coverage of the set changed with its images.
         outbox.set_changed(image_set)
         batch.status = IngestBatch.Status.DONE
+        if batch.added:
+            transaction.on_commit(
+                lambda: signals.images_added.send(sender=ImageSet, image_set=image_set)
+            )
     except BaseException:
         writer.abandon()
         batch.status = IngestBatch.Status.FAILED

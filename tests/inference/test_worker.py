@@ -69,6 +69,24 @@ def test_an_embedding_job_runs_in_a_worker(start_worker, settings, tmp_path, own
     assert len(similar_images(owner, query, limit=20)) == 7
 
 
+def test_new_images_get_embeddings_after_their_ingest(start_worker, settings, tmp_path, owner):
+    """No job started by hand: the ingest's commit queues one, a worker runs it."""
+    worker = start_worker("embed-on-ingest")
+    settings.INFERENCE_QUEUE = worker.queue
+    settings.INFERENCE_EMBED_NEW_IMAGES = True
+    image_set = make_set(tmp_path, 5, owner=owner)
+    ids = set(image_set.images.values_list("pk", flat=True))
+    wait_for(
+        lambda: set(ImageEmbedding.objects.values_list("image_id", flat=True)) >= ids,
+        120,
+        "embeddings of the new images",
+    )
+    job = InferenceJob.objects.get(model_version__model__task="embedding")
+    assert job.created_by is None and job.total == 5
+    query = image_set.images.order_by("pk").first()
+    assert len(similar_images(owner, query, limit=20)) == 4
+
+
 def redis_db(url: str) -> int | None:
     parsed = urlparse(url)
     if parsed.scheme not in ("redis", "rediss"):
