@@ -22,6 +22,7 @@ from tests.conftest import ARTIFACTS
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 SCREENSHOTS = ARTIFACTS / "screenshots"
+ROOT_VENDOR = Path(__file__).resolve().parent / "vendor"  # test-only assets (axe-core)
 DESKTOP = {"width": 1366, "height": 900}
 MOBILE = {"width": 390, "height": 844}
 # Without these, Chromium keeps trying to reach Google's services, which this

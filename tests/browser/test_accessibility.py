@@ -1,0 +1,74 @@
+"""Every page against the WCAG 2.1 A and AA rules of axe-core (vendored, run in
+the page by Chromium): labels, names, contrast, landmarks, ARIA use."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import ROOT_VENDOR
+
+AXE = ROOT_VENDOR / "axe-core" / "axe.min.js"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+        ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))",
+        WCAG,
+    )
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {v['nodes']}" for v in found]
+
+
+PUBLIC_PAGES = [
+    "/",
+    "/search/",
+    "/search/?q=baltic&instrument=FlowCam",
+    "/images/",
+    "/accounts/login/",
+    "/models/",
+]
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_public_pages_pass_wcag_rules(page, browse_catalogue, path):
+    page.goto(page.base + path)
+    page.wait_for_load_state("networkidle")
+    assert violations(page) == []
+
+
+def test_landing_page_and_lightbox_pass_wcag_rules(page, browse_catalogue):
+    page.goto(f"{page.base}/sets/{browse_catalogue['baltic'].uuid}/")
+    page.wait_for_load_state("networkidle")
+    assert violations(page) == []
+    page.locator(".gallery a, .gallery button").first.click()
+    assert violations(page) == []
+
+
+def test_curator_pages_pass_wcag_rules(page, browse_catalogue, people, sign_in):
+    sign_in(people["curator"])
+    baltic = browse_catalogue["baltic"]
+    med = browse_catalogue["med"]
+    for path in (
+        "/curate/",
+        "/curate/sets/new",
+        f"/curate/sets/{baltic.uuid}/edit",
+        f"/curate/sets/{med.uuid}/upload",
+        "/accounts/",
+    ):
+        page.goto(page.base + path)
+        page.wait_for_load_state("networkidle")
+        assert violations(page) == [], path
+
+
+def test_the_checker_catches_a_broken_page(page, browse_catalogue):
+    page.goto(page.base + "/")
+    page.evaluate(
+        "document.querySelector('main').insertAdjacentHTML('beforeend',"
+        " '<input type=text><img src=/static/aquacat/favicon.svg>"
+        '<p style="color:#ccc;background:#fff">faint</p>\')'
+    )
+    found = " ".join(violations(page))
+    assert "label" in found and "image-alt" in found and "color-contrast" in found
