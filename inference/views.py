@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_safe
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_safe
 
 from inference.cards import model_card
 from inference.models import AnalyticsModel, ModelVersion
@@ -52,7 +54,18 @@ def job_detail(request, pk: int):
     job = get_object_or_404(
         visible_jobs(request.user).select_related("model_version__model"), pk=pk
     )
-    return render(request, "inference/job.html", {"job": job, "progress": job_progress(job)})
+    image_set = None
+    if isinstance(job.selection, dict) and "image_set" in job.selection:
+        from catalogue.selectors import visible_image_sets
+
+        image_set = visible_image_sets(request.user).filter(pk=job.selection["image_set"]).first()
+    context = {
+        "job": job,
+        "progress": job_progress(job),
+        "image_set": image_set,
+        "active": job.state in ("queued", "running"),
+    }
+    return render(request, "inference/job.html", context)
 
 
 SIMILAR_LIMIT = 24
@@ -77,3 +90,81 @@ def similar_page(request, pk: int):
         "inference/similar.html",
         {"image": image, "similar": similar, "pending": pending},
     )
+
+
+# --- Running a model on a set (curators), cancelling and retrying (the job's user) -----
+
+
+def runnable_versions():
+    """Model versions a curator can run on a set: classifiers and detectors (the
+    embedder runs by itself after each ingest)."""
+    return (
+        ModelVersion.objects.select_related("model")
+        .exclude(model__task="embedding")
+        .order_by("model__name", "-created")
+    )
+
+
+def editable_set_or_error(request, uuid):
+    from django.core.exceptions import PermissionDenied
+
+    from catalogue.selectors import can_edit_image_set, visible_image_sets
+
+    image_set = get_object_or_404(visible_image_sets(request.user), uuid=uuid)
+    if not can_edit_image_set(request.user, image_set):
+        raise PermissionDenied("Only the set's owner, curators and staff may run models on it.")
+    return image_set
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def analyse_set(request, uuid):
+    """Choose a model version and run it over every image of a set."""
+    from inference.services import JobError, start_job
+
+    image_set = editable_set_or_error(request, uuid)
+    versions = list(runnable_versions())
+    error = None
+    if request.method == "POST":
+        chosen = next((v for v in versions if str(v.pk) == request.POST.get("model_version")), None)
+        if chosen is None:
+            error = "Choose one of the models listed."
+        else:
+            try:
+                selection = {"image_set": image_set.pk}
+                job = start_job(chosen, selection, request.user, allow_empty=False)
+            except JobError as failure:
+                error = failure.reason
+            else:
+                messages.success(request, f"Job {job.pk} queued: {chosen} on {job.total} images.")
+                return redirect("inference:job-detail", pk=job.pk)
+    jobs = (
+        visible_jobs(request.user)
+        .filter(selection__image_set=image_set.pk)
+        .select_related("model_version__model")
+        .order_by("-created")[:20]
+    )
+    context = {
+        "image_set": image_set,
+        "versions": versions,
+        "jobs": [{"job": job, "progress": job_progress(job)} for job in jobs],
+        "error": error,
+    }
+    # Errors answer 200 with the message, as the other form pages do.
+    return render(request, "inference/analyse.html", context)
+
+
+@login_required
+@require_http_methods(["POST"])
+def job_action(request, pk: int, action: str):
+    """Cancel or retry a job; only its user and staff see it at all."""
+    from inference.services import JobError, cancel_job, retry_job
+
+    job = get_object_or_404(visible_jobs(request.user), pk=pk)
+    try:
+        (cancel_job if action == "cancel" else retry_job)(job)
+    except JobError as failure:
+        messages.error(request, str(failure))
+    else:
+        messages.success(request, f"Job {job.pk}: {action} requested.")
+    return redirect("inference:job-detail", pk=job.pk)

@@ -56,6 +56,7 @@ def test_curator_pages_pass_wcag_rules(page, browse_catalogue, people, sign_in):
         "/curate/sets/new",
         f"/curate/sets/{baltic.uuid}/edit",
         f"/curate/sets/{med.uuid}/upload",
+        f"/sets/{med.uuid}/analyse",
         "/accounts/",
     ):
         page.goto(page.base + path)
