@@ -23,23 +23,27 @@ class SettingsRateThrottle(SimpleRateThrottle):
 
 
 class TokenRateThrottle(SettingsRateThrottle):
-    """Requests made with a token, counted per token."""
+    """Requests made with a token, counted per token; signed-in browser sessions (the
+    web UI's uploads, for one) are counted per user at the same rate."""
 
     scope = "token"
 
     def get_cache_key(self, request, view):
         token = token_of(request)
-        if token is None:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": token.pk}
+        if token is not None:
+            return self.cache_format % {"scope": self.scope, "ident": token.pk}
+        if request.user and request.user.is_authenticated:
+            return self.cache_format % {"scope": self.scope, "ident": f"user-{request.user.pk}"}
+        return None
 
 
 class AddressRateThrottle(SettingsRateThrottle):
-    """Requests made without a token (anonymous or a session), counted per address."""
+    """Anonymous requests, counted per address (many people may share one, behind
+    a proxy or a campus NAT, so signed-in users are counted apart)."""
 
     scope = "address"
 
     def get_cache_key(self, request, view):
-        if token_of(request) is not None:
+        if token_of(request) is not None or (request.user and request.user.is_authenticated):
             return None
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -91,6 +91,12 @@ def test_throttled_per_address_and_per_token(people, settings, make_token):
     _, secret = make_token(scopes=("read",))
     statuses = [bearer(secret).get("/api/v1/image-sets/").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
+    # A signed-in session (the web UI) is counted per user, apart from the address.
+    session = client_for("owner", people)
+    statuses = [session.get("/api/v1/image-sets/").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    other = client_for("other", people)
+    assert other.get("/api/v1/image-sets/").status_code == 200
 
 
 def test_docs_are_served_without_cdn(db, client):

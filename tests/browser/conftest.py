@@ -141,11 +141,15 @@ PASSWORD = "a-long-test-password"
 @pytest.fixture(autouse=True)
 def browser_settings(settings, tmp_path):
     """Local files and the database search backend, indexed synchronously below."""
+    from django.core.cache import cache
+
     from tests.catalogue.conftest import local_storages
 
     settings.STORAGES = local_storages(tmp_path / "media")
     settings.SEARCH_URL = ""
-    return settings
+    cache.clear()  # API rate-limit counters left by earlier tests from this address
+    yield settings
+    cache.clear()
 
 
 def index_all() -> None:

@@ -86,8 +86,12 @@ def test_create_a_set_fix_an_error_and_upload_images(page, sign_in, people, shoo
     page.get_by_label("Choose files to upload").set_input_files([*map(str, jpegs[:4]), str(bad)])
 
     form = page.locator("#upload-form")
-    expect(form).to_have_attribute("data-done", "6", timeout=60_000)
     rows = page.locator("#queue tbody tr")
+    try:
+        expect(form).to_have_attribute("data-done", "6", timeout=60_000)
+    except AssertionError as error:  # say which file is stuck, and where
+        states = [rows.nth(i).inner_text() for i in range(rows.count())]
+        raise AssertionError(f"uploads not all done: {states}") from error
     expect(rows).to_have_count(6)
     for index in range(6):
         row = rows.nth(index)
