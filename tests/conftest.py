@@ -135,6 +135,31 @@ class WorkerProcess:
         self._out.close()
 
 
+@pytest.fixture
+def local_files_database_search(settings, tmp_path):
+    """Files in a folder of the test's own, the database search backend (filled
+    by `index_all`), and API rate counters at zero."""
+    from django.core.cache import cache
+
+    from tests.catalogue.conftest import local_storages
+
+    settings.STORAGES = local_storages(tmp_path / "media")
+    settings.SEARCH_URL = ""
+    cache.clear()
+    yield settings
+    cache.clear()
+
+
+def index_all() -> None:
+    """What the indexing worker does after a commit, done here for the database backend."""
+    from catalogue.search.backends.database import DatabaseBackend
+    from catalogue.search.outbox import process_outbox
+
+    backend = DatabaseBackend()
+    backend.setup()
+    process_outbox(backend)
+
+
 @pytest.fixture(autouse=True)
 def no_automatic_embeddings(settings):
     """Ingests in tests queue no embedding job unless a test asks for it

@@ -6,15 +6,13 @@ import datetime
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from aquacat import tokens
 from catalogue import services
-from catalogue.search.backends.database import DatabaseBackend
-from catalogue.search.outbox import process_outbox
-from tests.catalogue.conftest import local_storages, real_jpegs
+from tests.catalogue.conftest import real_jpegs
+from tests.conftest import index_all
 
 ACCESS = {
     "public": {"state": "published", "access": "open"},
@@ -36,13 +34,8 @@ def allowed(who: str, kind: str) -> bool:
 
 
 @pytest.fixture(autouse=True)
-def api_settings(settings, tmp_path):
-    """Local files, the database search backend (indexed below), fresh throttle counters."""
-    settings.STORAGES = local_storages(tmp_path / "media")
-    settings.SEARCH_URL = ""
-    cache.clear()
-    yield settings
-    cache.clear()
+def api_settings(local_files_database_search):
+    return local_files_database_search
 
 
 @pytest.fixture
@@ -55,13 +48,6 @@ def people(db):
         "curator": users.create_user("curator"),
         "staff": users.create_user("staff", is_staff=True),
     }
-
-
-def index_all() -> None:
-    """What the indexing worker does after a commit, done here for the database backend."""
-    backend = DatabaseBackend()
-    backend.setup()
-    process_outbox(backend)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, index_all
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls
 # made by the test itself (fixtures, checks) are still plain synchronous code.
@@ -139,27 +139,9 @@ PASSWORD = "a-long-test-password"
 
 
 @pytest.fixture(autouse=True)
-def browser_settings(settings, tmp_path):
-    """Local files and the database search backend, indexed synchronously below."""
-    from django.core.cache import cache
-
-    from tests.catalogue.conftest import local_storages
-
-    settings.STORAGES = local_storages(tmp_path / "media")
-    settings.SEARCH_URL = ""
-    cache.clear()  # API rate-limit counters left by earlier tests from this address
-    yield settings
-    cache.clear()
-
-
-def index_all() -> None:
-    """What the indexing worker does after a commit, done here for the database backend."""
-    from catalogue.search.backends.database import DatabaseBackend
-    from catalogue.search.outbox import process_outbox
-
-    backend = DatabaseBackend()
-    backend.setup()
-    process_outbox(backend)
+def browser_settings(local_files_database_search):
+    """Local files and the database search backend, indexed synchronously (index_all)."""
+    return local_files_database_search
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import index_all
+from tests.conftest import index_all
 
 
 def total(page) -> int:

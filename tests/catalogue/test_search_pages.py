@@ -13,10 +13,9 @@ from django.db.models import F
 from catalogue import services
 from catalogue.models import Image
 from catalogue.search import outbox
-from catalogue.search.backends.database import DatabaseBackend
-from catalogue.search.outbox import process_outbox
 from catalogue.search_pages import safe_fragment
-from tests.catalogue.conftest import local_storages, real_jpegs
+from tests.catalogue.conftest import real_jpegs
+from tests.conftest import index_all
 
 pytestmark = pytest.mark.django_db
 
@@ -24,16 +23,8 @@ CHROMISTA = ["Chromista", "Ochrophyta"]
 
 
 @pytest.fixture(autouse=True)
-def search_settings(settings, tmp_path):
-    settings.STORAGES = local_storages(tmp_path / "media")
-    settings.SEARCH_URL = ""
-    return settings
-
-
-def index_all() -> None:
-    backend = DatabaseBackend()
-    backend.setup()
-    process_outbox(backend)
+def search_settings(local_files_database_search):
+    return local_files_database_search
 
 
 @pytest.fixture

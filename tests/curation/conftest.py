@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.test import Client
-
-from tests.catalogue.conftest import local_storages
 
 
 @pytest.fixture(autouse=True)
-def curation_settings(settings, tmp_path):
-    settings.STORAGES = local_storages(tmp_path / "media")
-    settings.SEARCH_URL = ""
-    cache.clear()
-    yield settings
-    cache.clear()
+def curation_settings(local_files_database_search):
+    return local_files_database_search
 
 
 @pytest.fixture

@@ -77,3 +77,13 @@ def owner(django_user_model):
 @pytest.fixture
 def classifier(db):
     return register_shipped()
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttles():
+    """API rate-limit counters start at zero in every test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -13,15 +13,6 @@ from tests.inference.test_pages import METRICS, make_job
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fresh_throttles():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def version(db):
     from tests.inference.conftest import register_shipped

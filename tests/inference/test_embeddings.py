@@ -20,15 +20,6 @@ from tests.inference.conftest import make_set
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fresh_throttles():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def run_all(job: InferenceJob) -> InferenceJob:
     for batch in job.batches.order_by("number"):
         process_batch(batch.pk)

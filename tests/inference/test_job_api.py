@@ -15,15 +15,6 @@ from tests.inference.conftest import make_set
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fresh_throttles():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def people(owner, django_user_model):
     return {
