@@ -109,8 +109,8 @@ def private_broker():
     private = urlparse(shared)._replace(path=f"/{db}").geturl()
 
     def send_to(url: str | None) -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # Forget the app's pool without closing it: kombu keeps one pool per broker
+        # URL in a global registry, and hands the same one back when we switch back.
         app._pool = None
         app.amqp._producer_pool = None
         app.conf.broker_write_url = url
