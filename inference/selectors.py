@@ -6,7 +6,6 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 
-import torch
 from django.db.models import Count, Q, Sum
 
 from catalogue.models import Image
@@ -164,7 +163,7 @@ def nearest_images(user, image, limit: int = 12, *, chunk: int = 4096) -> Neighb
     best: list[tuple[float, int]] = []  # a min-heap of (similarity, -id), size <= limit
     for rows in batched(others.iterator(chunk_size=chunk), chunk):
         scores = vectors.decode_many([row[1] for row in rows]) @ query
-        top = torch.topk(scores, min(limit, len(rows))).indices.tolist()
+        top = scores.topk(min(limit, len(rows))).indices.tolist()
         for i in top:
             item = (float(scores[i]), -int(rows[i][0]))  # ties: the older image first
             if len(best) < limit:

@@ -1,18 +1,20 @@
 """How an embedding is stored: float32, little-endian, raw bytes (BinaryField).
 
-Torch does the conversion (numpy is not a dependency of the project)."""
+Torch does the conversion (numpy is not a dependency of the project); it is
+imported when a vector is read or written, so web processes that never touch a
+vector do not load it."""
 
 from __future__ import annotations
 
 import array
 import sys
 
-import torch
-
 
 def encode(vector) -> bytes:
     """A 1-d float vector (tensor or sequence) as little-endian float32 bytes."""
-    if isinstance(vector, torch.Tensor):
+    if hasattr(vector, "detach"):  # a tensor
+        import torch
+
         vector = vector.detach().to("cpu", torch.float32).reshape(-1).tolist()
     packed = array.array("f", vector)
     if sys.byteorder == "big":  # pragma: no cover - every platform we run on is little-endian
@@ -20,7 +22,10 @@ def encode(vector) -> bytes:
     return packed.tobytes()
 
 
-def decode(blob) -> torch.Tensor:
+def decode(blob):
+    """A float32 tensor from stored bytes."""
+    import torch
+
     packed = array.array("f")
     packed.frombytes(bytes(blob))
     if sys.byteorder == "big":  # pragma: no cover
@@ -28,8 +33,10 @@ def decode(blob) -> torch.Tensor:
     return torch.frombuffer(bytearray(packed.tobytes()), dtype=torch.float32)
 
 
-def decode_many(blobs: list) -> torch.Tensor:
-    """(N, D) from N blobs of equal length, without a Python float per value."""
+def decode_many(blobs: list):
+    """An (N, D) tensor from N blobs of equal length, without a Python float per value."""
+    import torch
+
     joined = bytearray(b"".join(bytes(blob) for blob in blobs))
     if not joined:
         return torch.empty(0, 0)

@@ -17,10 +17,6 @@ import pytest
 
 from tests.conftest import ARTIFACTS, index_all
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls
-# made by the test itself (fixtures, checks) are still plain synchronous code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 SCREENSHOTS = ARTIFACTS / "screenshots"
 ROOT_VENDOR = Path(__file__).resolve().parent / "vendor"  # test-only assets (axe-core)
 DESKTOP = {"width": 1366, "height": 900}
@@ -55,14 +51,19 @@ def one_connection_per_request():
     database["CONN_MAX_AGE"] = kept
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module. While Playwright runs, its event loop runs in
+    this thread, so the ORM calls the tests make (plain synchronous code) need
+    Django's async-safety check off; it is on again once the module is done, and
+    never reaches the other tests or their subprocesses."""
     from tests.conftest import service_unavailable
 
     if service_unavailable("browser"):
         pytest.skip("no Chromium; install it with scripts/services up browser")
     from playwright.sync_api import sync_playwright
 
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     profiles = tempfile.TemporaryDirectory(prefix="aquacat-chromium-")
     with profiles as profile, sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
@@ -77,6 +78,7 @@ def browser():
         )
         yield context
         context.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
