@@ -69,6 +69,8 @@ def main() -> None:
         LOG_LEVEL="WARNING",
         INFERENCE_QUEUE=queue,
         CELERY_TASK_DEFAULT_QUEUE=queue,
+        # Only the classifier's job is measured: no embedding job after the ingest.
+        INFERENCE_EMBED_NEW_IMAGES="false",
     )
     import django
 
