@@ -31,8 +31,9 @@ from catalogue.ingest.archives import (
     iter_archive,
 )
 from catalogue.ingest.errors import IngestError
+from tests.catalogue.conftest import DEMO_IMAGES
 
-IMAGES = Path("/work/shared/data/phytoplankton-flowcam/images")
+IMAGES = DEMO_IMAGES  # the real FlowCam demo images shipped in the repository
 
 
 # --- helpers ---------------------------------------------------------------------------------

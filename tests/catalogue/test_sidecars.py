@@ -26,26 +26,13 @@ from catalogue.ingest.sidecars import (
     parse_sidecar,
     sniff_sidecar,
 )
+from tests.catalogue.conftest import DEMO_IMAGES
 
-IMAGES = Path("/work/shared/data/phytoplankton-flowcam/images")
-# The same real names, for a checkout without the shared data folder.
-_FALLBACK = {
-    "Actinoptychus": [
-        "ecotaxa_Actinoptychus_00D9D0C4-D41A-42E8-9FA2-6F9985B39865.jpg",
-        "ecotaxa_Actinoptychus_0A02C03F-CE0F-420C-8325-8F1AC79B5F63.jpg",
-    ],
-    "Bacillariophyceae": [
-        "ecotaxa_Bacillariophyceae_00A38A05-CCDE-4064-95E8-61B523946DB4.jpg",
-        "ecotaxa_Bacillariophyceae_00B01512-2227-4CE4-B579-5E37E9F5783F.jpg",
-    ],
-    "Ciliophora": [],
-}
+IMAGES = DEMO_IMAGES  # the real FlowCam demo images shipped in the repository
 
 
 def _flowcam() -> dict[str, list[str]]:
     """Class name -> sorted real image file names (the folder name is the class)."""
-    if not IMAGES.is_dir():
-        return {k: v for k, v in _FALLBACK.items() if v}
     return {
         folder.name: sorted(p.name for p in folder.glob("*.jpg"))
         for folder in sorted(IMAGES.iterdir())
