@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import index_all
@@ -146,4 +147,25 @@ def test_image_grid_filtered_by_taxon(page, shoot, browse_catalogue):
     href = first.locator("a.file-name").get_attribute("href")
     assert href.startswith(f"/sets/{browse_catalogue['baltic'].uuid}/#image-")
     shoot(page, "search-images")
+    assert not page.errors
+
+
+def test_search_this_view_with_the_keyboard_only(page, browse_catalogue):
+    """Without a mouse: focus the map, zoom in with +, then "Search this view"."""
+    page.goto(page.base + "/search/")
+    wait_for_map(page)
+    page.locator("#search-map").focus()
+    before = page.evaluate("() => window.AquaCatSearch.map.getZoom()")
+    page.keyboard.press("Equal")  # Leaflet's "+"
+    page.wait_for_function(f"() => window.AquaCatSearch.map.getZoom() > {before}")
+    page.wait_for_timeout(400)  # the zoom animation
+    expected = page.evaluate(
+        "() => window.AquaCatMap.clampBox(window.AquaCatSearch.map.getBounds())"
+    )
+    page.get_by_role("button", name="Search this view").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"bbox="))
+    wait_for_map(page)
+    box = [float(v) for v in page.get_by_label(re.compile("Bounding box")).input_value().split(",")]
+    assert box == pytest.approx(expected, abs=1e-3)
     assert not page.errors

@@ -139,6 +139,17 @@
     window.AquaCatSearch = { map };
     element.dataset.mapReady = "true";
 
+    const viewButton = document.querySelector("[data-use-view]");
+    if (viewButton && form && bboxInput) {
+      /* The keyboard way to an area: Leaflet pans with the arrow keys and zooms
+         with + and -, then the visible extent becomes the filter. */
+      viewButton.hidden = false;
+      viewButton.addEventListener("click", () => {
+        bboxInput.value = window.AquaCatMap.clampBox(map.getBounds()).join(",");
+        submitClean(form);
+      });
+    }
+
     if (drawButton && form && bboxInput) {
       drawButton.hidden = false;
       if (drawHelp) drawHelp.hidden = false;
