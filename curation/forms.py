@@ -456,3 +456,32 @@ class TokenForm(forms.Form):
         if moment <= timezone.now():
             raise ValidationError("Choose a day after today.")
         return moment
+
+
+# --- curators of a set -------------------------------------------------------------------
+
+
+class CuratorsForm(forms.Form):
+    usernames = forms.CharField(
+        required=False,
+        label="Curators",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Usernames, one per line or separated by commas. Curators may edit the "
+        "set, upload to it and run models on it; they see it in every state.",
+    )
+
+    def __init__(self, *args, owner=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+
+    def clean_usernames(self) -> list:
+        from django.contrib.auth import get_user_model
+
+        names = sorted({n for n in re.split(r"[\s,]+", self.cleaned_data["usernames"]) if n})
+        users = {u.get_username(): u for u in get_user_model().objects.filter(username__in=names)}
+        unknown = [name for name in names if name not in users]
+        if unknown:
+            raise ValidationError(f"No such user: {', '.join(unknown)}.")
+        if self.owner is not None and self.owner.get_username() in users:
+            raise ValidationError(f"{self.owner.get_username()} owns the set already.")
+        return list(users.values())

@@ -8,4 +8,5 @@ urlpatterns = [
     path("sets/new", views.create_set, name="new-set"),
     path("sets/<uuid:uuid>/edit", views.edit_set, name="edit-set"),
     path("sets/<uuid:uuid>/upload", views.upload, name="upload"),
+    path("sets/<uuid:uuid>/curators", views.curators, name="curators"),
 ]

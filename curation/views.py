@@ -20,7 +20,7 @@ from catalogue import services
 from catalogue.models import ImageSet, State
 from curation import selectors
 from curation.completeness import completeness
-from curation.forms import ROWS, SetEditor
+from curation.forms import ROWS, CuratorsForm, SetEditor
 
 IMMUTABLE = (
     "This set is published, and a published set is immutable: its DOI promises that the "
@@ -138,3 +138,26 @@ def upload(request, uuid):
         batch = services.ingest(image_set, [files])
         context["report"] = batch
     return render(request, "curation/upload.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def curators(request, uuid):
+    """Who curates a set. Its curators see the list; its owner and staff change it."""
+    image_set = editable_set(request, uuid)
+    may_change = request.user.is_staff or image_set.owner_id == request.user.pk
+    current = list(image_set.curators.order_by("username"))
+    form = CuratorsForm(
+        request.POST if request.method == "POST" else None,
+        owner=image_set.owner,
+        initial={"usernames": "\n".join(u.get_username() for u in current)},
+    )
+    if request.method == "POST":
+        if not may_change:
+            raise PermissionDenied("Only the set's owner and staff may change its curators.")
+        if form.is_valid():
+            services.set_curators(image_set, form.cleaned_data["usernames"])
+            messages.success(request, "Curators saved.")
+            return redirect("curation:curators", uuid=image_set.uuid)
+    context = {"image_set": image_set, "form": form, "curators": current, "may_change": may_change}
+    return render(request, "curation/curators.html", context)
