@@ -105,24 +105,14 @@ def runnable_versions():
     )
 
 
-def editable_set_or_error(request, uuid):
-    from django.core.exceptions import PermissionDenied
-
-    from catalogue.selectors import can_edit_image_set, visible_image_sets
-
-    image_set = get_object_or_404(visible_image_sets(request.user), uuid=uuid)
-    if not can_edit_image_set(request.user, image_set):
-        raise PermissionDenied("Only the set's owner, curators and staff may run models on it.")
-    return image_set
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def analyse_set(request, uuid):
     """Choose a model version and run it over every image of a set."""
+    from curation.views import editable_set  # 404 when hidden, 403 when not editable
     from inference.services import JobError, start_job
 
-    image_set = editable_set_or_error(request, uuid)
+    image_set = editable_set(request, uuid)
     versions = list(runnable_versions())
     error = None
     if request.method == "POST":
