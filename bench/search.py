@@ -224,7 +224,7 @@ def analyse_tables() -> None:
 
 
 def run_backend(name: str, args) -> dict:
-    from catalogue.search.query import Visibility
+    from catalogue.access import Visibility
     from catalogue.selectors import search_catalogue
 
     if name == "database":

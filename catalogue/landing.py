@@ -15,7 +15,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.urls import reverse
 
-from catalogue import signposting
+from catalogue import access, signposting
 from catalogue.formats import citation, common, schema_org
 from catalogue.models import Access, Image, ImageSet, State
 
@@ -139,7 +139,7 @@ def landing_context(image_set: ImageSet, *, base: str, page: str | int | None = 
 
 def access_status(image_set: ImageSet) -> dict:
     if image_set.access == Access.EMBARGOED:
-        public = image_set.is_public()
+        public = access.is_public(image_set)
         return {
             "kind": "open" if public else "embargoed",
             "label": "Open (embargo ended)" if public else "Embargoed",

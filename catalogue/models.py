@@ -14,7 +14,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
 
 from catalogue.vocabularies import licence_choices, normalise_orcid, normalise_ror
 
@@ -175,15 +174,6 @@ class ImageSet(models.Model):
             )
         if errors:
             raise ValidationError(errors)
-
-    def is_public(self, today=None) -> bool:
-        """Whether anybody, signed in or not, may see this set and its files now."""
-        if self.state != State.PUBLISHED:
-            return False
-        if self.access == Access.OPEN:
-            return True
-        today = today or timezone.localdate()
-        return self.access == Access.EMBARGOED and self.embargo_until <= today
 
 
 def clean_creator(creator: dict, index: int) -> dict:

@@ -5,6 +5,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
+from catalogue import access
 from catalogue.ingest.imaging import IMAGE_TYPES
 from catalogue.selectors import visible_image_sets, visible_images
 
@@ -66,7 +67,7 @@ def image_file(request, pk: int, variant: str = "original"):
         response["Link"] = signposting.link_header(
             signposting.file_links(image.image_set, request.build_absolute_uri("/"))
         )
-    if image.image_set.is_public():
+    if access.is_public(image.image_set):
         response["Cache-Control"] = "public, max-age=86400"
     else:
         response["Cache-Control"] = "private, max-age=300"
@@ -82,7 +83,7 @@ def _visible_set(request, uuid):
 
 
 def _private(response, image_set) -> None:
-    if not image_set.is_public():
+    if not access.is_public(image_set):
         response["Cache-Control"] = "private, max-age=300"
         response["Vary"] = "Cookie, Authorization"
 

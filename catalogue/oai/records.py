@@ -1,6 +1,6 @@
 """What OAI-PMH exposes, read from the catalogue: records, tombstones, sets.
 
-Access comes from `catalogue.selectors.public_filter()` only: a harvester sees
+Access comes from `catalogue.access.public_filter()` only: a harvester sees
 what an anonymous visitor sees. A record's datestamp is its set's `updated`
 (every write bumps it); a set that stops being public leaves a tombstone
 (`OaiTombstone`) stamped when that happened.
@@ -21,14 +21,11 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import DateTimeField, F, Q
-from django.db.models.functions import Cast
-from django.utils import timezone
+from django.db.models import Q
 from django.utils.text import slugify
 
-from catalogue.models import Access, ImageSet, OaiTombstone, State
-from catalogue.selectors import public_filter
+from catalogue.access import public_filter
+from catalogue.models import ImageSet, OaiTombstone
 
 # setSpec prefix -> ImageSet field.
 SET_FIELDS = {
@@ -69,47 +66,6 @@ def set_specs(image_set: ImageSet) -> list[str]:
         if value and _slug(value):
             specs.append(f"{prefix}:{_slug(value)}")
     return specs
-
-
-# --- keeping tombstones in step with access (called by catalogue.services) ----------
-
-
-def after_change(image_set: ImageSet, was_public: bool) -> None:
-    """A set was written: leave a tombstone when it stopped being public, drop it when
-    it is public again."""
-    now_public = image_set.is_public()
-    if was_public and not now_public:
-        bury(image_set)
-    elif now_public:
-        OaiTombstone.objects.filter(uuid=image_set.uuid).delete()
-
-
-def bury(image_set: ImageSet) -> None:
-    OaiTombstone.objects.update_or_create(
-        uuid=image_set.uuid,
-        defaults={
-            "datestamp": timezone.now(),
-            "set_specs": "|" + "|".join(set_specs(image_set)) + "|",
-        },
-    )
-
-
-def release_embargoes() -> int:
-    """Stamp sets whose embargo has ended since their last write, so that incremental
-    harvests (from = last harvest) see them: their datestamp becomes now."""
-    due = ImageSet.objects.filter(
-        state=State.PUBLISHED,
-        access=Access.EMBARGOED,
-        embargo_until__lte=timezone.localdate(),
-        updated__lt=Cast(F("embargo_until"), DateTimeField()),
-    )
-    with transaction.atomic():
-        uuids = list(due.values_list("uuid", flat=True))
-        if uuids:
-            now = timezone.now()
-            ImageSet.objects.filter(uuid__in=uuids).update(updated=now, revision=F("revision") + 1)
-            OaiTombstone.objects.filter(uuid__in=uuids).delete()
-    return len(uuids)
 
 
 # --- reading ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from lxml import etree
 from catalogue.formats import datacite, dcat, dublin_core
 from catalogue.oai import records, tokens
 from catalogue.oai.records import Record, Window
+from catalogue.services import tombstones
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
@@ -149,7 +150,7 @@ class Provider:
         args: dict[str, str] = {}
         try:
             args = self.check_arguments(query)
-            records.release_embargoes()
+            tombstones.release_embargoes()
             # After the release, so that a set it stamps falls inside this harvest.
             self.now = timezone.now()
             root = self.envelope(args)

@@ -1,7 +1,7 @@
 """The one query model of AquaCat search, and who is asking.
 
 Every backend (database, OpenSearch, Elasticsearch) takes a `SearchQuery` and a
-`Visibility` and answers with a `SearchResult` (catalogue/search/results.py).
+`Visibility` (catalogue/access.py) and answers with a `SearchResult` (catalogue/search/results.py).
 Filters are ORed within a field and ANDed across fields. Ranges overlap: a set
 covering 10-200 m matches a depth filter of 150-300 m.
 """
@@ -9,10 +9,12 @@ covering 10-200 m matches a depth filter of 150-300 m.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
 from django.core import signing
+
+from catalogue.errors import FieldError
 
 Kind = Literal["set", "image"]
 KINDS: tuple[Kind, ...] = ("set", "image")
@@ -49,13 +51,8 @@ FACETS = {
 MAX_PAGE_SIZE = 200
 
 
-class QueryError(ValueError):
+class QueryError(FieldError):
     """A query parameter is invalid; `field` names it."""
-
-    def __init__(self, field_name: str, reason: str):
-        super().__init__(f"{field_name}: {reason}")
-        self.field = field_name
-        self.reason = reason
 
 
 @dataclass
@@ -139,16 +136,6 @@ class SearchQuery:
             for name, doc_field in TERM_FILTERS.items()
             if getattr(self, name)
         }
-
-
-@dataclass(frozen=True)
-class Visibility:
-    """Who is searching: staff see everything; others see public documents and
-    those of the sets they own or curate. Built by catalogue.selectors only."""
-
-    everything: bool
-    user_id: int | None
-    today: date
 
 
 PAGE_TOKEN_SALT = "aquacat.search.page"  # noqa: S105 - a salt, not a secret

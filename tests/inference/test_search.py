@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from catalogue.access import Visibility
 from catalogue.models import Image
 from catalogue.search import get_backend
 from catalogue.search.outbox import process_outbox
-from catalogue.search.query import SearchQuery, Visibility
+from catalogue.search.query import SearchQuery
 from inference.services import process_batch, start_job
 from tests.inference.conftest import make_set
 

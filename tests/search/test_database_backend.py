@@ -15,9 +15,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.db import connection, connections
 
+from catalogue.access import Visibility
 from catalogue.search.backends.database import DatabaseBackend, words
 from catalogue.search.dbindex import SearchEntry, SearchValue
-from catalogue.search.query import QueryError, SearchQuery, Visibility
+from catalogue.search.query import QueryError, SearchQuery
 
 TODAY = date(2026, 6, 1)
 STAFF = Visibility(everything=True, user_id=None, today=TODAY)

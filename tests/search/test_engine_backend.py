@@ -16,11 +16,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from catalogue.access import Visibility
 from catalogue.search.backends.base import IndexFailure
 from catalogue.search.backends.engine import EngineBackend
 from catalogue.search.engine import SearchEngineError
 from catalogue.search.mappings import GEO, Capabilities
-from catalogue.search.query import QueryError, SearchQuery, Visibility
+from catalogue.search.query import QueryError, SearchQuery
 
 ENGINES = [
     pytest.param("opensearch", marks=pytest.mark.services("opensearch"), id="opensearch"),

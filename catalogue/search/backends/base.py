@@ -11,7 +11,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from catalogue.search.query import Kind, SearchQuery, Visibility
+from catalogue.access import Visibility
+from catalogue.search.query import Kind, SearchQuery
 from catalogue.search.results import SearchResult
 
 Progress = Callable[[int], None]  # called with the number of documents just written

@@ -31,6 +31,8 @@ from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from catalogue import access
+from catalogue.access import Visibility
 from catalogue.search import geometry
 from catalogue.search.backends.base import IndexFailure, Progress, SearchBackend
 from catalogue.search.dbindex import FTS_COLUMNS, FTS_TABLE, SearchEntry, SearchValue
@@ -39,7 +41,6 @@ from catalogue.search.query import (
     Kind,
     QueryError,
     SearchQuery,
-    Visibility,
     make_page_token,
     read_page_token,
 )
@@ -551,23 +552,10 @@ class DatabaseBackend(SearchBackend):
 
     # --- reading ----------------------------------------------------------------
 
-    @staticmethod
-    def visible(visibility: Visibility) -> Q:
-        """catalogue.selectors.public_filter, on documents, plus owners and curators."""
-        if visibility.everything:
-            return Q()
-        rule = Q(state="published") & (
-            Q(access="open") | Q(access="embargoed", embargo_until__lte=visibility.today)
-        )
-        if visibility.user_id is not None:
-            curated = SearchValue.objects.filter(
-                field="curator_ids", value=str(visibility.user_id)
-            ).values("entry_id")
-            rule |= Q(owner_id=visibility.user_id) | Q(id__in=curated)
-        return rule
-
     def _filtered(self, query: SearchQuery, visibility: Visibility, tokens: list[str]):
-        entries = SearchEntry.objects.filter(kind=query.kind).filter(self.visible(visibility))
+        entries = SearchEntry.objects.filter(kind=query.kind).filter(
+            access.index_filter(visibility)
+        )
         for doc_field, values in query.terms().items():
             if doc_field == "set_id":
                 try:
@@ -866,7 +854,7 @@ class DatabaseBackend(SearchBackend):
         prefix = (prefix or "").strip()
         if not prefix or limit <= 0:
             return []
-        visible = SearchEntry.objects.filter(kind="set").filter(self.visible(visibility))
+        visible = SearchEntry.objects.filter(kind="set").filter(access.index_filter(visibility))
         counts: Counter = Counter()
         titles = (
             visible.filter(title__istartswith=prefix)

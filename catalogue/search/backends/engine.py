@@ -37,6 +37,8 @@ from itertools import pairwise
 from django.conf import settings
 from elasticsearch.dsl import A, Q, Search
 
+from catalogue import access
+from catalogue.access import Visibility
 from catalogue.search.backends.base import IndexFailure, Progress, SearchBackend
 from catalogue.search.engine import SearchEngineError, connect
 from catalogue.search.geometry import point_in_polygon, polygons_intersect
@@ -55,7 +57,6 @@ from catalogue.search.query import (
     Kind,
     QueryError,
     SearchQuery,
-    Visibility,
     make_page_token,
     read_page_token,
 )
@@ -490,7 +491,7 @@ class EngineBackend(SearchBackend):
         return SearchResult(hits=hits, total=total, facets=facets, next_page=next_page)
 
     def _filters(self, query: SearchQuery, visibility: Visibility) -> list[Q]:
-        filters = [] if visibility.everything else [visibility_query(visibility)]
+        filters = [f for f in [access.engine_filter(visibility)] if f is not None]
         for doc_field, values in query.terms().items():
             filters.append(Q("terms", **{doc_field: values}))
         if query.has_annotations is not None:
@@ -573,7 +574,7 @@ class EngineBackend(SearchBackend):
                 starts.append(Q("prefix", **{f"{name}.lower": prefix.lower()}))
             else:
                 starts.append(Q("prefix", **{exact: {"value": prefix, "case_insensitive": True}}))
-        filters = [] if visibility.everything else [visibility_query(visibility)]
+        filters = [f for f in [access.engine_filter(visibility)] if f is not None]
         search = Search().query(
             Q("bool", filter=[*filters, Q("bool", should=starts, minimum_should_match=1)])
         )
@@ -610,37 +611,6 @@ def text_query(query: SearchQuery) -> Q | None:
     if not text:
         return None
     return Q("multi_match", query=text, type="cross_fields", operator="and", fields=TEXT_FIELDS)
-
-
-def visibility_query(visibility: Visibility) -> Q:
-    """catalogue.selectors.public_filter, or the viewer's own and curated sets."""
-    public = Q(
-        "bool",
-        filter=[
-            Q("term", state="published"),
-            Q(
-                "bool",
-                should=[
-                    Q("term", access="open"),
-                    Q(
-                        "bool",
-                        filter=[
-                            Q("term", access="embargoed"),
-                            Q("range", embargo_until={"lte": visibility.today.isoformat()}),
-                        ],
-                    ),
-                ],
-                minimum_should_match=1,
-            ),
-        ],
-    )
-    either = [public]
-    if visibility.user_id is not None:
-        either += [
-            Q("term", owner_id=visibility.user_id),
-            Q("term", curator_ids=visibility.user_id),
-        ]
-    return Q("bool", should=either, minimum_should_match=1)
 
 
 def sort_order(query: SearchQuery, has_text: bool) -> list[dict]:

@@ -1,0 +1,317 @@
+"""Who may see and who may change an image set: each rule written once.
+
+A rule (a *generator*, as in InvenioRDM's permission policies) answers in every
+form the code needs, side by side, so the forms cannot drift apart:
+
+- `allows(actor, image_set)`: the object check (pages, API, services);
+- `orm(actor, today)`: a filter on `ImageSet` rows (lists, OAI-PMH, exports);
+- `index(viewer)`: a filter on the database search index's entries;
+- `engine(viewer)`: a filter clause for OpenSearch / Elasticsearch.
+
+`POLICY` lists, per action, the rules of which any one suffices; `FROZEN` lists
+the actions a published set refuses to everybody. Services call `require()`,
+which raises `NotVisible` (404), `NotAllowed` (403) or `Immutable` (409); the
+API and the pages map those in one place each. A new role (reviewers, community
+curators) is one more rule class and its place in `POLICY`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from django.db.models import Q
+from django.utils import timezone
+from elasticsearch.dsl import Q as EngineQ
+
+from catalogue.errors import Immutable, NotAllowed, NotVisible
+from catalogue.models import Access, ImageSet, State
+from catalogue.search.dbindex import SearchValue
+
+
+class SystemActor:
+    """The portal itself acting for an operator (management commands, the demo
+    loader, scheduled work, workers). It passes every role check; a published
+    set stays frozen for it too."""
+
+    is_authenticated = True
+    is_staff = True
+    is_superuser = True
+    is_active = True
+    pk = None
+    id = None
+    username = "system"
+
+    def get_username(self) -> str:
+        return self.username
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM = SystemActor()
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    EDIT = "edit"  # metadata, files (ingest), annotations
+    DELETE = "delete"
+    CHANGE_ACCESS = "change_access"  # open / embargoed / restricted
+    MANAGE_CURATORS = "manage_curators"
+    PUBLISH = "publish"
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Who is searching, as data the search backends filter on (documents carry
+    state, access, embargo_until, owner_id and curator_ids)."""
+
+    everything: bool
+    user_id: int | None
+    today: date
+
+
+def signed_in(actor) -> bool:
+    return actor is not None and bool(getattr(actor, "is_authenticated", False))
+
+
+def is_staff(actor) -> bool:
+    return signed_in(actor) and bool(actor.is_staff)
+
+
+def visibility_of(actor, today: date | None = None) -> Visibility:
+    return Visibility(
+        everything=is_staff(actor),
+        user_id=actor.pk if signed_in(actor) and actor.pk is not None else None,
+        today=today or timezone.localdate(),
+    )
+
+
+# --- the rules ---------------------------------------------------------------------------
+# `None` from a filter form means "matches nothing" for this viewer; `Q()` means everything.
+
+
+class Rule:
+    def allows(self, actor, image_set: ImageSet) -> bool:
+        raise NotImplementedError
+
+    def orm(self, actor, today: date) -> Q | None:
+        raise NotImplementedError
+
+    def index(self, visibility: Visibility) -> Q | None:
+        raise NotImplementedError
+
+    def engine(self, visibility: Visibility) -> EngineQ | None:
+        raise NotImplementedError
+
+
+class Staff(Rule):
+    """Staff (and the system) see and may change every set."""
+
+    def allows(self, actor, image_set):
+        return is_staff(actor)
+
+    def orm(self, actor, today):
+        return Q() if is_staff(actor) else None
+
+    def index(self, viewer):
+        return Q() if viewer.everything else None
+
+    def engine(self, viewer):
+        return EngineQ("match_all") if viewer.everything else None
+
+
+class Public(Rule):
+    """Anybody: a published set that is open, or embargoed with the embargo over."""
+
+    def allows(self, actor, image_set):
+        return is_public(image_set)
+
+    def orm(self, actor, today):
+        return public_filter(today)
+
+    def index(self, viewer):
+        return Q(state=State.PUBLISHED) & (
+            Q(access=Access.OPEN) | Q(access=Access.EMBARGOED, embargo_until__lte=viewer.today)
+        )
+
+    def engine(self, viewer):
+        lapsed = EngineQ(
+            "bool",
+            filter=[
+                EngineQ("term", access=Access.EMBARGOED.value),
+                EngineQ("range", embargo_until={"lte": viewer.today.isoformat()}),
+            ],
+        )
+        return EngineQ(
+            "bool",
+            filter=[
+                EngineQ("term", state=State.PUBLISHED.value),
+                EngineQ(
+                    "bool",
+                    should=[EngineQ("term", access=Access.OPEN.value), lapsed],
+                    minimum_should_match=1,
+                ),
+            ],
+        )
+
+
+class Owner(Rule):
+    """The user who created the set (or was given it)."""
+
+    def allows(self, actor, image_set):
+        return signed_in(actor) and actor.pk is not None and image_set.owner_id == actor.pk
+
+    def orm(self, actor, today):
+        return Q(owner=actor.pk) if signed_in(actor) and actor.pk is not None else None
+
+    def index(self, viewer):
+        return Q(owner_id=viewer.user_id) if viewer.user_id is not None else None
+
+    def engine(self, viewer):
+        return EngineQ("term", owner_id=viewer.user_id) if viewer.user_id is not None else None
+
+
+class Curator(Rule):
+    """A user the owner named curator of the set."""
+
+    def allows(self, actor, image_set):
+        if not signed_in(actor) or actor.pk is None or image_set.pk is None:
+            return False
+        return image_set.curators.filter(pk=actor.pk).exists()
+
+    def orm(self, actor, today):
+        if not signed_in(actor) or actor.pk is None:
+            return None
+        return Q(pk__in=ImageSet.curators.through.objects.filter(user=actor.pk).values("imageset"))
+
+    def index(self, viewer):
+        if viewer.user_id is None:
+            return None
+        curated = SearchValue.objects.filter(field="curator_ids", value=str(viewer.user_id))
+        return Q(id__in=curated.values("entry_id"))
+
+    def engine(self, viewer):
+        return EngineQ("term", curator_ids=viewer.user_id) if viewer.user_id is not None else None
+
+
+STAFF, PUBLIC, OWNER, CURATOR = Staff(), Public(), Owner(), Curator()
+
+POLICY: dict[Action, tuple[Rule, ...]] = {
+    Action.VIEW: (STAFF, OWNER, CURATOR, PUBLIC),
+    Action.EDIT: (STAFF, OWNER, CURATOR),
+    Action.DELETE: (STAFF, OWNER, CURATOR),
+    Action.CHANGE_ACCESS: (STAFF, OWNER, CURATOR),
+    Action.MANAGE_CURATORS: (STAFF, OWNER),
+    Action.PUBLISH: (STAFF, OWNER, CURATOR),
+}
+
+# What a published set refuses to everybody: its DOI promises that the metadata
+# and files cited stay as they are. Access may still change (an embargo ends, a
+# record is restricted), and who curates it is not part of the record.
+FROZEN = {Action.EDIT, Action.DELETE, Action.PUBLISH}
+
+REASONS = {
+    Action.VIEW: "No image set with this id (or none you may see).",
+    Action.EDIT: "Only its owner, curators and staff may change this set.",
+    Action.DELETE: "Only its owner, curators and staff may delete this set.",
+    Action.CHANGE_ACCESS: "Only its owner, curators and staff may change who may see this set.",
+    Action.MANAGE_CURATORS: "Only the set's owner and staff may change its curators.",
+    Action.PUBLISH: "Only its owner, curators and staff may publish this set.",
+}
+IMMUTABLE = (
+    "This set is published, and a published set is immutable: its DOI promises that the "
+    "metadata and files cited stay as they are. Publish a new version to change it."
+)
+
+
+# --- the object check --------------------------------------------------------------------
+
+
+def allowed(actor, action: Action, image_set: ImageSet) -> bool:
+    """Whether `actor` holds a role that may do `action` (the set's state aside)."""
+    return any(rule.allows(actor, image_set) for rule in POLICY[action])
+
+
+def permitted(actor, action: Action, image_set: ImageSet) -> bool:
+    """Whether `action` would succeed now: the role, and the set's state."""
+    if action in FROZEN and image_set.state == State.PUBLISHED:
+        return False
+    return allowed(actor, action, image_set)
+
+
+def require(actor, action: Action, image_set: ImageSet) -> None:
+    """Raise unless `actor` may do `action` to `image_set` now: NotVisible when they
+    may not even see it, NotAllowed when their role does not allow it, Immutable
+    when the set's state forbids it."""
+    if not allowed(actor, Action.VIEW, image_set):
+        raise NotVisible(REASONS[Action.VIEW])
+    if action != Action.VIEW and not allowed(actor, action, image_set):
+        raise NotAllowed(REASONS[action])
+    if action in FROZEN and image_set.state == State.PUBLISHED:
+        raise Immutable(IMMUTABLE)
+
+
+def require_signed_in(actor, what: str = "create image sets") -> None:
+    if not signed_in(actor):
+        raise NotAllowed(f"Sign in to {what}.")
+
+
+def is_public(image_set: ImageSet, today: date | None = None) -> bool:
+    """Whether anybody, signed in or not, may see this set and its files now."""
+    if image_set.state != State.PUBLISHED:
+        return False
+    if image_set.access == Access.OPEN:
+        return True
+    today = today or timezone.localdate()
+    return (
+        image_set.access == Access.EMBARGOED
+        and image_set.embargo_until is not None
+        and image_set.embargo_until <= today
+    )
+
+
+# --- the filter forms --------------------------------------------------------------------
+
+
+def public_filter(today: date | None = None) -> Q:
+    """`is_public` as a filter on ImageSet rows."""
+    today = today or timezone.localdate()
+    return Q(state=State.PUBLISHED) & (
+        Q(access=Access.OPEN) | Q(access=Access.EMBARGOED, embargo_until__lte=today)
+    )
+
+
+def _either(parts: list):
+    combined = None
+    for part in parts:
+        if part is None:
+            continue
+        combined = part if combined is None else combined | part
+    return combined
+
+
+def orm_filter(actor, action: Action = Action.VIEW, today: date | None = None) -> Q:
+    """The sets `actor` may do `action` to, as a filter on ImageSet rows (state aside)."""
+    today = today or timezone.localdate()
+    combined = _either([rule.orm(actor, today) for rule in POLICY[action]])
+    return combined if combined is not None else Q(pk__in=[])
+
+
+def index_filter(visibility: Visibility) -> Q:
+    """The entries `viewer` may see, as a filter on the database index's entries."""
+    parts = [rule.index(viewer) for rule in POLICY[Action.VIEW]]
+    if any(part is not None and not part for part in parts):
+        return Q()  # an empty Q is "everything": skip the rest
+    combined = _either(parts)
+    return combined if combined is not None else Q(pk__in=[])
+
+
+def engine_filter(visibility: Visibility) -> EngineQ | None:
+    """The documents `viewer` may see, as an engine query clause; None when no
+    filter is needed (staff)."""
+    if viewer.everything:
+        return None
+    parts = [rule.engine(viewer) for rule in POLICY[Action.VIEW] if rule is not STAFF]
+    return EngineQ("bool", should=[p for p in parts if p is not None], minimum_should_match=1)

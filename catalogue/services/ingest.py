@@ -1,0 +1,39 @@
+"""Files into a set: every source (uploads, folders, archives, S3) takes the one
+ingest pipeline (catalogue/ingest/), after the access check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+
+from catalogue import access
+from catalogue.access import Action
+from catalogue.ingest import sources as ingest_sources
+from catalogue.ingest.pipeline import ProgressCallback, run_ingest
+from catalogue.models import ImageSet, IngestBatch
+
+
+def ingest(
+    image_set: ImageSet,
+    sources: Iterable,
+    *,
+    actor,
+    workers: int | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> IngestBatch:
+    """Ingest files into a draft set from any mix of sources, reporting per file.
+
+    A source is an `s3://bucket/prefix` URL, a server-side folder or file path,
+    or a list of uploaded files; archives and sidecars among them are opened.
+    """
+    access.require(actor, Action.EDIT, image_set)
+    sources = list(sources)
+    label = "; ".join(ingest_sources.source_label(source) for source in sources)
+    return run_ingest(
+        image_set,
+        [ingest_sources.resolve(source) for source in sources],
+        label=label,
+        workers=workers or settings.INGEST_WORKERS,
+        on_progress=on_progress,
+    )
