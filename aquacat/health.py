@@ -18,7 +18,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
 
-from catalogue.search import engine as search_engine
+from aquacat.tasks import ping
+from catalogue.search.backends.engine import client as search_engine
 
 
 def check_database() -> dict:
@@ -54,7 +55,6 @@ def check_search() -> dict:
 
 
 def check_broker() -> dict:
-    from aquacat.tasks import ping
 
     token = uuid.uuid4().hex
     timeout = settings.HEALTH_TIMEOUT

@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # catalogue.access's refusals as 404, 403 and 409 pages.
+    "aquacat.middleware.AccessErrorMiddleware",
 ]
 
 ROOT_URLCONF = "aquacat.urls"

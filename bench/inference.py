@@ -79,6 +79,7 @@ def main() -> None:
     from django.core.management import call_command
 
     from catalogue import services as catalogue_services
+    from catalogue.access import SYSTEM
     from catalogue.models import Image
     from inference.models import InferenceJob
     from inference.runners import LinearProbeRunner
@@ -89,10 +90,11 @@ def main() -> None:
     inputs = scratch / "inputs"
     inputs.mkdir()
     make_inputs(inputs, args.copies)
-    warm_set = catalogue_services.create_image_set(title="warm-up", state="published")
-    catalogue_services.ingest(warm_set, [sorted(inputs.iterdir())[0]])
-    image_set = catalogue_services.create_image_set(title="bench", state="published")
-    catalogue_services.ingest(image_set, [inputs])
+    warm_set = catalogue_services.create_image_set(title="warm-up", actor=SYSTEM)
+    catalogue_services.ingest(warm_set, [sorted(inputs.iterdir())[0]], actor=SYSTEM)
+    image_set = catalogue_services.create_image_set(title="bench", actor=SYSTEM)
+    catalogue_services.ingest(image_set, [inputs], actor=SYSTEM)
+    catalogue_services.publish_image_set(image_set, actor=SYSTEM)
     version = register_shipped()
     keys = list(Image.objects.filter(image_set=image_set).values_list("storage_key", flat=True))
     media = Path(os.environ["AQUACAT_VAR_DIR"]) / "media"

@@ -85,10 +85,13 @@ def bare_loop(paths: list[Path], workers: int) -> float:
 
 def our_ingest(folder: Path, count: int, workers: int) -> float:
     from catalogue import services
+    from catalogue.access import SYSTEM
 
-    image_set = services.create_image_set(title=f"bench {workers} worker(s) {time.time()}")
+    image_set = services.create_image_set(
+        title=f"bench {workers} worker(s) {time.time()}", actor=SYSTEM
+    )
     started = time.perf_counter()
-    batch = services.ingest(image_set, [folder], workers=workers)
+    batch = services.ingest(image_set, [folder], workers=workers, actor=SYSTEM)
     elapsed = time.perf_counter() - started
     if batch.added != count or batch.rejected:
         raise SystemExit(f"ingest went wrong: {batch.added} added, {batch.rejected[:3]}")

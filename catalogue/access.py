@@ -5,8 +5,8 @@ form the code needs, side by side, so the forms cannot drift apart:
 
 - `allows(actor, image_set)`: the object check (pages, API, services);
 - `orm(actor, today)`: a filter on `ImageSet` rows (lists, OAI-PMH, exports);
-- `index(viewer)`: a filter on the database search index's entries;
-- `engine(viewer)`: a filter clause for OpenSearch / Elasticsearch.
+- `index(visibility)`: a filter on the database search index's entries;
+- `engine(visibility)`: a filter clause for OpenSearch / Elasticsearch.
 
 `POLICY` lists, per action, the rules of which any one suffices; `FROZEN` lists
 the actions a published set refuses to everybody. Services call `require()`,
@@ -59,6 +59,8 @@ class Action(StrEnum):
     DELETE = "delete"
     CHANGE_ACCESS = "change_access"  # open / embargoed / restricted
     MANAGE_CURATORS = "manage_curators"
+    SEE_CURATORS = "see_curators"  # the curator pages of a set, in any state
+    RUN_MODELS = "run_models"  # enrichment is derived data: allowed on published sets
     PUBLISH = "publish"
 
 
@@ -89,7 +91,7 @@ def visibility_of(actor, today: date | None = None) -> Visibility:
 
 
 # --- the rules ---------------------------------------------------------------------------
-# `None` from a filter form means "matches nothing" for this viewer; `Q()` means everything.
+# `None` from a filter form means "matches nothing" for this visibility; `Q()` means everything.
 
 
 class Rule:
@@ -115,11 +117,11 @@ class Staff(Rule):
     def orm(self, actor, today):
         return Q() if is_staff(actor) else None
 
-    def index(self, viewer):
-        return Q() if viewer.everything else None
+    def index(self, visibility):
+        return Q() if visibility.everything else None
 
-    def engine(self, viewer):
-        return EngineQ("match_all") if viewer.everything else None
+    def engine(self, visibility):
+        return EngineQ("match_all") if visibility.everything else None
 
 
 class Public(Rule):
@@ -131,17 +133,17 @@ class Public(Rule):
     def orm(self, actor, today):
         return public_filter(today)
 
-    def index(self, viewer):
+    def index(self, visibility):
         return Q(state=State.PUBLISHED) & (
-            Q(access=Access.OPEN) | Q(access=Access.EMBARGOED, embargo_until__lte=viewer.today)
+            Q(access=Access.OPEN) | Q(access=Access.EMBARGOED, embargo_until__lte=visibility.today)
         )
 
-    def engine(self, viewer):
+    def engine(self, visibility):
         lapsed = EngineQ(
             "bool",
             filter=[
                 EngineQ("term", access=Access.EMBARGOED.value),
-                EngineQ("range", embargo_until={"lte": viewer.today.isoformat()}),
+                EngineQ("range", embargo_until={"lte": visibility.today.isoformat()}),
             ],
         )
         return EngineQ(
@@ -166,11 +168,13 @@ class Owner(Rule):
     def orm(self, actor, today):
         return Q(owner=actor.pk) if signed_in(actor) and actor.pk is not None else None
 
-    def index(self, viewer):
-        return Q(owner_id=viewer.user_id) if viewer.user_id is not None else None
+    def index(self, visibility):
+        return Q(owner_id=visibility.user_id) if visibility.user_id is not None else None
 
-    def engine(self, viewer):
-        return EngineQ("term", owner_id=viewer.user_id) if viewer.user_id is not None else None
+    def engine(self, visibility):
+        if visibility.user_id is None:
+            return None
+        return EngineQ("term", owner_id=visibility.user_id)
 
 
 class Curator(Rule):
@@ -186,14 +190,18 @@ class Curator(Rule):
             return None
         return Q(pk__in=ImageSet.curators.through.objects.filter(user=actor.pk).values("imageset"))
 
-    def index(self, viewer):
-        if viewer.user_id is None:
+    def index(self, visibility):
+        if visibility.user_id is None:
             return None
-        curated = SearchValue.objects.filter(field="curator_ids", value=str(viewer.user_id))
+        curated = SearchValue.objects.filter(field="curator_ids", value=str(visibility.user_id))
         return Q(id__in=curated.values("entry_id"))
 
-    def engine(self, viewer):
-        return EngineQ("term", curator_ids=viewer.user_id) if viewer.user_id is not None else None
+    def engine(self, visibility):
+        return (
+            EngineQ("term", curator_ids=visibility.user_id)
+            if visibility.user_id is not None
+            else None
+        )
 
 
 STAFF, PUBLIC, OWNER, CURATOR = Staff(), Public(), Owner(), Curator()
@@ -204,6 +212,8 @@ POLICY: dict[Action, tuple[Rule, ...]] = {
     Action.DELETE: (STAFF, OWNER, CURATOR),
     Action.CHANGE_ACCESS: (STAFF, OWNER, CURATOR),
     Action.MANAGE_CURATORS: (STAFF, OWNER),
+    Action.SEE_CURATORS: (STAFF, OWNER, CURATOR),
+    Action.RUN_MODELS: (STAFF, OWNER, CURATOR),
     Action.PUBLISH: (STAFF, OWNER, CURATOR),
 }
 
@@ -218,6 +228,8 @@ REASONS = {
     Action.DELETE: "Only its owner, curators and staff may delete this set.",
     Action.CHANGE_ACCESS: "Only its owner, curators and staff may change who may see this set.",
     Action.MANAGE_CURATORS: "Only the set's owner and staff may change its curators.",
+    Action.SEE_CURATORS: "Only its owner, curators and staff may curate this set.",
+    Action.RUN_MODELS: "Only its owner, curators and staff may run models on this set.",
     Action.PUBLISH: "Only its owner, curators and staff may publish this set.",
 }
 IMMUTABLE = (
@@ -283,35 +295,35 @@ def public_filter(today: date | None = None) -> Q:
     )
 
 
-def _either(parts: list):
-    combined = None
-    for part in parts:
-        if part is None:
-            continue
-        combined = part if combined is None else combined | part
+def _any_of(parts: list[Q | None]) -> Q:
+    """Rows matching any of the rules' filters. An empty Q (a rule that admits
+    everything) wins: Django drops an empty Q from an OR, so it is checked first."""
+    wanted = [part for part in parts if part is not None]
+    if any(not part for part in wanted):
+        return Q()
+    if not wanted:
+        return Q(pk__in=[])
+    combined = wanted[0]
+    for part in wanted[1:]:
+        combined |= part
     return combined
 
 
 def orm_filter(actor, action: Action = Action.VIEW, today: date | None = None) -> Q:
     """The sets `actor` may do `action` to, as a filter on ImageSet rows (state aside)."""
     today = today or timezone.localdate()
-    combined = _either([rule.orm(actor, today) for rule in POLICY[action]])
-    return combined if combined is not None else Q(pk__in=[])
+    return _any_of([rule.orm(actor, today) for rule in POLICY[action]])
 
 
 def index_filter(visibility: Visibility) -> Q:
-    """The entries `viewer` may see, as a filter on the database index's entries."""
-    parts = [rule.index(viewer) for rule in POLICY[Action.VIEW]]
-    if any(part is not None and not part for part in parts):
-        return Q()  # an empty Q is "everything": skip the rest
-    combined = _either(parts)
-    return combined if combined is not None else Q(pk__in=[])
+    """The entries `visibility` may see, as a filter on the database index's entries."""
+    return _any_of([rule.index(visibility) for rule in POLICY[Action.VIEW]])
 
 
 def engine_filter(visibility: Visibility) -> EngineQ | None:
-    """The documents `viewer` may see, as an engine query clause; None when no
+    """The documents `visibility` may see, as an engine query clause; None when no
     filter is needed (staff)."""
-    if viewer.everything:
+    if visibility.everything:
         return None
-    parts = [rule.engine(viewer) for rule in POLICY[Action.VIEW] if rule is not STAFF]
+    parts = [rule.engine(visibility) for rule in POLICY[Action.VIEW] if rule is not STAFF]
     return EngineQ("bool", should=[p for p in parts if p is not None], minimum_should_match=1)

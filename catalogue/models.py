@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+from catalogue import geometry
 from catalogue.vocabularies import licence_choices, normalise_orcid, normalise_ror
 
 
@@ -168,7 +169,7 @@ class ImageSet(models.Model):
                 errors.setdefault("taxa", []).append(
                     f"taxon {index + 1}: aphia_id must be a WoRMS AphiaID (digits)"
                 )
-        if self.polygon is not None and not valid_polygon(self.polygon):
+        if self.polygon is not None and not geometry.is_polygon(self.polygon):
             errors.setdefault("polygon", []).append(
                 "polygon must be a GeoJSON Polygon of closed rings in WGS84"
             )
@@ -188,24 +189,6 @@ def clean_creator(creator: dict, index: int) -> dict:
     if creator.get("ror"):
         cleaned["ror"] = normalise_ror(str(creator["ror"]), f"{label} ror")
     return cleaned
-
-
-def valid_polygon(polygon) -> bool:
-    if not isinstance(polygon, dict) or polygon.get("type") != "Polygon":
-        return False
-    rings = polygon.get("coordinates")
-    if not isinstance(rings, list) or not rings:
-        return False
-    for ring in rings:
-        if not isinstance(ring, list) or len(ring) < 4 or ring[0] != ring[-1]:
-            return False
-        for point in ring:
-            if not (isinstance(point, list | tuple) and len(point) >= 2):
-                return False
-            lon, lat = point[0], point[1]
-            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-                return False
-    return True
 
 
 class Image(models.Model):

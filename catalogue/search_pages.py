@@ -16,7 +16,7 @@ from django.http import QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 
-from catalogue import selectors
+from catalogue import geometry, selectors
 from catalogue.models import Access
 from catalogue.search.query import FACETS, SORTS, QueryError, query_from_params
 
@@ -228,14 +228,6 @@ def build_facets(request, params, query, result, names: list[str]) -> list[dict]
     return facets
 
 
-def polygon_ring(polygon):
-    if isinstance(polygon, dict) and polygon.get("coordinates"):
-        return polygon["coordinates"][0]
-    if isinstance(polygon, list):
-        return polygon
-    return None
-
-
 def set_cards(user, hits) -> list[dict]:
     """Cards for set hits the caller may see (looked up again by the selectors: a
     stale index never shows a set that is no longer visible)."""
@@ -255,7 +247,7 @@ def set_cards(user, hits) -> list[dict]:
             "title": image_set.title,
             "url": card["url"],
             "bbox": doc.get("bbox"),
-            "polygon": polygon_ring(doc.get("polygon")),
+            "polygon": geometry.outer_ring(doc.get("polygon")) or None,
         }
         cards.append(card)
     return cards

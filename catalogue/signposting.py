@@ -1,7 +1,8 @@
 """FAIR Signposting (https://signposting.org/FAIR/): typed links for machines.
 
 Level 1: Link headers on the landing page and on file responses. Level 2: the
-same links, and one per file, as an `application/linkset+json` document.
+same links, and one per file, as an `application/linkset+json` document. The
+`describedby` links are the formats that `catalogue.formats.registry` marks so.
 """
 
 from __future__ import annotations
@@ -12,29 +13,8 @@ from django.conf import settings
 from django.urls import reverse
 
 from catalogue.formats import common
+from catalogue.formats.registry import FORMATS
 from catalogue.models import ImageSet
-
-# format in /sets/<uuid>/metadata.<format> -> media type
-METADATA_FORMATS = {
-    "datacite.xml": "application/vnd.datacite.datacite+xml",
-    "datacite.json": "application/vnd.datacite.datacite+json",
-    "jsonld": "application/ld+json",
-    "dc.xml": "application/xml",
-    "dcat.ttl": "text/turtle",
-    "dcat.rdf": "application/rdf+xml",
-    "bib": "application/x-bibtex",
-    "ris": "application/x-research-info-systems",
-    "csl.json": "application/vnd.citationstyles.csl+json",
-    "txt": "text/plain",
-    # Image-level metadata of the set, re-ingestable as sidecars.
-    "ecotaxa.tsv": "text/tab-separated-values",
-    "ifdo.yaml": "application/yaml",
-    "ifdo.json": "application/json",
-    # Curated whole-image annotations, for detection and COCO tools.
-    "coco.json": "application/json",
-}
-# Which of them describe the set (rel="describedby"); the rest are citations.
-DESCRIBED_BY = ("datacite.xml", "datacite.json", "jsonld", "dc.xml", "dcat.ttl", "dcat.rdf")
 
 
 def _abs(base: str, path: str) -> str:
@@ -47,14 +27,15 @@ def set_links(image_set: ImageSet, base: str, *, max_items: int | None = None) -
     for creator in image_set.creators:
         if creator.get("orcid"):
             links.append({"href": common.orcid_url(creator), "rel": "author"})
-    for fmt in DESCRIBED_BY:
-        links.append(
-            {
-                "href": common.metadata_url(image_set, fmt, base),
-                "rel": "describedby",
-                "type": METADATA_FORMATS[fmt],
-            }
-        )
+    for fmt in FORMATS.values():
+        if fmt.describedby:
+            links.append(
+                {
+                    "href": common.metadata_url(image_set, fmt.key, base),
+                    "rel": "describedby",
+                    "type": fmt.media_type,
+                }
+            )
     links.append({"href": common.licence(image_set)["url"], "rel": "license"})
     links.append({"href": "https://schema.org/Dataset", "rel": "type"})
     links.append({"href": "https://schema.org/AboutPage", "rel": "type"})
@@ -87,7 +68,13 @@ def file_links(image_set: ImageSet, base: str) -> list[dict]:
     ]
 
 
+def metadata_links(image_set: ImageSet, base: str) -> list[dict]:
+    """Links of a metadata document (a download or the RO-Crate): the page it describes."""
+    return [{"href": common.landing_url(image_set, base), "rel": "describes", "type": "text/html"}]
+
+
 def link_header(links: list[dict]) -> str:
+    """The links as an HTTP Link header value."""
     parts = []
     for link in links:
         part = f'<{link["href"]}> ; rel="{link["rel"]}"'
@@ -115,4 +102,5 @@ def linkset(image_set: ImageSet, base: str) -> dict:
 
 
 def max_items() -> int:
+    """How many files the landing page's links name (the linkset names them all)."""
     return settings.SIGNPOSTING_MAX_ITEMS

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 
 from catalogue.search import get_backend
-from catalogue.search.engine import SearchEngineError
+from catalogue.search.backends.engine.client import SearchEngineError
 from catalogue.search.outbox import process_outbox
 
 

@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime, time
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 
@@ -475,7 +476,6 @@ class CuratorsForm(forms.Form):
         self.owner = owner
 
     def clean_usernames(self) -> list:
-        from django.contrib.auth import get_user_model
 
         names = sorted({n for n in re.split(r"[\s,]+", self.cleaned_data["usernames"]) if n})
         users = {u.get_username(): u for u in get_user_model().objects.filter(username__in=names)}

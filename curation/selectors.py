@@ -1,26 +1,20 @@
-"""Reads of the curator pages, built on catalogue.selectors (which decides access)."""
+"""Reads of the curator pages, filtered by catalogue.access."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
-from catalogue import selectors
+from catalogue import access
+from catalogue.access import Action
 from catalogue.models import ImageSet
 
 
 def my_image_sets(user) -> QuerySet[ImageSet]:
-    """The sets `user` owns or curates (staff: every set), newest first, with image counts."""
-    sets = selectors.visible_image_sets(user)
-    if not user.is_staff:
-        mine = ImageSet.objects.filter(Q(owner=user) | Q(curators=user)).values("pk")
-        sets = sets.filter(pk__in=mine)
+    """The sets `user` may change (owns or curates; staff: every set), newest first,
+    with image counts."""
     return (
-        sets.select_related("owner")
+        ImageSet.objects.filter(access.orm_filter(user, Action.EDIT))
+        .select_related("owner")
         .annotate(image_count=Count("images"))
         .order_by("-updated", "-pk")
     )
-
-
-def image_set_for(user, uuid) -> ImageSet | None:
-    """The set with this uuid if `user` may see it, else None (it does not exist for them)."""
-    return selectors.visible_image_sets(user).filter(uuid=uuid).first()

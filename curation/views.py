@@ -1,31 +1,29 @@
 """Curator pages: a curator's sets, create and edit a set, upload files.
 
-Access as the API decides it: a set the user may not see is a 404, one they may
-see but not change is a 403, and a published set is immutable (409 on a write).
-Every write goes through catalogue.services.
+Access is decided by catalogue/access.py and enforced by catalogue.services;
+their refusals become 404, 403 and 409 pages in aquacat/middleware.py. A
+published set's editor pages show it read-only.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from catalogue import access, services
 from catalogue import selectors as catalogue_selectors
-from catalogue import services
-from catalogue.models import ImageSet, State
+from catalogue.access import Action
+from catalogue.errors import Immutable
+from catalogue.models import ImageSet
 from curation import selectors
 from curation.completeness import completeness
 from curation.forms import ROWS, CuratorsForm, SetEditor
 
-IMMUTABLE = (
-    "This set is published, and a published set is immutable: its DOI promises that the "
-    "metadata and files cited stay as they are. Publish a new version to change it."
-)
+IMMUTABLE = access.IMMUTABLE
 
 
 @login_required
@@ -37,13 +35,14 @@ def my_sets(request):
     return render(request, "curation/my_sets.html", {"rows": rows})
 
 
-def editable_set(request, uuid) -> ImageSet:
-    image_set = selectors.image_set_for(request.user, uuid)
-    if image_set is None:
-        raise Http404("No image set with this id (or none you may see).")
-    if not catalogue_selectors.can_edit_image_set(request.user, image_set):
-        raise PermissionDenied("Only its owner, curators and staff may change this set.")
-    return image_set
+def set_for_editor(request, uuid) -> tuple[ImageSet, bool]:
+    """The set an editor page shows, and whether it is frozen (published): hidden is
+    NotVisible, not the user's to change NotAllowed; a frozen set is shown read-only,
+    and a write to it is refused by the service (Immutable)."""
+    try:
+        return catalogue_selectors.image_set_for(request.user, Action.EDIT, uuid=uuid), False
+    except Immutable:
+        return catalogue_selectors.image_set_for(request.user, Action.SEE_CURATORS, uuid=uuid), True
 
 
 def render_editor(request, editor: SetEditor, image_set: ImageSet | None):
@@ -72,7 +71,7 @@ def create_set(request):
         editor = SetEditor(request.POST)
         if editor.is_valid():
             try:
-                image_set = services.create_image_set(owner=request.user, **editor.model_fields())
+                image_set = services.create_image_set(actor=request.user, **editor.model_fields())
             except ValidationError as error:
                 editor.apply_model_errors(error)
             else:
@@ -85,13 +84,14 @@ def create_set(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit_set(request, uuid):
-    image_set = editable_set(request, uuid)
-    if image_set.state == State.PUBLISHED:
+    image_set, frozen = set_for_editor(request, uuid)
+    if frozen:
+        if request.method == "POST":
+            access.require(request.user, Action.EDIT, image_set)  # refused: 409
         return render(
             request,
             "curation/published.html",
             {"image_set": image_set, "reason": IMMUTABLE, "completeness": completeness(image_set)},
-            status=409 if request.method == "POST" else 200,
         )
     if request.method == "POST":
         editor = SetEditor(request.POST, image_set)
@@ -99,7 +99,7 @@ def edit_set(request, uuid):
             changes = editor.changed_fields()
             try:
                 if changes:
-                    services.update_image_set(image_set, **changes)
+                    services.update_image_set(image_set, actor=request.user, **changes)
             except ValidationError as error:
                 editor.apply_model_errors(error)
                 # The failed update changed the object in memory only: show what is stored.
@@ -116,26 +116,19 @@ def edit_set(request, uuid):
 def upload(request, uuid):
     """The drag-and-drop page (its script posts each file to the API's upload endpoint);
     without JavaScript its form posts here and the files are ingested in the request."""
-    image_set = editable_set(request, uuid)
+    image_set, frozen = set_for_editor(request, uuid)
     context = {
         "image_set": image_set,
         "api_url": reverse("api:image-set-upload", args=[image_set.pk]),
         "report": None,
+        "reason": IMMUTABLE if frozen else None,
     }
-    if image_set.state == State.PUBLISHED:
-        context["reason"] = IMMUTABLE
-        return render(
-            request,
-            "curation/upload.html",
-            context,
-            status=409 if request.method == "POST" else 200,
-        )
     if request.method == "POST":
         files = request.FILES.getlist("files")
-        if not files:
+        if not files and not frozen:
             context["error"] = "Choose one or more files to upload."
             return render(request, "curation/upload.html", context)
-        batch = services.ingest(image_set, [files])
+        batch = services.ingest(image_set, [files], actor=request.user)
         context["report"] = batch
     return render(request, "curation/upload.html", context)
 
@@ -144,8 +137,8 @@ def upload(request, uuid):
 @require_http_methods(["GET", "POST"])
 def curators(request, uuid):
     """Who curates a set. Its curators see the list; its owner and staff change it."""
-    image_set = editable_set(request, uuid)
-    may_change = request.user.is_staff or image_set.owner_id == request.user.pk
+    image_set = catalogue_selectors.image_set_for(request.user, Action.SEE_CURATORS, uuid=uuid)
+    may_change = access.permitted(request.user, Action.MANAGE_CURATORS, image_set)
     current = list(image_set.curators.order_by("username"))
     form = CuratorsForm(
         request.POST if request.method == "POST" else None,
@@ -153,10 +146,9 @@ def curators(request, uuid):
         initial={"usernames": "\n".join(u.get_username() for u in current)},
     )
     if request.method == "POST":
-        if not may_change:
-            raise PermissionDenied("Only the set's owner and staff may change its curators.")
+        access.require(request.user, Action.MANAGE_CURATORS, image_set)
         if form.is_valid():
-            services.set_curators(image_set, form.cleaned_data["usernames"])
+            services.set_curators(image_set, form.cleaned_data["usernames"], actor=request.user)
             messages.success(request, "Curators saved.")
             return redirect("curation:curators", uuid=image_set.uuid)
     context = {"image_set": image_set, "form": form, "curators": current, "may_change": may_change}

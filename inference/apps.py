@@ -1,4 +1,8 @@
+"""The inference app's config: connects its receivers to catalogue signals."""
+
 from django.apps import AppConfig
+
+from catalogue import signals
 
 
 class InferenceConfig(AppConfig):
@@ -6,7 +10,6 @@ class InferenceConfig(AppConfig):
     verbose_name = "Inference"
 
     def ready(self) -> None:
-        from catalogue import signals
-        from inference import receivers
+        from inference import receivers  # noqa: PLC0415 - imports models: only once apps are ready
 
         signals.images_added.connect(receivers.embed_new_images, dispatch_uid="embed-new-images")

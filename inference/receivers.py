@@ -15,7 +15,8 @@ def embed_new_images(sender, image_set, **kwargs) -> None:
     `inference.services.start_embedding()` catches up later."""
     if not settings.INFERENCE_EMBED_NEW_IMAGES:
         return
-    from inference.services import start_embedding
+    # Deferred: the services load torch, which a web process must not pay for at start.
+    from inference.services import start_embedding  # noqa: PLC0415 - keeps torch out of start-up
 
     try:
         start_embedding(image_set.images.values_list("pk", flat=True))

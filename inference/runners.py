@@ -20,6 +20,7 @@ import torch
 from django.conf import settings
 from PIL import Image as PILImage
 
+from inference.backbone import load_backbone, weights_path, weights_sha256
 from inference.models import ModelVersion
 
 
@@ -191,8 +192,6 @@ def load_head(path: Path, labels: list[str]) -> torch.nn.Linear:
 
 class LinearProbeRunner(ClassificationRunner):
     def load(self) -> torch.nn.Module:
-        from inference.backbone import load_backbone
-
         return LinearProbe(load_backbone(), load_head(verified_weights(self.version), self.labels))
 
     def embed(self, images: list[Decoded]) -> torch.Tensor:
@@ -210,8 +209,6 @@ class EmbeddingRunner(TorchRunner):
     batch_size = 64
 
     def load(self) -> torch.nn.Module:
-        from inference.backbone import load_backbone, weights_path, weights_sha256
-
         if self.version.weights_sha256 and weights_sha256() != self.version.weights_sha256:
             raise WeightsMismatch(
                 f"{weights_path()}: sha256 {weights_sha256()} is not the card's "

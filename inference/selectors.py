@@ -1,14 +1,17 @@
-"""Reads of the inference app: what a selection means, a job's progress, and
-which images look like a given one."""
+"""Reads of the inference app: what a selection means, a job's progress, which
+images already have a version's results, and which images look like a given one."""
 
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, Sum
 
+from catalogue.errors import FieldError
 from catalogue.models import Image
+from catalogue.search.query import MAX_PAGE_SIZE, QueryError, query_from_params
 from catalogue.selectors import search_catalogue, visible_images
 from inference import vectors
 from inference.models import ImageEmbedding, InferenceJob, JobBatch, ModelVersion, Prediction, Task
@@ -16,11 +19,8 @@ from inference.models import ImageEmbedding, InferenceJob, JobBatch, ModelVersio
 MAX_SELECTED_IDS = 100_000
 
 
-class SelectionError(ValueError):
-    def __init__(self, field: str, reason: str):
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
+class SelectionError(FieldError):
+    """A selection of images is invalid: `field` names the part at fault."""
 
 
 def is_id(value) -> bool:
@@ -59,8 +59,6 @@ def selected_image_ids(selection: dict, user, *, system: bool = False) -> list[i
 
 def search_filter(params: dict, user) -> Q:
     """The images a saved search finds for `user` (every page of it)."""
-    from catalogue.search.query import MAX_PAGE_SIZE, QueryError, query_from_params
-
     params = {
         str(k): [str(x) for x in v] if isinstance(v, list) else [str(v)] for k, v in params.items()
     }
@@ -103,6 +101,31 @@ def job_progress(job: InferenceJob) -> dict:
         "fraction": round(finished / job.total, 4) if job.total else 1.0,
         "batches": dict(job.batches.values_list("state").annotate(n=Count("pk"))),
     }
+
+
+def is_embedder(version: ModelVersion) -> bool:
+    """Whether the version is a feature extractor (writes embeddings, not predictions)."""
+    return version.model.task == Task.EMBEDDING
+
+
+def done_ids(version: ModelVersion, image_ids: Iterable[int]) -> set[int]:
+    """The images that already have this version's result (prediction or embedding)."""
+    if is_embedder(version):
+        return set(
+            ImageEmbedding.objects.filter(
+                model_version=version, image_id__in=list(image_ids)
+            ).values_list("image_id", flat=True)
+        )
+    return predicted_ids(version, image_ids)
+
+
+def predicted_ids(version: ModelVersion, image_ids: Iterable[int]) -> set[int]:
+    """The images that already have this version's predictions."""
+    return set(
+        Prediction.objects.filter(model_version=version, image_id__in=list(image_ids)).values_list(
+            "image_id", flat=True
+        )
+    )
 
 
 def predictions_for(image: Image):

@@ -15,5 +15,5 @@ from inference.services import TransientBatchError, process_batch
     max_retries=5,
 )
 def run_batch(batch_id: int) -> dict:
-    """Idempotent: a redelivered batch writes nothing twice (see services)."""
+    """Idempotent: a redelivered batch writes nothing twice (see services.batches)."""
     return process_batch(batch_id)

@@ -13,6 +13,7 @@ import torch
 from django.conf import settings
 
 from inference import backbone
+from inference.runners import Runner
 
 DEMO = Path(settings.BASE_DIR) / "catalogue" / "demo" / "phytoplankton-flowcam"
 WEIGHTS_DIR = Path(settings.BASE_DIR) / "inference" / "weights"
@@ -64,8 +65,6 @@ class _Spec:
 
 
 def features(paths: list[Path], *, flip: bool = False) -> torch.Tensor:
-    from inference.runners import Runner
-
     decoder = Runner(_Spec())  # type: ignore[arg-type]
     net = backbone.load_backbone()
     mean = torch.tensor(backbone.MEAN).view(1, 3, 1, 1)

@@ -13,7 +13,7 @@ import sys
 def encode(vector) -> bytes:
     """A 1-d float vector (tensor or sequence) as little-endian float32 bytes."""
     if hasattr(vector, "detach"):  # a tensor
-        import torch
+        import torch  # noqa: PLC0415 - torch loads only in workers
 
         vector = vector.detach().to("cpu", torch.float32).reshape(-1).tolist()
     packed = array.array("f", vector)
@@ -24,7 +24,7 @@ def encode(vector) -> bytes:
 
 def decode(blob):
     """A float32 tensor from stored bytes."""
-    import torch
+    import torch  # noqa: PLC0415 - torch loads only in workers
 
     packed = array.array("f")
     packed.frombytes(bytes(blob))
@@ -35,7 +35,7 @@ def decode(blob):
 
 def decode_many(blobs: list):
     """An (N, D) tensor from N blobs of equal length, without a Python float per value."""
-    import torch
+    import torch  # noqa: PLC0415 - torch loads only in workers
 
     joined = bytearray(b"".join(bytes(blob) for blob in blobs))
     if not joined:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
+from catalogue import selectors as catalogue_selectors
+from catalogue.access import Action
+from catalogue.selectors import visible_image_sets, visible_images
 from inference.cards import model_card
 from inference.models import AnalyticsModel, ModelVersion
 from inference.selectors import (
@@ -17,6 +20,7 @@ from inference.selectors import (
     similar_images,
     visible_jobs,
 )
+from inference.services import JobError, cancel_job, retry_job, start_job
 
 
 @require_safe
@@ -56,8 +60,6 @@ def job_detail(request, pk: int):
     )
     image_set = None
     if isinstance(job.selection, dict) and "image_set" in job.selection:
-        from catalogue.selectors import visible_image_sets
-
         image_set = visible_image_sets(request.user).filter(pk=job.selection["image_set"]).first()
     context = {
         "job": job,
@@ -74,10 +76,6 @@ SIMILAR_LIMIT = 24
 @require_safe
 def similar_page(request, pk: int):
     """More like this: the visible images nearest to one image, by embedding."""
-    from django.http import Http404
-
-    from catalogue.selectors import visible_images
-
     image = get_object_or_404(visible_images(request.user).select_related("image_set"), pk=pk)
     try:
         similar, pending = similar_images(request.user, image, SIMILAR_LIMIT), False
@@ -109,10 +107,7 @@ def runnable_versions():
 @require_http_methods(["GET", "POST"])
 def analyse_set(request, uuid):
     """Choose a model version and run it over every image of a set."""
-    from curation.views import editable_set  # 404 when hidden, 403 when not editable
-    from inference.services import JobError, start_job
-
-    image_set = editable_set(request, uuid)
+    image_set = catalogue_selectors.image_set_for(request.user, Action.RUN_MODELS, uuid=uuid)
     versions = list(runnable_versions())
     error = None
     if request.method == "POST":
@@ -148,8 +143,6 @@ def analyse_set(request, uuid):
 @require_http_methods(["POST"])
 def job_action(request, pk: int, action: str):
     """Cancel or retry a job; only its user and staff see it at all."""
-    from inference.services import JobError, cancel_job, retry_job
-
     job = get_object_or_404(visible_jobs(request.user), pk=pk)
     try:
         (cancel_job if action == "cancel" else retry_job)(job)

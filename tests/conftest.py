@@ -196,7 +196,7 @@ def isolated_session():
 
 
 def delete_test_indexes(prefix: str) -> None:
-    from catalogue.search.engine import connect
+    from catalogue.search.backends.engine.client import connect
 
     for kind in ("opensearch", "elasticsearch"):
         url = os.environ.get(f"SEARCH_URL_{kind.upper()}")

@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from catalogue.access import SYSTEM
 from catalogue.selectors import visible_image_sets
 from catalogue.services import create_image_set
 
@@ -24,6 +25,8 @@ def test_every_migration_is_applied():
 
 @pytest.mark.django_db
 def test_image_set_round_trip():
-    published = create_image_set(title="Plankton of the Scheldt estuary", state="published")
-    draft = create_image_set(title="Unfinished survey")
+    published = create_image_set(
+        title="Plankton of the Scheldt estuary", state="published", actor=SYSTEM
+    )
+    draft = create_image_set(title="Unfinished survey", actor=SYSTEM)
     assert list(visible_image_sets().filter(pk__in=[published.pk, draft.pk])) == [published]

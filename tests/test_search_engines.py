@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from catalogue.search.engine import SearchEngineError, connect, detect_engine
+from catalogue.search.backends.engine.client import SearchEngineError, connect, detect_engine
 
 ENGINES = [
     pytest.param("opensearch", marks=pytest.mark.services("opensearch"), id="opensearch"),

@@ -6,12 +6,11 @@ import uuid
 import boto3
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import default_storage, storages
 
 
 @pytest.mark.services("s3")
 def test_put_get_delete_on_the_s3_server():
-    from django.core.files.storage import storages
 
     assert type(storages["default"]).__name__ == "S3Storage"
     bucket = os.environ["S3_BUCKET"]

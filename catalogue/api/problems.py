@@ -17,8 +17,8 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from catalogue.api.renderers import dumps
-from catalogue.search.query import QueryError
+from catalogue.api.renderers import ProblemRenderer, dumps
+from catalogue.errors import AccessError, FieldError, Immutable, NotAllowed, NotVisible
 
 try:  # Django >= 5.0.x
     from django.core.exceptions import TooManyFilesSent
@@ -42,10 +42,12 @@ class PayloadTooLarge(exceptions.APIException):
 
 
 class BadQuery(exceptions.APIException):
+    """A FieldError (a query parameter, a job's input, ...) as a 400 naming the field."""
+
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "invalid_query"
 
-    def __init__(self, error: QueryError):
+    def __init__(self, error: FieldError):
         super().__init__(f"{error.field}: {error.reason}")
         self.errors = {error.field: [error.reason]}
 
@@ -92,6 +94,17 @@ def flatten(errors) -> dict[str, list[str]]:
     return out
 
 
+def access_exception(exc: AccessError) -> exceptions.APIException:
+    """catalogue.access's refusals, each as its status (the one place the API maps them)."""
+    if isinstance(exc, NotVisible):
+        return exceptions.NotFound(exc.reason)
+    if isinstance(exc, Immutable):
+        return Conflict(exc.reason)
+    if isinstance(exc, NotAllowed):
+        return exceptions.PermissionDenied(exc.reason)
+    return exceptions.PermissionDenied(exc.reason)
+
+
 def as_api_exception(exc):
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
@@ -102,8 +115,10 @@ def as_api_exception(exc):
         else:
             detail = {"non_field_errors": exc.messages}
         return exceptions.ValidationError(detail)
-    if isinstance(exc, QueryError):
+    if isinstance(exc, FieldError):
         return BadQuery(exc)
+    if isinstance(exc, AccessError):
+        return access_exception(exc)
     if isinstance(exc, RequestDataTooBig | TooManyFilesSent | TooManyFieldsSent):
         return PayloadTooLarge(str(exc) or None)
     if isinstance(exc, Http404):
@@ -135,7 +150,6 @@ def exception_handler(exc, context):
     )
     response.content_type = MEDIA_TYPE
     # Render with our JSON renderer whatever was negotiated (or failed to be).
-    from catalogue.api.renderers import ProblemRenderer
 
     renderer = ProblemRenderer()
     response.accepted_renderer = renderer

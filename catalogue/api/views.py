@@ -1,8 +1,8 @@
 """API views: parse input, ask a selector or call a service, render. Nothing else.
 
-What a caller may see comes from catalogue.selectors; a set or image the caller
-may not see does not exist for them (404), one they may see but not change is
-a 403, and a published set answers every change with 409.
+Who may see or change what is decided by catalogue/access.py and enforced by the
+services; their refusals (not visible 404, not allowed 403, published and
+immutable 409) become problems in catalogue/api/problems.py.
 """
 
 from __future__ import annotations
@@ -20,19 +20,19 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalogue import selectors, services
+from catalogue import access, selectors, services
+from catalogue.access import Action
 from catalogue.api import serializers as s
 from catalogue.api.filters import ImageFilter, ImageSetFilter
 from catalogue.api.problems import (
     READ_ERRORS,
     WRITE_ERRORS,
-    Conflict,
     PayloadTooLarge,
     problem_response,
     problems,
 )
 from catalogue.api.renderers import dumps
-from catalogue.models import ImageSet, State
+from catalogue.models import ImageSet
 from catalogue.search.query import FACETS, LIST_PARAMS, query_from_params
 
 IF_NONE_MATCH = OpenApiParameter(
@@ -114,7 +114,7 @@ class ImageSetViewSet(ApiMixin, viewsets.GenericViewSet):
         row = self.get_queryset().filter(pk=pk).values(*s.SET_DETAIL_FIELDS).first()
         if row is None:
             raise exceptions.NotFound("No image set with this id (or none you may see).")
-        image_set = ImageSet(pk=row["id"], owner_id=row.pop("owner_id"))
+        image_set = ImageSet(pk=row["id"], owner_id=row.pop("owner_id"), state=row["state"])
         people = ImageSet.objects.filter(pk=row["id"]).values_list(
             "owner__username", "curators__username"
         )
@@ -142,15 +142,10 @@ class ImageSetViewSet(ApiMixin, viewsets.GenericViewSet):
 
     # --- writes ------------------------------------------------------------------
 
-    def editable(self, pk) -> ImageSet:
-        image_set = self.get_queryset().filter(pk=pk).first()
-        if image_set is None:
-            raise exceptions.NotFound("No image set with this id (or none you may see).")
-        if not selectors.can_edit_image_set(self.request.user, image_set):
-            raise exceptions.PermissionDenied("Only its owner, curators and staff may change it.")
-        if image_set.state == State.PUBLISHED:
-            raise Conflict("This set is published, and a published set is immutable.")
-        return image_set
+    def image_set(self, pk, action: Action) -> ImageSet:
+        """The set, for an action the service will check again; refusals are mapped by
+        catalogue/api/problems.py."""
+        return selectors.image_set_for(self.request.user, action, pk=pk)
 
     @extend_schema(
         request=s.ImageSetWriteSerializer,
@@ -159,7 +154,7 @@ class ImageSetViewSet(ApiMixin, viewsets.GenericViewSet):
     def create(self, request):
         serializer = s.ImageSetWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        image_set = services.create_image_set(owner=request.user, **serializer.validated_data)
+        image_set = services.create_image_set(actor=request.user, **serializer.validated_data)
         data = self.detail_data(image_set.pk)
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
 
@@ -168,17 +163,20 @@ class ImageSetViewSet(ApiMixin, viewsets.GenericViewSet):
         responses={200: s.ImageSetDetailSerializer, **problems(*WRITE_ERRORS)},
     )
     def partial_update(self, request, pk=None):
-        image_set = self.editable(pk)
+        image_set = self.image_set(pk, Action.VIEW)
+        changes = request.data if isinstance(request.data, dict) else {}
+        # Refused (403, 409) before the body is validated; the service checks again.
+        access.require(request.user, services.action_for_update(changes), image_set)
         serializer = s.ImageSetWriteSerializer(image_set, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.update_image_set(image_set, **serializer.validated_data)
+        services.update_image_set(image_set, actor=request.user, **serializer.validated_data)
         return Response(self.detail_data(image_set.pk))
 
     @extend_schema(
         responses={204: OpenApiResponse(description="deleted"), **problems(*WRITE_ERRORS)}
     )
     def destroy(self, request, pk=None):
-        services.delete_image_set(self.editable(pk))
+        services.delete_image_set(self.image_set(pk, Action.DELETE), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -199,11 +197,11 @@ class ImageSetViewSet(ApiMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"], url_path="images", parser_classes=[MultiPartParser])
     def upload(self, request, pk=None):
-        image_set = self.editable(pk)
+        image_set = self.image_set(pk, Action.EDIT)
         files = request.FILES.getlist("files")
         if not files:
             raise exceptions.ValidationError({"files": ["Send one or more files as `files`."]})
-        batch = services.ingest(image_set, [files])
+        batch = services.ingest(image_set, [files], actor=request.user)
         report = s.ingest_report(batch, s.Links(request))
         clean = not batch.rejected and not batch.duplicates
         return Response(report, status=status.HTTP_201_CREATED if clean else 207)

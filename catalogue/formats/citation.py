@@ -117,3 +117,8 @@ def text(image_set: ImageSet, *, base: str | None = None) -> str:
     parts.append(f"{common.publisher_name()}. [Data set].")
     parts.append(common.cite_as(s, base))
     return common.xml_text(" ".join(parts))
+
+
+def text_file(image_set: ImageSet, *, base: str | None = None) -> str:
+    """The text citation as a file: one line, ended by a newline."""
+    return text(image_set, base=base) + "\n"

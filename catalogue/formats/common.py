@@ -140,24 +140,8 @@ def iso(value: datetime | date | None) -> str | None:
     return value.isoformat()
 
 
-def polygon_ring(image_set: ImageSet) -> list[tuple[float, float]]:
-    """The outer ring of the set's polygon as (lon, lat) pairs, or []."""
-    if not image_set.polygon:
-        return []
-    return [(float(p[0]), float(p[1])) for p in image_set.polygon["coordinates"][0]]
-
-
 def has_bbox(image_set: ImageSet) -> bool:
     return None not in (image_set.west, image_set.south, image_set.east, image_set.north)
-
-
-def bbox_wkt(image_set: ImageSet) -> str:
-    w, s, e, n = image_set.west, image_set.south, image_set.east, image_set.north
-    return f"POLYGON(({w} {s}, {e} {s}, {e} {n}, {w} {n}, {w} {s}))"
-
-
-def polygon_wkt(image_set: ImageSet) -> str:
-    return "POLYGON((" + ", ".join(f"{lon} {lat}" for lon, lat in polygon_ring(image_set)) + "))"
 
 
 def modality_label(image_set: ImageSet) -> str:

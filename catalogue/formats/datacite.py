@@ -13,11 +13,13 @@ landing page as an `alternateIdentifier` of type URL.
 from __future__ import annotations
 
 import importlib.resources
+import json
 from functools import cache
 
 from datacite import schema45
 from lxml import etree
 
+from catalogue import geometry
 from catalogue.formats import common
 from catalogue.models import Access, ImageSet
 
@@ -182,7 +184,7 @@ def to_json(image_set: ImageSet, *, base: str | None = None) -> dict:
             "southBoundLatitude": s.south,
             "northBoundLatitude": s.north,
         }
-    ring = common.polygon_ring(s)
+    ring = geometry.outer_ring(s.polygon)
     if len(ring) >= 4:
         geo["geoLocationPolygon"] = [
             {"polygonPoint": {"pointLongitude": lon, "pointLatitude": lat}} for lon, lat in ring
@@ -207,6 +209,11 @@ def to_json(image_set: ImageSet, *, base: str | None = None) -> dict:
     if funding:
         data["fundingReferences"] = funding
     return _clean(data)
+
+
+def to_json_text(image_set: ImageSet, *, base: str | None = None) -> str:
+    """The DataCite JSON as a document (indented)."""
+    return json.dumps(to_json(image_set, base=base), indent=2)
 
 
 def technical_info(s: ImageSet) -> str:

@@ -6,6 +6,7 @@ from lxml import etree
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, XSD
 
+from catalogue import geometry
 from catalogue.formats import common
 from catalogue.models import ImageSet
 
@@ -17,6 +18,10 @@ DCATAP = Namespace("http://data.europa.eu/r5r/")
 SPDX_LICENCE = "http://spdx.org/licenses/"
 EU_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
 RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+# RDF/XML has no XSD of its own; the DCAT-AP 3 specification stands in (OAI-PMH schema).
+SCHEMA = "https://semiceu.github.io/DCAT-AP/releases/3.0.0/"
+#: The metadata formats (registry keys) listed as the dataset's distributions.
+DISTRIBUTIONS = ("datacite.xml", "jsonld")
 
 
 def _text(value) -> Literal:
@@ -87,11 +92,11 @@ def to_graph(image_set: ImageSet, *, base: str | None = None) -> Graph:
         g.add((dataset, DCTERMS.spatial, location))
         g.add((location, RDF.type, DCTERMS.Location))
         if common.has_bbox(s):
-            g.add((location, DCAT.bbox, Literal(common.bbox_wkt(s), datatype=GSP.wktLiteral)))
+            box = geometry.bbox_wkt([s.west, s.south, s.east, s.north])
+            g.add((location, DCAT.bbox, Literal(box, datatype=GSP.wktLiteral)))
         if s.polygon:
-            g.add(
-                (location, LOCN.geometry, Literal(common.polygon_wkt(s), datatype=GSP.wktLiteral))
-            )
+            shape = geometry.polygon_wkt(geometry.outer_ring(s.polygon))
+            g.add((location, LOCN.geometry, Literal(shape, datatype=GSP.wktLiteral)))
     if s.time_start or s.time_end:
         period = BNode()
         g.add((dataset, DCTERMS.temporal, period))
@@ -107,10 +112,10 @@ def to_graph(image_set: ImageSet, *, base: str | None = None) -> Graph:
         if target.startswith(("http://", "https://", "urn:")):
             g.add((dataset, DCTERMS.relation, URIRef(target)))
     # Distributions: the metadata exports (the images themselves sit behind the landing page).
-    for fmt, media_type in (
-        ("datacite.xml", "application/vnd.datacite.datacite+xml"),
-        ("jsonld", "application/ld+json"),
-    ):
+    from catalogue.formats.registry import FORMATS  # noqa: PLC0415 - the registry imports dcat
+
+    for fmt in DISTRIBUTIONS:
+        media_type = FORMATS[fmt].media_type
         dist = URIRef(common.metadata_url(s, fmt, base))
         g.add((dataset, DCAT.distribution, dist))
         g.add((dist, RDF.type, DCAT.Distribution))

@@ -17,8 +17,6 @@ from typing import Any
 
 from catalogue.models import Image, ImageSet
 
-MEDIA_TYPE = "text/tab-separated-values"
-
 FREE_PREFIXES = ("object_", "sample_", "acq_", "process_")
 #: Columns always written, with their types, in this order.
 FIXED = [

@@ -20,8 +20,6 @@ from catalogue.formats import common
 from catalogue.models import Image, ImageSet
 
 IFDO_VERSION = "v2.1.0"
-YAML_MEDIA_TYPE = "application/yaml"
-JSON_MEDIA_TYPE = "application/json"
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 

@@ -20,13 +20,21 @@ from rocrate.model.file import File
 from rocrate.model.person import Person
 from rocrate.rocrate import ROCrate
 
-from catalogue.formats import common, datacite, ecotaxa, schema_org
+from catalogue.formats import common, schema_org
+from catalogue.formats.registry import FORMATS
 from catalogue.models import ImageSet
 
 MEDIA_TYPE = "application/zip"
 VERSION = "1.1"
 CHUNK = 64 * 1024
 IMAGES_DIR = "images/"
+#: The metadata formats (registry keys) put in the crate under metadata/, with their names.
+METADATA_FILES = (
+    ("datacite.xml", "DataCite metadata of the set"),
+    ("ecotaxa.tsv", "EcoTaxa TSV of the set's images"),
+)
+#: What the landing page calls the crate.
+LABEL = "RO-Crate (images and metadata, zip)"
 
 
 class StorageFile(File):
@@ -122,30 +130,17 @@ def build(image_set: ImageSet, *, base: str | None = None) -> ROCrate:
         if image.captured_at:
             properties["dateCreated"] = common.iso(image.captured_at)
         crate.add(StorageFile(crate, image.storage_key, IMAGES_DIR + image.file_name, properties))
-    for dest, body, media_type, fmt, name in (
-        (
-            "metadata/datacite.xml",
-            datacite.to_xml(image_set, base=base),
-            "application/vnd.datacite.datacite+xml",
-            "datacite.xml",
-            "DataCite metadata of the set",
-        ),
-        (
-            "metadata/ecotaxa.tsv",
-            ecotaxa.to_tsv(image_set, base=base).encode(),
-            ecotaxa.MEDIA_TYPE,
-            "ecotaxa.tsv",
-            "EcoTaxa TSV of the set's images",
-        ),
-    ):
+    for key, name in METADATA_FILES:
+        fmt = FORMATS[key]
+        body = fmt.render(image_set, base=base)
         crate.add_file(
             io.BytesIO(body),
-            dest_path=dest,
+            dest_path=f"metadata/{key}",
             properties={
                 "name": name,
-                "encodingFormat": media_type,
+                "encodingFormat": fmt.media_type,
                 "contentSize": str(len(body)),
-                "url": common.metadata_url(image_set, fmt, base),
+                "url": common.metadata_url(image_set, key, base),
             },
         )
     return crate

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from catalogue import geometry
 from catalogue.formats import common
 from catalogue.models import ImageSet
 
@@ -99,10 +100,12 @@ def to_dict(
         variables.append({"@type": "PropertyValue", "name": "taxon (WoRMS scientific name)"})
     if variables:
         data["variableMeasured"] = variables
+    from catalogue.formats.registry import FORMATS  # noqa: PLC0415 - the registry imports schema_org
+
     data["distribution"] = [
         {
             "@type": "DataDownload",
-            "encodingFormat": "application/vnd.datacite.datacite+xml",
+            "encodingFormat": FORMATS["datacite.xml"].media_type,
             "contentUrl": common.metadata_url(s, "datacite.xml", base),
         }
     ] + [
@@ -143,8 +146,9 @@ def to_script_tag_json(image_set: ImageSet, *, base: str | None = None) -> str:
 def geo_shape(s) -> dict | None:
     """The set's coverage as a schema.org GeoShape (its polygon, else its box)."""
     if s.polygon:
-        ring = " ".join(f"{lat} {lon}" for lon, lat in common.polygon_ring(s))
+        ring = geometry.geoshape_polygon(geometry.outer_ring(s.polygon))
         return {"@type": "GeoShape", "polygon": ring}
     if common.has_bbox(s):
-        return {"@type": "GeoShape", "box": f"{s.south} {s.west} {s.north} {s.east}"}
+        box = geometry.geoshape_box([s.west, s.south, s.east, s.north])
+        return {"@type": "GeoShape", "box": box}
     return None

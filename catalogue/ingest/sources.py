@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlparse
 
+import boto3
+from botocore.config import Config
 from django.conf import settings
 
 from catalogue.ingest.errors import IngestError
@@ -86,9 +88,7 @@ def upload_files(uploads) -> Iterator[SourceFile]:
 
 
 def s3_client():
-    import boto3
-    from botocore.config import Config
-
+    """An S3 client for the configured endpoint, with short timeouts and few retries."""
     return boto3.client(
         "s3",
         endpoint_url=settings.S3_ENDPOINT_URL or None,

@@ -10,7 +10,6 @@ tokens is the point of this provider.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -20,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from lxml import etree
 
-from catalogue.formats import datacite, dcat, dublin_core
+from catalogue.formats.registry import OAI_FORMATS, OaiFormat
 from catalogue.oai import records, tokens
 from catalogue.oai.records import Record, Window
 from catalogue.services import tombstones
@@ -30,39 +29,6 @@ OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
 
-
-@dataclass(frozen=True)
-class MetadataFormat:
-    prefix: str
-    schema: str
-    namespace: str
-    build: object  # (ImageSet, base) -> lxml element
-
-
-FORMATS = {
-    f.prefix: f
-    for f in (
-        MetadataFormat(
-            "oai_dc",
-            dublin_core.SCHEMA,
-            dublin_core.OAI_DC_NS,
-            lambda s, base: dublin_core.to_element(s, base=base),
-        ),
-        MetadataFormat(
-            "oai_datacite",
-            datacite.SCHEMA_LOCATION,
-            datacite.NAMESPACE,
-            lambda s, base: datacite.to_element(s, base=base),
-        ),
-        MetadataFormat(
-            # RDF/XML has no XSD of its own; the DCAT-AP 3 specification stands in.
-            "dcat",
-            "https://semiceu.github.io/DCAT-AP/releases/3.0.0/",
-            dcat.RDF_NS,
-            lambda s, base: dcat.to_element(s, base=base),
-        ),
-    )
-}
 
 # verb -> (required arguments, optional arguments, whether a resumptionToken is accepted)
 VERBS = {
@@ -204,7 +170,7 @@ class Provider:
         if "identifier" in args:
             self.find(args["identifier"])
         element = _sub(root, "ListMetadataFormats")
-        for fmt in FORMATS.values():
+        for fmt in OAI_FORMATS.values():
             node = _sub(element, "metadataFormat")
             _sub(node, "metadataPrefix", fmt.prefix)
             _sub(node, "schema", fmt.schema)
@@ -236,13 +202,13 @@ class Provider:
 
     # -- helpers -------------------------------------------------------------------
 
-    def format(self, prefix: str) -> MetadataFormat:
-        if prefix not in FORMATS:
+    def format(self, prefix: str) -> OaiFormat:
+        if prefix not in OAI_FORMATS:
             raise OaiError(
                 "cannotDisseminateFormat",
                 f"{prefix!r} is not offered; ListMetadataFormats names those that are",
             )
-        return FORMATS[prefix]
+        return OAI_FORMATS[prefix]
 
     def find(self, identifier: str) -> Record:
         set_uuid = records.parse_identifier(identifier)
@@ -251,7 +217,7 @@ class Provider:
             raise OaiError("idDoesNotExist", f"{identifier!r} is unknown to this repository")
         return record
 
-    def window(self, args) -> tuple[MetadataFormat, Window, int]:
+    def window(self, args) -> tuple[OaiFormat, Window, int]:
         if "resumptionToken" in args:
             try:
                 state = tokens.read(args["resumptionToken"], args["verb"])
@@ -317,11 +283,11 @@ class Provider:
         for spec in record.specs:
             _sub(header, "setSpec", spec)
 
-    def write_record(self, parent, record: Record, fmt: MetadataFormat) -> None:
+    def write_record(self, parent, record: Record, fmt: OaiFormat) -> None:
         element = _sub(parent, "record")
         self.write_header(element, record)
         if not record.deleted:
-            _sub(element, "metadata").append(fmt.build(record.image_set, self.site))
+            _sub(element, "metadata").append(fmt.element(record.image_set, base=self.site))
 
 
 @csrf_exempt

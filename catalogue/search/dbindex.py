@@ -1,4 +1,4 @@
-"""Tables of the database search index (catalogue/search/backends/database.py).
+"""Tables of the database search index (catalogue/search/backends/database/).
 
 `SearchEntry` holds one row per indexed document: the whole document as JSON
 plus typed copies of what SQL filters and sorts on. `SearchValue` holds one row

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator
 
 from django.db.models import Count, Sum
 
+from catalogue import geometry
 from catalogue.models import Image, ImageSet
 
 MAX_YEARS = 300  # a set spanning more years than this lists none (it is not a year filter case)
@@ -118,9 +119,9 @@ def set_document(
     )
     curator_ids = sorted(user.pk for user in image_set.curators.all())
     paths = taxon_paths(image_set.taxa)
-    bbox = None
-    if None not in (image_set.west, image_set.south, image_set.east, image_set.north):
-        bbox = [image_set.west, image_set.south, image_set.east, image_set.north]
+    bbox = geometry.bbox_from_sides(
+        image_set.west, image_set.south, image_set.east, image_set.north
+    )
     return {
         "id": image_set.pk,
         "kind": "set",
@@ -218,7 +219,7 @@ def image_document(image: Image, image_set: ImageSet, curator_ids: list[int]) ->
         "time_end": moment,
         "depth_min": image.depth,
         "depth_max": image.depth,
-        "bbox": [point[0], point[1], point[0], point[1]] if point else None,
+        "bbox": geometry.point_bbox(point) if point else None,
         "polygon": None,
         "point": point,
         "image_count": 1,

@@ -14,8 +14,9 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 
-from catalogue.models import Image, SearchOutbox
+from catalogue.models import Image, ImageSet, SearchOutbox
 from catalogue.search.documents import documents
 
 logger = logging.getLogger(__name__)
@@ -33,10 +34,6 @@ def record(kind: str, ids: Iterable[int]) -> None:
 
 def set_changed(image_set, *, with_images: bool = False) -> None:
     """Bump a set's revision and queue its document (and its images' documents)."""
-    from django.db.models import F
-
-    from catalogue.models import ImageSet
-
     with transaction.atomic():
         ImageSet.objects.filter(pk=image_set.pk).update(revision=F("revision") + 1)
         image_set.refresh_from_db(fields=["revision"])
@@ -48,7 +45,7 @@ def set_changed(image_set, *, with_images: bool = False) -> None:
 def trigger_indexing() -> None:
     """Ask a worker to consume the outbox. If the broker is down the write still
     stands: the rows wait for the next trigger or `search_reconcile`."""
-    from catalogue.tasks import index_outbox
+    from catalogue.tasks import index_outbox  # noqa: PLC0415 - catalogue.tasks imports this module
 
     try:
         index_outbox.apply_async(

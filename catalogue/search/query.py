@@ -9,12 +9,15 @@ covering 10-200 m matches a depth filter of 150-300 m.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import partial
 from typing import Literal
 
 from django.core import signing
 
+from catalogue import geometry
 from catalogue.errors import FieldError
+from catalogue.geometry import GeometryError
 
 Kind = Literal["set", "image"]
 KINDS: tuple[Kind, ...] = ("set", "image")
@@ -49,6 +52,12 @@ FACETS = {
     "has_annotations": "has_annotations",
 }
 MAX_PAGE_SIZE = 200
+# The area filters, checked as catalogue.geometry reads them: a box (west <= east)
+# and one closed ring.
+AREA_READERS = {
+    "bbox": partial(geometry.parse_bbox, crossing=False),
+    "polygon": geometry.parse_ring,
+}
 
 
 class QueryError(FieldError):
@@ -95,19 +104,13 @@ class SearchQuery:
             raise QueryError("page_size", f"must be between 1 and {MAX_PAGE_SIZE}")
         if self.page < 1:
             raise QueryError("page", "must be 1 or more")
-        if self.bbox is not None:
-            if len(self.bbox) != 4:
-                raise QueryError("bbox", "needs west,south,east,north")
-            west, south, east, north = self.bbox
-            if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
-                raise QueryError("bbox", "needs -180<=west<=east<=180 and -90<=south<=north<=90")
-        if self.polygon is not None:
-            ring = self.polygon
-            if len(ring) < 4 or list(ring[0]) != list(ring[-1]):
-                raise QueryError("polygon", "needs a closed ring of at least 4 points")
-            for lon, lat in ring:
-                if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-                    raise QueryError("polygon", f"point {lon},{lat} is out of range")
+        for name, read in AREA_READERS.items():
+            value = getattr(self, name)
+            if value is not None:
+                try:
+                    read(value)
+                except GeometryError as error:
+                    raise QueryError(name, str(error)) from error
         if self.time_from and self.time_to and self.time_from > self.time_to:
             raise QueryError("time_from", "is after time_to")
         if (
@@ -186,8 +189,6 @@ def parse_float(name: str, value: str) -> float:
 
 
 def parse_datetime(name: str, value: str) -> datetime:
-    from datetime import UTC
-
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as error:

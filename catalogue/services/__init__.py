@@ -1,15 +1,23 @@
-"""Every write to the catalogue goes through a function of this package; each
-takes the acting user and enforces catalogue.access.
+"""Every write to the catalogue goes through a function of this package. The
+entry points take the acting user (`actor`) and enforce catalogue.access:
 
-- image_sets: create, change, curators, delete
+- image_sets: create, change, curators, publish, delete
 - ingest: files into a set
+
+Their internal steps take no actor (the entry point has checked it):
+
+- images: image rows of an ingest, sidecar metadata applied to them
+- coverage: a set's bounding box, time and depth derived from its images
+- enrichment: model predictions recorded on images (by inference workers)
 - tombstones: OAI-PMH tombstones kept in step with access
 """
 
 from catalogue.access import SYSTEM
 from catalogue.services.image_sets import (
+    action_for_update,
     create_image_set,
     delete_image_set,
+    publish_image_set,
     set_curators,
     update_image_set,
 )
@@ -17,9 +25,11 @@ from catalogue.services.ingest import ingest
 
 __all__ = [
     "SYSTEM",
+    "action_for_update",
     "create_image_set",
     "delete_image_set",
     "ingest",
+    "publish_image_set",
     "set_curators",
     "update_image_set",
 ]

@@ -12,16 +12,12 @@ from django.db import transaction
 from catalogue import access
 from catalogue.access import SYSTEM, Action
 from catalogue.errors import FieldError, NotAllowed
-from catalogue.ingest.pipeline import refresh_coverage, storage_prefix
+from catalogue.ingest.storing import storage_prefix
 from catalogue.models import COVERAGE_PARTS, ImageSet, State
 from catalogue.search import outbox
 from catalogue.services import tombstones
+from catalogue.services.coverage import COVERAGE_FIELDS, refresh_coverage
 
-COVERAGE_FIELDS = {
-    "bbox": ("west", "south", "east", "north"),
-    "time": ("time_start", "time_end"),
-    "depth": ("depth_min", "depth_max"),
-}
 # What may still change once a set is published (Action.CHANGE_ACCESS).
 ACCESS_FIELDS = {"access", "embargo_until"}
 
@@ -109,3 +105,18 @@ def delete_image_set(image_set: ImageSet, *, actor) -> None:
                 default_storage.delete(key)
 
     transaction.on_commit(delete_files)
+
+
+@transaction.atomic
+def publish_image_set(image_set: ImageSet, *, actor) -> ImageSet:
+    """Freeze a draft: from now on its metadata and files do not change (only who may
+    see it). On the embedded default this is all publishing does; a deposit to a
+    repository and a DOI build on it."""
+    access.require(actor, Action.PUBLISH, image_set)
+    was_public = access.is_public(image_set)
+    image_set.state = State.PUBLISHED
+    image_set.full_clean()
+    image_set.save()
+    tombstones.after_change(image_set, was_public)
+    outbox.set_changed(image_set, with_images=True)
+    return image_set

@@ -9,8 +9,8 @@ from django.conf import settings
 
 from catalogue import access
 from catalogue.access import Action
+from catalogue.ingest import pipeline
 from catalogue.ingest import sources as ingest_sources
-from catalogue.ingest.pipeline import ProgressCallback, run_ingest
 from catalogue.models import ImageSet, IngestBatch
 
 
@@ -20,7 +20,7 @@ def ingest(
     *,
     actor,
     workers: int | None = None,
-    on_progress: ProgressCallback | None = None,
+    on_progress: pipeline.ProgressCallback | None = None,
 ) -> IngestBatch:
     """Ingest files into a draft set from any mix of sources, reporting per file.
 
@@ -30,7 +30,7 @@ def ingest(
     access.require(actor, Action.EDIT, image_set)
     sources = list(sources)
     label = "; ".join(ingest_sources.source_label(source) for source in sources)
-    return run_ingest(
+    return pipeline.run_ingest(
         image_set,
         [ingest_sources.resolve(source) for source in sources],
         label=label,

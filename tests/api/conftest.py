@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from aquacat import tokens
 from catalogue import services
+from catalogue.access import SYSTEM
 from tests.catalogue.conftest import real_jpegs
 from tests.conftest import index_all
 
@@ -64,9 +65,12 @@ def catalogue(people):
             instrument="FlowCam",
             platform=f"platform-{kind}",
             modality="flow-imaging",
-            **fields,
+            **{**fields, "state": "draft"},
+            actor=SYSTEM,
         )
-        services.ingest(image_set, [real_jpegs(1)[0]])
+        services.ingest(image_set, [real_jpegs(1)[0]], actor=SYSTEM)
+        if fields.get("state") == "published":
+            services.publish_image_set(image_set, actor=SYSTEM)
         sets[kind] = image_set
     index_all()
     return sets

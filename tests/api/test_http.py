@@ -1,9 +1,12 @@
 """HTTP behaviour: ETags, cursor pages, problem+json everywhere, 413 and 429."""
 
+import datetime as dt
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalogue import services
+from catalogue.access import SYSTEM
 from tests.api.conftest import bearer, client_for
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +20,11 @@ def test_etag_and_304(people, catalogue):
     assert etag.startswith('"')
     again = client.get(url, HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304 and again["ETag"] == etag
-    services.update_image_set(catalogue["public"], description="changed")
+    # A published set's metadata is frozen; who may see it can still change.
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    services.update_image_set(
+        catalogue["public"], access="embargoed", embargo_until=yesterday, actor=SYSTEM
+    )
     changed = client.get(url, HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200 and changed["ETag"] != etag
     image = catalogue["public"].images.get()
@@ -28,7 +35,9 @@ def test_etag_and_304(people, catalogue):
 
 def test_cursor_pages(people):
     for n in range(7):
-        services.create_image_set(title=f"set {n}", state="published", owner=people["owner"])
+        services.create_image_set(
+            title=f"set {n}", state="published", owner=people["owner"], actor=SYSTEM
+        )
     client = client_for("anonymous", people)
     seen, url = [], "/api/v1/image-sets/?page_size=3"
     while url:

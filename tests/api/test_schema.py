@@ -5,6 +5,8 @@ import os
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -34,8 +36,6 @@ def wsgi_in_test_transaction():
     """Calling the WSGI app directly fires request_started/finished, whose handler
     would close the test's connection mid-transaction; Django's test client
     disconnects it the same way."""
-    from django.core import signals
-    from django.db import close_old_connections
 
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)

@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from aquacat import tokens
 from aquacat.models import ApiToken
@@ -65,7 +66,6 @@ def test_bad_tokens_are_401_problems(make_token, people, state):
 
 
 def test_anonymous_write_is_401(db):
-    from rest_framework.test import APIClient
 
     response = APIClient().post("/api/v1/image-sets/", NEW_SET, format="json")
     assert response.status_code == 401

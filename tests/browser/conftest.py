@@ -11,11 +11,18 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.db import connections
+from playwright.sync_api import sync_playwright
 
-from tests.conftest import ARTIFACTS, index_all
+from catalogue import services
+from catalogue.access import SYSTEM
+from tests.catalogue.conftest import jpeg_with_exif, real_jpegs
+from tests.conftest import ARTIFACTS, IN_CI, index_all, service_unavailable
 
 SCREENSHOTS = ARTIFACTS / "screenshots"
 ROOT_VENDOR = Path(__file__).resolve().parent / "vendor"  # test-only assets (axe-core)
@@ -34,7 +41,16 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 
-pytestmark = pytest.mark.services("browser")
+BROWSER_TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items):
+    """Every test here needs Chromium, like a service: under CI a missing browser
+    fails the test (tests/conftest.py). A `pytestmark` in a conftest is ignored by
+    pytest, so the mark is put on the items themselves."""
+    for item in items:
+        if BROWSER_TESTS in Path(item.fspath).resolve().parents:
+            item.add_marker(pytest.mark.services("browser"))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -42,7 +58,6 @@ def one_connection_per_request():
     """The live server answers Chromium's keep-alive connections in long-lived
     threads; with persistent database connections each would hold a session
     open, and the test database could not be dropped at the end."""
-    from django.db import connections
 
     database = connections.settings["default"]
     kept = database.get("CONN_MAX_AGE", 0)
@@ -57,11 +72,11 @@ def browser():
     this thread, so the ORM calls the tests make (plain synchronous code) need
     Django's async-safety check off; it is on again once the module is done, and
     never reaches the other tests or their subprocesses."""
-    from tests.conftest import service_unavailable
-
-    if service_unavailable("browser"):
-        pytest.skip("no Chromium; install it with scripts/services up browser")
-    from playwright.sync_api import sync_playwright
+    reason = service_unavailable("browser")
+    if reason:
+        if IN_CI:
+            pytest.fail(f"browser is required under CI but unavailable: {reason}", False)
+        pytest.skip(f"no Chromium ({reason}); install it with scripts/services up browser")
 
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     profiles = tempfile.TemporaryDirectory(prefix="aquacat-chromium-")
@@ -148,7 +163,6 @@ def browser_settings(local_files_database_search):
 
 @pytest.fixture
 def people(transactional_db):
-    from django.contrib.auth import get_user_model
 
     users = get_user_model().objects
     return {
@@ -161,10 +175,6 @@ def people(transactional_db):
 def browse_catalogue(people, tmp_path):
     """Three sets: two public ones in different seas with real FlowCam images
     (positions in EXIF), and a restricted one nobody signed out may see."""
-    from datetime import UTC, datetime
-
-    from catalogue import services
-    from tests.catalogue.conftest import jpeg_with_exif, real_jpegs
 
     def images(klass: str, count: int, lat: float, lon: float, depth: float, folder: str):
         target = tmp_path / folder
@@ -194,7 +204,6 @@ def browse_catalogue(people, tmp_path):
         owner=people["curator"],
         licence="CC-BY-4.0",
         access="open",
-        state="published",
         doi="10.5072/aquacat.baltic.2021",
         keywords=["phytoplankton", "Baltic Sea"],
         taxa=[{"scientific_name": "Dinoflagellata", "rank": "Phylum", "aphia_id": 19542}],
@@ -202,8 +211,10 @@ def browse_catalogue(people, tmp_path):
         platform="RV Aranda",
         modality="flow-imaging",
         research_infrastructure="LifeWatch",
+        actor=SYSTEM,
     )
-    services.ingest(baltic, images("Dinoflagellata", 6, 59.0, 20.0, 5.0, "baltic"))
+    services.ingest(baltic, images("Dinoflagellata", 6, 59.0, 20.0, 5.0, "baltic"), actor=SYSTEM)
+    services.publish_image_set(baltic, actor=SYSTEM)
     med = services.create_image_set(
         title="Mediterranean diatoms, ZooScan 2021",
         description="Diatom scans from net samples in the western Mediterranean.",
@@ -211,22 +222,24 @@ def browse_catalogue(people, tmp_path):
         owner=people["curator"],
         licence="CC0-1.0",
         access="open",
-        state="published",
         taxa=[{"scientific_name": "Bacillariophyceae", "rank": "Class", "aphia_id": 148899}],
         instrument="ZooScan",
         platform="Point B",
         modality="scanner",
+        actor=SYSTEM,
     )
-    services.ingest(med, images("Bacillariophyceae", 4, 40.0, 5.0, 20.0, "med"))
+    services.ingest(med, images("Bacillariophyceae", 4, 40.0, 5.0, 20.0, "med"), actor=SYSTEM)
+    services.publish_image_set(med, actor=SYSTEM)
     hidden = services.create_image_set(
         title="Restricted ciliate survey",
         description="Not public.",
         owner=people["curator"],
         access="restricted",
-        state="published",
         instrument="FlowCam",
+        actor=SYSTEM,
     )
-    services.ingest(hidden, images("Ciliophora", 2, 59.5, 20.5, 3.0, "hidden"))
+    services.ingest(hidden, images("Ciliophora", 2, 59.5, 20.5, 3.0, "hidden"), actor=SYSTEM)
+    services.publish_image_set(hidden, actor=SYSTEM)
     index_all()
     for image_set in (baltic, med, hidden):
         image_set.refresh_from_db()

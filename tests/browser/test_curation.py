@@ -7,6 +7,8 @@ import base64
 import pytest
 from playwright.sync_api import expect
 
+from catalogue import services
+from catalogue.access import SYSTEM
 from catalogue.models import ImageSet
 from tests.catalogue.conftest import real_jpegs
 
@@ -125,10 +127,9 @@ def test_create_a_set_fix_an_error_and_upload_images(page, sign_in, people, shoo
 
 
 def test_a_published_set_shows_read_only(page, sign_in, people, shoot):
-    from catalogue import services
 
     image_set = services.create_image_set(
-        title="Published copepods", owner=people["curator"], state="published"
+        title="Published copepods", owner=people["curator"], state="published", actor=SYSTEM
     )
     sign_in(people["curator"])
     page.goto(f"{page.base}/curate/sets/{image_set.uuid}/edit")

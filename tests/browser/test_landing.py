@@ -3,6 +3,14 @@ keyboard lightbox, and screenshots at desktop and mobile widths."""
 
 from __future__ import annotations
 
+import json
+
+from catalogue import services
+from catalogue.access import SYSTEM
+from inference.services import process_batch, start_job
+from tests.catalogue.conftest import jpeg_with_exif, real_jpegs
+from tests.inference.conftest import register_shipped
+
 
 def open_landing(page, image_set):
     response = page.goto(f"{page.base}/sets/{image_set.uuid}/")
@@ -80,9 +88,8 @@ def test_landing_page_map_citation_and_lightbox(page, shoot, browse_catalogue):
 
 def test_landing_page_without_coverage_or_images_has_no_errors(page, browse_catalogue):
     """A set with nothing to map or show still renders cleanly (no map, no lightbox)."""
-    from catalogue import services
 
-    empty = services.create_image_set(title="Empty <i>set</i>", state="published")
+    empty = services.create_image_set(title="Empty <i>set</i>", state="published", actor=SYSTEM)
     open_landing(page, empty)
     assert page.get_by_role("heading", level=1).inner_text() == "Empty <i>set</i>"
     assert page.locator("#landing-map").count() == 0
@@ -95,12 +102,6 @@ def test_landing_page_without_coverage_or_images_has_no_errors(page, browse_cata
 def test_lightbox_draws_annotation_boxes_and_predictions(page, shoot, people, tmp_path):
     """An iFDO-annotated set with a model run over it: boxes over the image, the
     whole-image label as a caption, and predictions with their model version."""
-    import json
-
-    from catalogue import services
-    from inference.services import process_batch, start_job
-    from tests.catalogue.conftest import jpeg_with_exif, real_jpegs
-    from tests.inference.conftest import register_shipped
 
     folder = tmp_path / "dive"
     folder.mkdir()
@@ -131,7 +132,6 @@ def test_lightbox_draws_annotation_boxes_and_predictions(page, shoot, people, tm
     image_set = services.create_image_set(
         title="Villefranche Tripos frames",
         owner=people["curator"],
-        state="published",
         version="2",
         related_identifiers=[
             {
@@ -140,8 +140,10 @@ def test_lightbox_draws_annotation_boxes_and_predictions(page, shoot, people, tm
                 "relation_type": "IsNewVersionOf",
             }
         ],
+        actor=SYSTEM,
     )
-    assert services.ingest(image_set, [folder]).added == 3
+    assert services.ingest(image_set, [folder], actor=SYSTEM).added == 3
+    services.publish_image_set(image_set, actor=SYSTEM)
     version = register_shipped()
     job = start_job(version, {"image_set": image_set.pk}, None, batch_size=8)
     for batch in job.batches.all():

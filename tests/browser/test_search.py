@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db.models import F
 from playwright.sync_api import expect
 
+from catalogue.models import Image
+from catalogue.search import outbox
 from tests.conftest import index_all
 
 
@@ -25,10 +28,6 @@ def wait_for_map(page) -> None:
 
 def annotate(image_set, label: str) -> None:
     """Give every image of the set an annotation (as a sidecar would) and reindex."""
-    from django.db.models import F
-
-    from catalogue.models import Image
-    from catalogue.search import outbox
 
     Image.objects.filter(image_set=image_set).update(
         fields={"annotation": {"category": label}}, revision=F("revision") + 1

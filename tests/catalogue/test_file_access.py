@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from catalogue import services
+from catalogue.access import SYSTEM
 from tests.catalogue.conftest import real_jpegs
 
 pytestmark = pytest.mark.django_db
@@ -47,9 +48,15 @@ def images(people, storage):
     out = {}
     for kind, fields in ACCESS.items():
         image_set = services.create_image_set(
-            title=f"{kind} set", owner=people["owner"], curators=[people["curator"]], **fields
+            title=f"{kind} set",
+            owner=people["owner"],
+            curators=[people["curator"]],
+            **{**fields, "state": "draft"},
+            actor=SYSTEM,
         )
-        services.ingest(image_set, [real_jpegs(1)[0]])
+        services.ingest(image_set, [real_jpegs(1)[0]], actor=SYSTEM)
+        if fields.get("state") == "published":
+            services.publish_image_set(image_set, actor=SYSTEM)
         out[kind] = image_set.images.get()
     return out
 

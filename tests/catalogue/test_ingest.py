@@ -14,8 +14,10 @@ import pytest
 from django.conf import settings
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image as PILImage
 
 from catalogue import services
+from catalogue.access import SYSTEM
 from catalogue.models import Image, IngestBatch
 from tests.catalogue.conftest import jpeg_with_exif, real_jpegs, stored_keys
 
@@ -27,7 +29,7 @@ def sha256(path) -> str:
 
 
 def new_set(**fields):
-    return services.create_image_set(title=fields.pop("title", "Test set"), **fields)
+    return services.create_image_set(title=fields.pop("title", "Test set"), **fields, actor=SYSTEM)
 
 
 def assert_stored_under_set(image_set):
@@ -49,7 +51,7 @@ def test_folder_of_real_images(storage, tmp_path):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, target)
     image_set = new_set()
-    batch = services.ingest(image_set, [folder])
+    batch = services.ingest(image_set, [folder], actor=SYSTEM)
     assert (batch.status, batch.total, batch.added, batch.rejected) == ("done", 12, 12, [])
     for path in real_jpegs(12):
         image = image_set.images.get(file_name=f"{path.parent.name}/{path.name}")
@@ -65,8 +67,10 @@ def test_duplicates_are_skipped_and_reported(storage, tmp_path):
     first, second = real_jpegs(2)
     shutil.copy(first, tmp_path / "copy-of-first.jpg")
     image_set = new_set()
-    services.ingest(image_set, [first])
-    batch = services.ingest(image_set, [first, second, tmp_path / "copy-of-first.jpg"])
+    services.ingest(image_set, [first], actor=SYSTEM)
+    batch = services.ingest(
+        image_set, [first, second, tmp_path / "copy-of-first.jpg"], actor=SYSTEM
+    )
     assert batch.added == 1
     assert [d["name"] for d in batch.duplicates] == [first.name, "copy-of-first.jpg"]
     assert all(d["same_as"] == first.name for d in batch.duplicates)
@@ -98,7 +102,7 @@ def test_zip_upload_with_hostile_members(storage):
     )
     upload = SimpleUploadedFile("cruise.zip", data, content_type="application/zip")
     image_set = new_set()
-    batch = services.ingest(image_set, [[upload]])
+    batch = services.ingest(image_set, [[upload]], actor=SYSTEM)
     assert batch.added == 5
     reasons = {r["name"]: r["reason"] for r in batch.rejected}
     assert set(reasons) >= {"notes/page.jpg", "vector.png", "wrong-name.png"}
@@ -117,7 +121,7 @@ def test_tar_gz_from_a_path(storage, tmp_path):
         for path in real_jpegs(4):
             tar.add(path, f"{path.parent.name}/{path.name}")
     image_set = new_set()
-    batch = services.ingest(image_set, [archive])
+    batch = services.ingest(image_set, [archive], actor=SYSTEM)
     assert (batch.added, batch.rejected) == (4, [])
     assert sorted(image_set.images.values_list("sha256", flat=True)) == sorted(
         sha256(p) for p in real_jpegs(4)
@@ -140,7 +144,7 @@ def test_s3_prefix_source(storage):
         )
     client.put_object(Bucket=settings.S3_BUCKET, Key=f"{prefix}/readme.txt", Body=b"hello")
     image_set = new_set()
-    batch = services.ingest(image_set, [f"s3://{settings.S3_BUCKET}/{prefix}"])
+    batch = services.ingest(image_set, [f"s3://{settings.S3_BUCKET}/{prefix}"], actor=SYSTEM)
     assert batch.added == 6
     assert [r["name"] for r in batch.rejected] == ["readme.txt"]
     names = set(image_set.images.values_list("file_name", flat=True))
@@ -165,7 +169,7 @@ def test_ecotaxa_sidecar_fills_images_and_coverage(storage, tmp_path):
     for path in paths:
         shutil.copy(path, tmp_path / path.name)
     image_set = new_set()
-    batch = services.ingest(image_set, [tmp_path])
+    batch = services.ingest(image_set, [tmp_path], actor=SYSTEM)
     assert batch.added == 3 and batch.rejected == []
     image = image_set.images.get(file_name=paths[1].name)
     assert (image.latitude, image.longitude, image.depth) == (51.6, 3.1, 25)
@@ -197,7 +201,7 @@ def test_ifdo_sidecar_in_yaml(storage, tmp_path):
         "image-set-items:\n" + items + "\n"
     )
     image_set = new_set()
-    batch = services.ingest(image_set, [tmp_path])
+    batch = services.ingest(image_set, [tmp_path], actor=SYSTEM)
     assert batch.added == 2
     image = image_set.images.get(file_name=paths[1].name)
     assert (image.latitude, image.longitude, image.depth) == (55, 7.5, 101)
@@ -210,7 +214,7 @@ def test_exif_gps_gives_coverage(storage, tmp_path):
     when = datetime(2021, 9, 1, 8, 0, 0)
     jpeg_with_exif(real_jpegs(1)[0], tmp_path / "a.jpg", lat=-33.9, lon=18.4, depth=8, when=when)
     image_set = new_set()
-    services.ingest(image_set, [tmp_path / "a.jpg"])
+    services.ingest(image_set, [tmp_path / "a.jpg"], actor=SYSTEM)
     image_set.refresh_from_db()
     assert (image_set.south, image_set.west) == pytest.approx((-33.9, 18.4), abs=1e-6)
     assert image_set.time_start == when.replace(tzinfo=UTC)
@@ -222,7 +226,7 @@ def test_symlink_in_folder_is_refused(storage, tmp_path):
     shutil.copy(real_jpegs(1)[0], folder / "ok.jpg")
     (folder / "secret.jpg").symlink_to("/etc/hostname")
     image_set = new_set()
-    batch = services.ingest(image_set, [folder])
+    batch = services.ingest(image_set, [folder], actor=SYSTEM)
     assert batch.added == 1
     assert batch.rejected == [{"name": "secret.jpg", "reason": "symbolic link"}]
 
@@ -230,7 +234,7 @@ def test_symlink_in_folder_is_refused(storage, tmp_path):
 def test_batch_records_progress_and_report(tmp_path, storage):
     image_set = new_set()
     seen = []
-    batch = services.ingest(image_set, [real_jpegs(3)[0]], on_progress=seen.append)
+    batch = services.ingest(image_set, [real_jpegs(3)[0]], on_progress=seen.append, actor=SYSTEM)
     assert [o.status for o in seen] == ["added"]
     stored = IngestBatch.objects.get(pk=batch.pk)
     assert (stored.status, stored.total, stored.added) == ("done", 1, 1)
@@ -243,7 +247,7 @@ def test_two_worker_processes_give_the_same_result(storage, tmp_path):
     copies = [tmp_path / "dup.jpg"]
     shutil.copy(paths[0], copies[0])
     image_set = new_set()
-    batch = services.ingest(image_set, [*paths, *copies], workers=2)
+    batch = services.ingest(image_set, [*paths, *copies], workers=2, actor=SYSTEM)
     assert batch.added == 20
     assert len(batch.duplicates) == 1
     assert batch.duplicates[0]["name"] in {"dup.jpg", paths[0].name}
@@ -253,7 +257,6 @@ def test_two_worker_processes_give_the_same_result(storage, tmp_path):
 
 def test_hostile_batch_leaves_nothing_half_made(storage, tmp_path, settings):
     """Bombs, truncated files and name collisions are named; the good files still go in."""
-    from PIL import Image as PILImage
 
     good = real_jpegs(3)
     PILImage.new("1", (20_000, 20_000)).save(tmp_path / "bomb.png")
@@ -269,7 +272,7 @@ def test_hostile_batch_leaves_nothing_half_made(storage, tmp_path, settings):
     settings.INGEST_MAX_PIXELS = 50_000_000
     image_set = new_set()
     upload = SimpleUploadedFile("hostile.zip", buffer.getvalue())
-    batch = services.ingest(image_set, [[upload]])
+    batch = services.ingest(image_set, [[upload]], actor=SYSTEM)
     reasons = {r["name"]: r["reason"] for r in batch.rejected}
     assert batch.added == 3, reasons
     collisions = [n for n, r in reasons.items() if "after Unicode NFC normalisation" in r]
@@ -288,7 +291,7 @@ def test_zip_bomb_is_refused_and_the_rest_goes_in(storage, settings):
     settings.INGEST_ARCHIVE_MAX_RATIO = 100
     image_set = new_set()
     bomb = SimpleUploadedFile("bomb.zip", buffer.getvalue())
-    batch = services.ingest(image_set, [[bomb], real_jpegs(1)[0]])
+    batch = services.ingest(image_set, [[bomb], real_jpegs(1)[0]], actor=SYSTEM)
     assert batch.added == 1
     assert len(batch.rejected) == 1
     assert batch.rejected[0]["name"] == "bomb.zip"

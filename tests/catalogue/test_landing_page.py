@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import date
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import override_settings
 from lxml import etree
 
-from catalogue import services, signposting
-from catalogue.landing import identifier_url, relation_label
+from catalogue import services
+from catalogue.access import SYSTEM
+from catalogue.formats.registry import FORMATS
+from catalogue.landing.description import identifier_url, relation_label
+from catalogue.landing.gallery import GALLERY_SIZE
+from inference.services import process_batch, start_job
 from tests.catalogue.conftest import DEMO_IMAGES, local_storages, real_jpegs
 from tests.fair.conftest import FULL
+from tests.inference.conftest import make_set, register_shipped
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +36,7 @@ def full_set(storage, tmp_path):
     image_set = services.create_image_set(
         **{
             **FULL,
+            "state": "draft",  # filled, then published below
             "related_identifiers": [
                 *FULL["related_identifiers"],
                 {
@@ -42,10 +50,11 @@ def full_set(storage, tmp_path):
                     "relation_type": "IsDescribedBy",
                 },
             ],
-        }
+        },
+        actor=SYSTEM,
     )
-    services.ingest(image_set, real_jpegs(2))
-    return image_set
+    services.ingest(image_set, real_jpegs(2), actor=SYSTEM)
+    return services.publish_image_set(image_set, actor=SYSTEM)
 
 
 def page(client, image_set, query: str = ""):
@@ -61,7 +70,7 @@ def gallery_data(html) -> list[dict]:
 def test_every_download_is_offered_and_answers(client, full_set):
     _, html = page(client, full_set)
     hrefs = html.xpath("//section[contains(@class,'downloads')]//a/@href")
-    expected = [f"/sets/{full_set.uuid}/metadata.{fmt}" for fmt in signposting.METADATA_FORMATS]
+    expected = [f"/sets/{full_set.uuid}/metadata.{fmt}" for fmt in FORMATS]
     assert sorted(hrefs) == sorted([*expected, f"/sets/{full_set.uuid}/rocrate.zip"])
     # Human names, not file names.
     labels = html.xpath("//section[contains(@class,'downloads')]//a/text()")
@@ -104,7 +113,7 @@ def test_head_keeps_json_ld_and_adds_signposting_link_elements(client, full_set)
     assert ("cite-as", "https://doi.org/10.14284/999", None) in rels
     assert ("license", "https://creativecommons.org/licenses/by/4.0/", None) in rels
     described = {t for rel, _, t in rels if rel == "describedby"}
-    assert described == {signposting.METADATA_FORMATS[f] for f in signposting.DESCRIBED_BY}
+    assert described == {f.media_type for f in FORMATS.values() if f.describedby}
     assert 'rel="cite-as"' in response["Link"] and 'rel="item"' in response["Link"]
 
 
@@ -133,7 +142,7 @@ def test_citation_formats_are_all_rendered(client, full_set):
 
 
 def test_a_set_without_doi_says_so(client, storage):
-    image_set = services.create_image_set(title="Fresh", state="published")
+    image_set = services.create_image_set(title="Fresh", state="published", actor=SYSTEM)
     _, html = page(client, image_set)
     assert "No DOI yet" in " ".join(html.itertext())
     assert not [a for a in html.xpath("//a/@href") if a.startswith("https://doi.org/")]
@@ -156,6 +165,7 @@ def test_html_in_metadata_is_escaped(client, storage):
         ],
         instrument="<marquee>",
         state="published",
+        actor=SYSTEM,
     )
     response = client.get(f"/sets/{image_set.uuid}/")
     body = response.content.decode()
@@ -170,11 +180,9 @@ def test_html_in_metadata_is_escaped(client, storage):
 
 
 def test_hidden_sets_are_404_for_anonymous_and_200_for_the_owner(client, storage):
-    from django.contrib.auth import get_user_model
-
     owner = get_user_model().objects.create_user("owner")
     for fields in ({"state": "draft"}, {"state": "published", "access": "restricted"}):
-        hidden = services.create_image_set(title="Hidden", owner=owner, **fields)
+        hidden = services.create_image_set(title="Hidden", owner=owner, **fields, actor=SYSTEM)
         client.logout()
         assert client.get(f"/sets/{hidden.uuid}/").status_code == 404
         client.force_login(owner)
@@ -185,10 +193,6 @@ def test_hidden_sets_are_404_for_anonymous_and_200_for_the_owner(client, storage
 
 
 def test_embargoed_set_shows_its_date_to_the_owner(client, storage):
-    from datetime import date
-
-    from django.contrib.auth import get_user_model
-
     owner = get_user_model().objects.create_user("owner")
     image_set = services.create_image_set(
         title="Later",
@@ -196,6 +200,7 @@ def test_embargoed_set_shows_its_date_to_the_owner(client, storage):
         state="published",
         access="embargoed",
         embargo_until=date(2999, 1, 31),
+        actor=SYSTEM,
     )
     assert client.get(f"/sets/{image_set.uuid}/").status_code == 404
     client.force_login(owner)
@@ -206,8 +211,9 @@ def test_embargoed_set_shows_its_date_to_the_owner(client, storage):
 
 def test_gallery_is_paged_never_the_whole_set(client, storage, settings):
     settings.AQUACAT_LANDING_GALLERY_SIZE = 5
-    image_set = services.create_image_set(title="Many", state="published")
-    batch = services.ingest(image_set, real_jpegs(12))
+    image_set = services.create_image_set(title="Many", actor=SYSTEM)
+    batch = services.ingest(image_set, real_jpegs(12), actor=SYSTEM)
+    services.publish_image_set(image_set, actor=SYSTEM)
     assert batch.added == 12
 
     _, html = page(client, image_set)
@@ -229,8 +235,6 @@ def test_gallery_is_paged_never_the_whole_set(client, storage, settings):
 
 
 def test_gallery_default_cap_is_bounded(client, storage):
-    from catalogue.landing import GALLERY_SIZE
-
     assert 12 <= GALLERY_SIZE <= 100
 
 
@@ -242,8 +246,9 @@ def test_ecotaxa_annotations_reach_the_gallery_and_lightbox(client, storage, tmp
         shutil.copy(path, folder / path.parent.name / path.name)
     shutil.copy(DEMO_IMAGES / "ecotaxa_demo.tsv", folder / "ecotaxa_demo.tsv")
     shutil.copy(real_jpegs(1, "Noctilucales")[0], folder / "unlabelled.jpg")
-    image_set = services.create_image_set(title="Labelled", state="published")
-    assert services.ingest(image_set, [folder]).added == 4
+    image_set = services.create_image_set(title="Labelled", actor=SYSTEM)
+    assert services.ingest(image_set, [folder], actor=SYSTEM).added == 4
+    services.publish_image_set(image_set, actor=SYSTEM)
 
     _, html = page(client, image_set)
     data = {item["path"]: item for item in gallery_data(html)}
@@ -284,8 +289,9 @@ def test_ifdo_boxes_become_overlay_boxes(client, storage, tmp_path):
         },
     }
     (folder / "dive_ifdo.json").write_text(json.dumps(doc))
-    image_set = services.create_image_set(title="Boxes", state="published")
-    assert services.ingest(image_set, [folder]).added == 1
+    image_set = services.create_image_set(title="Boxes", actor=SYSTEM)
+    assert services.ingest(image_set, [folder], actor=SYSTEM).added == 1
+    services.publish_image_set(image_set, actor=SYSTEM)
     image = image_set.images.get()
 
     _, html = page(client, image_set)
@@ -300,9 +306,6 @@ def test_ifdo_boxes_become_overlay_boxes(client, storage, tmp_path):
 
 
 def test_model_enrichment_with_provenance(client, storage, tmp_path):
-    from inference.services import process_batch, start_job
-    from tests.inference.conftest import make_set, register_shipped
-
     version = register_shipped()
     image_set = make_set(tmp_path, 4)
     job = start_job(version, {"image_set": image_set.pk}, None, batch_size=4)

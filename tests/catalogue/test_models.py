@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from catalogue.access import SYSTEM
 from catalogue.models import ImageSet
 from catalogue.services import create_image_set, update_image_set
 from catalogue.vocabularies import normalise_orcid, orcid_checksum_ok
@@ -22,7 +23,9 @@ def test_orcid_checksum():
 
 def test_creator_with_bad_orcid_names_the_field():
     with pytest.raises(ValidationError) as caught:
-        create_image_set(title="x", creators=[{"name": "Ana", "orcid": "0000-0002-1825-0098"}])
+        create_image_set(
+            title="x", creators=[{"name": "Ana", "orcid": "0000-0002-1825-0098"}], actor=SYSTEM
+        )
     assert "creators" in caught.value.message_dict
     assert "fails the ORCID checksum" in caught.value.message_dict["creators"][0]
 
@@ -33,6 +36,7 @@ def test_creators_are_normalised():
         creators=[
             {"name": " Ana ", "orcid": "https://orcid.org/0000-0002-1825-0097", "ror": "0342dzm54"}
         ],
+        actor=SYSTEM,
     )
     assert image_set.creators == [
         {"name": "Ana", "orcid": "0000-0002-1825-0097", "ror": "0342dzm54"}
@@ -53,7 +57,7 @@ def test_creators_are_normalised():
 )
 def test_invalid_fields_are_named(fields, field):
     with pytest.raises(ValidationError) as caught:
-        create_image_set(**{"title": "A set", **fields})
+        create_image_set(**{"title": "A set", **fields}, actor=SYSTEM)
     assert field in caught.value.message_dict
 
 
@@ -73,16 +77,16 @@ def test_invalid_fields_are_named(fields, field):
     ],
 )
 def test_database_constraints_hold_without_validation(values):
-    image_set = create_image_set(title="Constraint check")
+    image_set = create_image_set(title="Constraint check", actor=SYSTEM)
     with pytest.raises(IntegrityError), transaction.atomic():
         ImageSet.objects.filter(pk=image_set.pk).update(**values)
 
 
 def test_stated_coverage_is_no_longer_derived():
-    image_set = create_image_set(title="Coverage")
+    image_set = create_image_set(title="Coverage", actor=SYSTEM)
     image_set.derived_coverage = ["bbox", "depth"]
     image_set.save()
-    update_image_set(image_set, depth_min=0, depth_max=200)
+    update_image_set(image_set, depth_min=0, depth_max=200, actor=SYSTEM)
     image_set.refresh_from_db()
     assert image_set.derived_coverage == ["bbox"]
     assert (image_set.depth_min, image_set.depth_max) == (0, 200)

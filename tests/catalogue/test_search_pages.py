@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import F
 
 from catalogue import services
+from catalogue.access import SYSTEM
 from catalogue.models import Image
 from catalogue.search import outbox
 from catalogue.search_pages import safe_fragment
@@ -38,7 +39,6 @@ def sets(owner):
         title="Diatoms of the North Sea",
         description="Weekly FlowCam samples of diatom blooms.",
         owner=owner,
-        state="published",
         access="open",
         instrument="FlowCam",
         platform="RV Simon Stevin",
@@ -56,13 +56,14 @@ def sets(owner):
         time_end=datetime(2021, 9, 30, tzinfo=UTC),
         depth_min=0,
         depth_max=10,
+        actor=SYSTEM,
     )
-    services.ingest(diatoms, [real_jpegs(1)[0]])
+    services.ingest(diatoms, [real_jpegs(1)[0]], actor=SYSTEM)
+    services.publish_image_set(diatoms, actor=SYSTEM)
     copepods = services.create_image_set(
         title="Copepods <i>in</i> the Baltic",
         description="ZooScan scans of net samples.",
         owner=owner,
-        state="published",
         access="open",
         instrument="ZooScan",
         licence="CC0-1.0",
@@ -81,13 +82,14 @@ def sets(owner):
         time_end=datetime(2019, 7, 31, tzinfo=UTC),
         depth_min=20,
         depth_max=80,
+        actor=SYSTEM,
     )
-    services.ingest(copepods, [real_jpegs(2)[1]])
+    services.ingest(copepods, [real_jpegs(2)[1]], actor=SYSTEM)
+    services.publish_image_set(copepods, actor=SYSTEM)
     secret = services.create_image_set(
         title="Restricted coral dives",
         description="Not public.",
         owner=owner,
-        state="published",
         access="restricted",
         instrument="HD camera",
         licence="CC-BY-NC-4.0",
@@ -96,8 +98,10 @@ def sets(owner):
         south=60.0,
         east=4.0,
         north=61.0,
+        actor=SYSTEM,
     )
-    services.ingest(secret, [real_jpegs(3)[2]])
+    services.ingest(secret, [real_jpegs(3)[2]], actor=SYSTEM)
+    services.publish_image_set(secret, actor=SYSTEM)
     index_all()
     return {"diatoms": diatoms, "copepods": copepods, "secret": secret}
 

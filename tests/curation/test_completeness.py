@@ -7,6 +7,7 @@ import datetime
 import pytest
 
 from catalogue import services
+from catalogue.access import SYSTEM
 from catalogue.models import ImageSet
 from curation.completeness import completeness
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_an_empty_set_misses_its_creators_and_everything_recommended(db):
-    image_set = services.create_image_set(title="Bare", licence="CC0-1.0")
+    image_set = services.create_image_set(title="Bare", licence="CC0-1.0", actor=SYSTEM)
     result = completeness(image_set)
     assert [c.key for c in result.missing_mandatory] == ["creators"]
     assert not result.mandatory_complete
@@ -55,6 +56,7 @@ def test_a_full_set_is_complete(db):
         related_identifiers=[
             {"identifier": "10.1/x", "identifier_type": "DOI", "relation_type": "Cites"}
         ],
+        actor=SYSTEM,
     )
     result = completeness(image_set)
     assert result.missing == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from catalogue import services
+from catalogue.access import SYSTEM
 from catalogue.selectors import can_edit_image_set
 
 pytestmark = pytest.mark.django_db
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def draft(people):
-    return services.create_image_set(title="Plankton <draft>", owner=people["owner"])
+    return services.create_image_set(title="Plankton <draft>", owner=people["owner"], actor=SYSTEM)
 
 
 def login(client, user):
@@ -49,7 +50,7 @@ def test_unknown_users_and_the_owner_are_refused_by_name(client, draft, people):
 
 
 def test_curators_see_the_list_but_only_owner_and_staff_change_it(client, draft, people):
-    services.set_curators(draft, [people["curator"]])
+    services.set_curators(draft, [people["curator"]], actor=SYSTEM)
     url = f"/curate/sets/{draft.uuid}/curators"
     login(client, people["curator"])
     page = client.get(url).content.decode()

@@ -8,7 +8,9 @@ import lxml.html
 import pytest
 
 from catalogue import services
+from catalogue.access import SYSTEM
 from catalogue.models import ImageSet
+from tests.catalogue.conftest import jpeg_with_exif, real_jpegs
 from tests.curation.conftest import client_for, form_data
 
 pytestmark = pytest.mark.django_db
@@ -184,15 +186,14 @@ def test_a_valid_set_is_created_and_redirects_to_its_editor(people):
 
 
 def test_edit_saves_changes_and_keeps_derived_coverage(people, tmp_path):
-    from tests.catalogue.conftest import jpeg_with_exif, real_jpegs
 
-    image_set = services.create_image_set(title="Derived", owner=people["owner"])
+    image_set = services.create_image_set(title="Derived", owner=people["owner"], actor=SYSTEM)
     sources = real_jpegs(2)
     files = [
         jpeg_with_exif(p, tmp_path / p.name, lat=50 + i, lon=5 + i, depth=10 + i)
         for i, p in enumerate(sources)
     ]
-    services.ingest(image_set, files)
+    services.ingest(image_set, files, actor=SYSTEM)
     image_set.refresh_from_db()
     assert "bbox" in image_set.derived_coverage
     client = client_for(people["owner"])
@@ -211,7 +212,7 @@ def test_edit_saves_changes_and_keeps_derived_coverage(people, tmp_path):
 )
 def test_only_editors_may_edit_a_draft(people, who, status):
     image_set = services.create_image_set(
-        title="Draft", owner=people["owner"], curators=[people["curator"]]
+        title="Draft", owner=people["owner"], curators=[people["curator"]], actor=SYSTEM
     )
     client = client_for(people[who])
     assert client.get(f"/curate/sets/{image_set.uuid}/edit").status_code == status
@@ -223,7 +224,7 @@ def test_only_editors_may_edit_a_draft(people, who, status):
 
 def test_a_visible_set_of_someone_else_is_forbidden(people):
     image_set = services.create_image_set(
-        title="Public", owner=people["owner"], state="published", access="open"
+        title="Public", owner=people["owner"], state="published", access="open", actor=SYSTEM
     )
     client = client_for(people["other"])
     assert client.get(f"/curate/sets/{image_set.uuid}/edit").status_code == 403
@@ -232,7 +233,7 @@ def test_a_visible_set_of_someone_else_is_forbidden(people):
 
 def test_a_published_set_is_read_only(people):
     image_set = services.create_image_set(
-        title="Published", owner=people["owner"], state="published", access="open"
+        title="Published", owner=people["owner"], state="published", access="open", actor=SYSTEM
     )
     client = client_for(people["owner"])
     response = client.get(f"/curate/sets/{image_set.uuid}/edit")
@@ -249,11 +250,13 @@ def test_a_published_set_is_read_only(people):
 
 
 def test_my_sets_lists_what_the_user_owns_or_curates(people):
-    mine = services.create_image_set(title="Mine", owner=people["owner"])
+    mine = services.create_image_set(title="Mine", owner=people["owner"], actor=SYSTEM)
     curated = services.create_image_set(
-        title="Curated", owner=people["other"], curators=[people["owner"]]
+        title="Curated", owner=people["other"], curators=[people["owner"]], actor=SYSTEM
     )
-    services.create_image_set(title="Not mine", owner=people["other"], state="published")
+    services.create_image_set(
+        title="Not mine", owner=people["other"], state="published", actor=SYSTEM
+    )
     response = client_for(people["owner"]).get("/curate/")
     text = response.content.decode()
     assert "Mine" in text and "Curated" in text and "Not mine" not in text
@@ -270,7 +273,10 @@ def test_my_sets_lists_what_the_user_owns_or_curates(people):
 def test_html_in_titles_is_escaped(people):
     title = '<script>alert("x")</script><b>Bold</b>'
     image_set = services.create_image_set(
-        title=title, owner=people["owner"], creators=[{"name": "<img src=x onerror=alert(1)>"}]
+        title=title,
+        owner=people["owner"],
+        creators=[{"name": "<img src=x onerror=alert(1)>"}],
+        actor=SYSTEM,
     )
     client = client_for(people["owner"])
     for url in ("/curate/", f"/curate/sets/{image_set.uuid}/edit",

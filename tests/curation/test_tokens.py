@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from rest_framework.test import APIClient
 
 from aquacat.models import ApiToken
 from catalogue import services
+from catalogue.access import SYSTEM
 from tests.curation.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
 
 def secret_in(text: str) -> str | None:
-    import re
 
     found = re.search(r"data-secret>(aqc_[A-Za-z0-9_\-]+)<", text)
     return found.group(1) if found else None
@@ -26,7 +27,7 @@ def test_account_needs_sign_in(db):
 
 
 def test_a_token_is_shown_once_works_and_stops_when_revoked(people):
-    draft = services.create_image_set(title="Private draft", owner=people["owner"])
+    draft = services.create_image_set(title="Private draft", owner=people["owner"], actor=SYSTEM)
     client = client_for(people["owner"])
     response = client.post("/accounts/", {"name": "laptop", "scopes": ["read", "write"]})
     assert response.status_code == 200

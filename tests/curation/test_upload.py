@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from catalogue import services
+from catalogue.access import SYSTEM
 from tests.catalogue.conftest import real_jpegs
 from tests.curation.conftest import client_for
 
@@ -13,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_upload_page_posts_files_to_the_api_and_to_itself(people):
-    image_set = services.create_image_set(title="Target", owner=people["owner"])
+    image_set = services.create_image_set(title="Target", owner=people["owner"], actor=SYSTEM)
     text = client_for(people["owner"]).get(f"/curate/sets/{image_set.uuid}/upload").content
     text = text.decode()
     assert f'data-api="/api/v1/image-sets/{image_set.pk}/images/"' in text
@@ -23,7 +25,7 @@ def test_the_upload_page_posts_files_to_the_api_and_to_itself(people):
 
 
 def test_fallback_ingests_real_jpegs_and_reports_a_fake_one(people):
-    image_set = services.create_image_set(title="Target", owner=people["owner"])
+    image_set = services.create_image_set(title="Target", owner=people["owner"], actor=SYSTEM)
     jpegs = real_jpegs(3)
     files = [SimpleUploadedFile(p.name, p.read_bytes(), "image/jpeg") for p in jpegs]
     files.append(SimpleUploadedFile(jpegs[0].name.replace(".jpg", "-copy.jpg"),
@@ -49,7 +51,7 @@ def test_fallback_ingests_real_jpegs_and_reports_a_fake_one(people):
 
 
 def test_fallback_without_files_says_so(people):
-    image_set = services.create_image_set(title="Target", owner=people["owner"])
+    image_set = services.create_image_set(title="Target", owner=people["owner"], actor=SYSTEM)
     response = client_for(people["owner"]).post(f"/curate/sets/{image_set.uuid}/upload", {})
     assert response.status_code == 200
     assert "Choose one or more files" in response.content.decode()
@@ -57,7 +59,7 @@ def test_fallback_without_files_says_so(people):
 
 
 def test_others_cannot_upload(people):
-    image_set = services.create_image_set(title="Target", owner=people["owner"])
+    image_set = services.create_image_set(title="Target", owner=people["owner"], actor=SYSTEM)
     jpeg = real_jpegs(1)[0]
     response = client_for(people["other"]).post(
         f"/curate/sets/{image_set.uuid}/upload",
@@ -69,9 +71,8 @@ def test_others_cannot_upload(people):
 
 def test_the_api_upload_used_by_the_page_takes_a_session_with_csrf(people):
     """The page's script posts with the session cookie and the X-CSRFToken header."""
-    from django.test import Client
 
-    image_set = services.create_image_set(title="Target", owner=people["owner"])
+    image_set = services.create_image_set(title="Target", owner=people["owner"], actor=SYSTEM)
     client = Client(enforce_csrf_checks=True)
     client.force_login(people["owner"])
     page = client.get(f"/curate/sets/{image_set.uuid}/upload")

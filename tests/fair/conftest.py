@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import sys
 import types
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from lxml import etree
+from oaipmh_scythe import Scythe
 
 from catalogue import services
+from catalogue.access import SYSTEM
+from catalogue.management.commands.load_demo import DEMO_SETS
+from catalogue.oai.validation import oai_errors
 
 FULL = {
     "title": "Zooplankton of the Belgian part of the North Sea, ZooScan 2019-2021",
@@ -71,7 +76,7 @@ FULL = {
 
 @pytest.fixture
 def full_set(db):
-    return services.create_image_set(**FULL)
+    return services.create_image_set(**FULL, actor=SYSTEM)
 
 
 @pytest.fixture
@@ -88,20 +93,19 @@ def make_set(db):
             "modality": "flow-imaging",
         }
         values.update(fields)
-        return services.create_image_set(**values)
+        return services.create_image_set(**values, actor=SYSTEM)
 
     return make
 
 
 def demo_fields() -> dict:
-    from catalogue.management.commands.load_demo import DEMO_SETS
 
     return dict(DEMO_SETS[0]["fields"])
 
 
 @pytest.fixture
 def demo_set(db):
-    return services.create_image_set(**demo_fields())
+    return services.create_image_set(**demo_fields(), actor=SYSTEM)
 
 
 def _pyoai():
@@ -109,14 +113,15 @@ def _pyoai():
     own version in a server-side description; give it the little it asks for."""
     if "pkg_resources" not in sys.modules:
         try:
-            import pkg_resources  # noqa: F401
+            import pkg_resources  # noqa: F401, PLC0415 - only to learn whether it exists
         except ImportError:
             stub = types.ModuleType("pkg_resources")
             stub.Requirement = types.SimpleNamespace(parse=lambda name: name)
             stub.working_set = types.SimpleNamespace(find=lambda req: None)
             sys.modules["pkg_resources"] = stub
-    from lxml import etree
-    from oaipmh import client, metadata
+
+    # After the stub above: pyoai imports pkg_resources when it loads.
+    from oaipmh import client, metadata  # noqa: PLC0415 - needs the stub first
 
     # pyoai 2.5.0 calls XPathEvaluator(...).evaluate(path), which lxml 6 no longer has
     # (the evaluator is called directly): hand its modules an evaluator that has both.
@@ -140,10 +145,6 @@ def _pyoai():
 @pytest.fixture
 def scythe_client(live_server):
     """oaipmh-scythe against the live server; every response checked by the XSD."""
-    from lxml import etree
-    from oaipmh_scythe import Scythe
-
-    from catalogue.oai.validation import oai_errors
 
     responses: list[bytes] = []
 
@@ -165,10 +166,6 @@ def scythe_client(live_server):
 @pytest.fixture
 def pyoai_client(live_server):
     client_module = _pyoai()
-    from lxml import etree
-    from oaipmh.metadata import MetadataRegistry, oai_dc_reader
-
-    from catalogue.oai.validation import oai_errors
 
     class Validating(client_module.Client):
         def makeRequest(self, **kw):
@@ -178,6 +175,8 @@ def pyoai_client(live_server):
             assert not errors, errors
             return text
 
+    from oaipmh.metadata import MetadataRegistry, oai_dc_reader  # noqa: PLC0415 - after _pyoai()
+
     registry = MetadataRegistry()
     registry.registerReader("oai_dc", oai_dc_reader)
     return Validating(f"{live_server.url}/oai", registry)
@@ -185,3 +184,14 @@ def pyoai_client(live_server):
 
 def day(value: date) -> str:
     return value.strftime("%Y-%m-%d")
+
+
+def change_public_record(image_set):
+    """A change a published set still takes (its metadata is frozen) that keeps it
+    public: open becomes an embargo that has already ended, and back."""
+    if image_set.access == "open":
+        ended = date.today() - timedelta(days=1)
+        return services.update_image_set(
+            image_set, access="embargoed", embargo_until=ended, actor=SYSTEM
+        )
+    return services.update_image_set(image_set, access="open", embargo_until=None, actor=SYSTEM)

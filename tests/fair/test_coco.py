@@ -8,6 +8,7 @@ import pytest
 from django.test import override_settings
 
 from catalogue import services
+from catalogue.access import SYSTEM
 from tests.catalogue.conftest import DEMO_IMAGES, local_storages, real_jpegs
 
 pytestmark = pytest.mark.django_db
@@ -27,9 +28,10 @@ def test_coco_lists_annotated_images_with_whole_image_boxes(storage, tmp_path, c
         shutil.copy(path, folder / path.parent.name / path.name)
     shutil.copy(DEMO_IMAGES / "ecotaxa_demo.tsv", folder / "ecotaxa_demo.tsv")
     shutil.copy(real_jpegs(1, "Noctilucales")[0], folder / "unlabelled.jpg")
-    image_set = make_set()
-    batch = services.ingest(image_set, [folder])
+    image_set = make_set(state="draft")
+    batch = services.ingest(image_set, [folder], actor=SYSTEM)
     assert batch.added == 4
+    services.publish_image_set(image_set, actor=SYSTEM)
 
     response = client.get(f"/sets/{image_set.uuid}/metadata.coco.json")
     assert response.status_code == 200

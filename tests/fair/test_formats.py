@@ -3,6 +3,7 @@ Dublin Core, schema.org JSON-LD, DCAT-AP, citations."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -11,7 +12,9 @@ from rdflib import Graph, URIRef
 from rdflib import namespace as rdfns
 
 from catalogue import services
+from catalogue.access import SYSTEM
 from catalogue.formats import citation, datacite, dcat, dublin_core, schema_org
+from tests.fair.conftest import FULL
 
 DC = {"d": "http://datacite.org/schema/kernel-4"}
 SDO = "https://schema.org/"
@@ -101,7 +104,6 @@ def test_control_characters_and_markup_never_break_xml(make_set, bad):
 
 
 def test_embargoed_set_is_available_at_its_embargo_end(make_set):
-    import datetime as dt
 
     image_set = make_set(access="embargoed", embargo_until=dt.date(2031, 5, 1))
     root = etree.fromstring(datacite.to_xml(image_set))
@@ -150,7 +152,7 @@ def test_dcat_ap_graph(full_set):
 
 
 def test_dublin_core(full_set):
-    from catalogue.oai.validation import oai_schema  # noqa: F401 - schemas are loadable
+    from catalogue.oai.validation import oai_schema  # noqa: F401, PLC0415 - the schemas load
 
     root = dublin_core.to_element(full_set)
     values = [(etree.QName(e).localname, e.text) for e in root]
@@ -180,8 +182,10 @@ def test_citations(full_set, demo_set):
     assert citation.text(demo_set).endswith(f"/sets/{demo_set.uuid}/")
 
 
-def test_changes_flow_into_the_formats(full_set):
-    services.update_image_set(full_set, title="Renamed", licence="CC0-1.0")
-    root = etree.fromstring(datacite.to_xml(full_set))
+def test_changes_flow_into_the_formats(db):
+    # A draft: a published set's metadata is frozen.
+    draft = services.create_image_set(**{**FULL, "state": "draft"}, actor=SYSTEM)
+    services.update_image_set(draft, title="Renamed", licence="CC0-1.0", actor=SYSTEM)
+    root = etree.fromstring(datacite.to_xml(draft))
     assert root.findtext("d:titles/d:title", namespaces=DC) == "Renamed"
     assert root.find("d:rightsList/d:rights", DC).get("rightsIdentifier") == "CC0-1.0"

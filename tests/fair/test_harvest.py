@@ -7,9 +7,13 @@ import datetime as dt
 import time
 
 import pytest
+from lxml import etree
 
 from catalogue import access, services
+from catalogue.access import SYSTEM, public_filter
+from catalogue.models import ImageSet
 from catalogue.oai.records import oai_identifier
+from tests.fair.conftest import change_public_record
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,8 +40,8 @@ def test_full_and_incremental_harvest_with_scythe(scythe_client, make_set, setti
     time.sleep(1.1)
     since = stamp(dt.datetime.now(dt.UTC))
     time.sleep(1.1)
-    services.update_image_set(sets[1], title="set 1, renamed")
-    services.update_image_set(sets[2], access="restricted")
+    change_public_record(sets[1])
+    services.update_image_set(sets[2], access="restricted", actor=SYSTEM)
     headers = list(scythe_client.list_identifiers(metadata_prefix="oai_dc", from_=since))
     assert {(h.identifier, h.deleted) for h in headers} == {
         (oai_identifier(sets[1].uuid), False),
@@ -71,7 +75,7 @@ def test_full_and_incremental_harvest_with_pyoai(pyoai_client, make_set, setting
     time.sleep(1.1)
     since = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
     time.sleep(1.1)
-    services.update_image_set(sets[3], title="pyoai 3 again")
+    change_public_record(sets[3])
     changed = list(pyoai_client.listIdentifiers(metadataPrefix="oai_dc", from_=since))
     assert [h.identifier() for h in changed] == [oai_identifier(sets[3].uuid)]
 
@@ -81,7 +85,6 @@ def test_harvest_is_exact_while_records_change_between_pages(scythe_client, make
     Within the harvest no identifier repeats and every record that stayed unchanged
     is delivered; the incremental harvest from its responseDate delivers exactly the
     changes, so the two together give the final state."""
-    from lxml import etree
 
     settings.OAI_PAGE_SIZE = 4
     sets = [make_set(title=f"moving {i}") for i in range(30)]
@@ -103,14 +106,14 @@ def test_harvest_is_exact_while_records_change_between_pages(scythe_client, make
             new = make_set(title=f"new {pages}")
             touched.add(new.uuid)
             target = sets[(pages * 7) % 30]
-            services.update_image_set(target, title=f"{target.title}*")
+            change_public_record(target)
             touched.add(target.uuid)
             victim = sets[(pages * 11 + 3) % 30]
             if access.is_public(victim):
-                services.update_image_set(victim, access="restricted")
+                services.update_image_set(victim, access="restricted", actor=SYSTEM)
                 touched.add(victim.uuid)
             draft = make_set(title="draft", state="draft")
-            services.delete_image_set(draft)
+            services.delete_image_set(draft, actor=SYSTEM)
     assert pages >= 5
     assert len(seen) == len(set(seen)), "an identifier was delivered twice"
     unchanged = {oai_identifier(s.uuid) for s in sets if s.uuid not in touched}
@@ -129,8 +132,6 @@ def test_harvest_is_exact_while_records_change_between_pages(scythe_client, make
         final[ident] = False
     for header in incremental:
         final[header.identifier] = header.deleted
-    from catalogue.access import public_filter
-    from catalogue.models import ImageSet
 
     live = {
         oai_identifier(u)

@@ -9,6 +9,9 @@ import pytest
 from lxml import etree
 
 from catalogue import services
+from catalogue.access import SYSTEM
+from catalogue.errors import Immutable
+from catalogue.models import ImageSet
 from catalogue.oai.records import oai_identifier
 from catalogue.oai.validation import oai_errors
 
@@ -193,7 +196,7 @@ def test_only_public_sets_are_harvested(client, make_set):
 def test_a_set_that_stops_being_public_becomes_a_tombstone(client, make_set):
     image_set = make_set(title="soon restricted")
     ident = oai_identifier(image_set.uuid)
-    services.update_image_set(image_set, access="restricted")
+    services.update_image_set(image_set, access="restricted", actor=SYSTEM)
     root = oai(client, verb="GetRecord", metadataPrefix="oai_dc", identifier=ident)
     header = root.find(".//o:header", NS)
     assert header.get("status") == "deleted"
@@ -205,19 +208,20 @@ def test_a_set_that_stops_being_public_becomes_a_tombstone(client, make_set):
     listed = oai(client, verb="ListIdentifiers", metadataPrefix="oai_dc", set="instrument:flowcam")
     assert identifiers(listed) == [ident]
     # Back to public: a live record again, with a new datestamp.
-    services.update_image_set(image_set, access="open")
+    services.update_image_set(image_set, access="open", actor=SYSTEM)
     root = oai(client, verb="GetRecord", metadataPrefix="oai_dc", identifier=ident)
     assert root.find(".//o:header", NS).get("status") is None
-    # Back to draft, then deleted: the tombstone stays for ever.
-    services.update_image_set(image_set, state="draft")
-    services.delete_image_set(image_set)
+    # Restricted again: a tombstone again. A published set cannot be deleted, so
+    # its tombstone stays for ever.
+    services.update_image_set(image_set, access="restricted", actor=SYSTEM)
+    with pytest.raises(Immutable):
+        services.delete_image_set(image_set, actor=SYSTEM)
     root = oai(client, verb="GetRecord", metadataPrefix="oai_datacite", identifier=ident)
     assert root.find(".//o:header", NS).get("status") == "deleted"
 
 
 @pytest.mark.django_db
 def test_embargo_end_makes_the_record_appear_for_incremental_harvests(client, make_set):
-    from catalogue.models import ImageSet
 
     image_set = make_set(access="embargoed", embargo_until=dt.date(2999, 1, 1))
     assert error_code(oai(client, verb="ListIdentifiers", metadataPrefix="oai_dc")) == (

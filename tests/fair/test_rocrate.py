@@ -13,6 +13,7 @@ from django.test import override_settings
 from rocrate.rocrate import ROCrate
 
 from catalogue import services
+from catalogue.access import SYSTEM
 from tests.catalogue.conftest import local_storages, real_jpegs
 from tests.fair.conftest import FULL
 
@@ -32,9 +33,11 @@ def ingested_set(tmp_path, make_set, **fields):
         target = folder / path.parent.name / path.name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, target)
-    image_set = make_set(**fields)
-    batch = services.ingest(image_set, [folder], workers=1)
+    image_set = make_set(**{**fields, "state": "draft"})
+    batch = services.ingest(image_set, [folder], workers=1, actor=SYSTEM)
     assert batch.rejected == []
+    if fields.get("state", "published") == "published":
+        services.publish_image_set(image_set, actor=SYSTEM)
     assert image_set.images.count() == len(paths)
     return image_set, paths
 

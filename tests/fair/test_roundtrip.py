@@ -13,6 +13,7 @@ import pytest
 from django.test import override_settings
 
 from catalogue import services
+from catalogue.access import SYSTEM
 from catalogue.formats import ecotaxa, ifdo
 from catalogue.ingest.sidecars import parse_ecotaxa_tsv, parse_ifdo
 from tests.catalogue.conftest import local_storages, real_jpegs
@@ -56,8 +57,10 @@ def metadata(image_set) -> dict:
 
 
 def ingest(image_set, folder):
-    batch = services.ingest(image_set, [folder], workers=1)
+    """Fill a draft, then publish it (a published set takes no more files)."""
+    batch = services.ingest(image_set, [folder], workers=1, actor=SYSTEM)
     assert batch.rejected == [] and not any("no image named" in w for w in batch.warnings)
+    services.publish_image_set(image_set, actor=SYSTEM)
     return batch
 
 
@@ -100,7 +103,7 @@ def test_ecotaxa_tsv_round_trip(storage, tmp_path, client, make_set):
     rows[-1] += ["", "W03", "", "acq3", "", "", ""]
     first = image_folder(tmp_path / "first", paths)
     (first / "ecotaxa.tsv").write_text(tsv(rows))
-    original = make_set()
+    original = make_set(state="draft")
     ingest(original, first)
     before = metadata(original)
     no_position = f"{paths[3].parent.name}/{paths[3].name}"
@@ -127,7 +130,7 @@ def test_ecotaxa_tsv_round_trip(storage, tmp_path, client, make_set):
 
     second = image_folder(tmp_path / "second", paths)
     (second / "exported.tsv").write_text(exported)
-    copy = make_set()
+    copy = make_set(state="draft")
     ingest(copy, second)
     assert metadata(copy) == before
     image = copy.images.get(file_name=f"{paths[0].parent.name}/{paths[0].name}")
@@ -174,6 +177,7 @@ def test_ifdo_round_trip(storage, tmp_path, client, make_set):
     first = image_folder(tmp_path / "first", paths)
     (first / "dive_ifdo.json").write_text(json.dumps(doc))
     original = make_set(
+        state="draft",
         title="ROV dive 42",
         description="Transect\twith a tab\nand a newline",
         creators=[{"name": "Mortelmans, Jonas", "orcid": ORCID}, {"name": "VLIZ"}],
@@ -211,7 +215,7 @@ def test_ifdo_round_trip(storage, tmp_path, client, make_set):
 
     second = image_folder(tmp_path / "second", paths)
     (second / "export_ifdo.yaml").write_text(exported)
-    copy = make_set(title="Copy", creators=[], platform="", instrument="")
+    copy = make_set(state="draft", title="Copy", creators=[], platform="", instrument="")
     ingest(copy, second)
     assert metadata(copy) == before
     copy.refresh_from_db()
@@ -229,11 +233,11 @@ def test_depth_range_survives_ifdo(storage, tmp_path, make_set):
         [path.name, "5", "15", "Diatom"],
     ]
     (first / "ecotaxa.tsv").write_text(tsv(rows))
-    original = make_set()
+    original = make_set(state="draft")
     ingest(original, first)
     second = image_folder(tmp_path / "second", [path])
     (second / "export_ifdo.yaml").write_text(ifdo.to_yaml(original))
-    copy = make_set()
+    copy = make_set(state="draft")
     ingest(copy, second)
     assert metadata(copy) == metadata(original)
     assert copy.images.get().fields["depth_max"] == 15.0

@@ -8,7 +8,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 
+from catalogue import services
+from catalogue.access import SYSTEM
+from inference import training
+from inference.models import ModelVersion
+from inference.services import register_model_version
 from tests.conftest import ROOT
 
 DEMO = ROOT / "catalogue" / "demo" / "phytoplankton-flowcam"
@@ -32,26 +38,25 @@ def demo_images(count: int | None = None) -> list[Path]:
 
 
 def make_set(tmp_path: Path, count: int | None, *, owner=None, title="FlowCam demo"):
-    from catalogue import services
-
     folder = tmp_path / "images"
     folder.mkdir(exist_ok=True)
     for path in demo_images(count):
         (folder / path.parent.name).mkdir(exist_ok=True)
         shutil.copy(path, folder / path.parent.name / path.name)
     image_set = services.create_image_set(
-        title=title, owner=owner, state="published", access="open", licence="Apache-2.0"
+        title=title,
+        owner=owner,
+        access="open",
+        licence="Apache-2.0",
+        actor=SYSTEM,
     )
-    batch = services.ingest(image_set, [folder])
+    batch = services.ingest(image_set, [folder], actor=SYSTEM)
     assert batch.added == len(demo_images(count)), batch.rejected
+    services.publish_image_set(image_set, actor=SYSTEM)
     return image_set
 
 
 def register_shipped(version: str = "1.0.0", weights: Path = SHIPPED, **extra):
-    from inference import training
-    from inference.models import ModelVersion
-    from inference.services import register_model_version
-
     return register_model_version(
         name=training.MODEL_NAME,
         title="FlowCam phytoplankton classifier (demo)",
@@ -82,8 +87,6 @@ def classifier(db):
 @pytest.fixture(autouse=True)
 def fresh_throttles():
     """API rate-limit counters start at zero in every test."""
-    from django.core.cache import cache
-
     cache.clear()
     yield
     cache.clear()

@@ -8,6 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from inference.cards import model_card
+from tests.inference.conftest import register_shipped
 from tests.inference.test_pages import METRICS, make_job
 
 pytestmark = pytest.mark.django_db
@@ -15,8 +16,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def version(db):
-    from tests.inference.conftest import register_shipped
-
     return register_shipped(metrics=METRICS)
 
 

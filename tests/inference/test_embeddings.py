@@ -11,7 +11,7 @@ import torch
 from rest_framework.test import APIClient
 
 from catalogue.models import Image
-from inference import training, vectors
+from inference import backbone, training, vectors
 from inference.models import ImageEmbedding, InferenceJob, ModelVersion, SetEnrichment
 from inference.selectors import ImageNotFound, NoEmbedding, nearest_images, similar_images
 from inference.services import process_batch, register_embedder, start_embedding, start_job
@@ -33,8 +33,6 @@ def label_of(image: Image) -> str:
 
 
 def test_the_embedder_is_registered_once_with_the_backbone_checksum():
-    from inference import backbone
-
     version = register_embedder()
     assert register_embedder() == version
     assert version.model.task == "embedding"

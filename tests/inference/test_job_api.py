@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from aquacat import tokens
 from inference.models import InferenceJob, JobBatch
-from inference.services import process_batch
+from inference.services import process_batch, register_embedder
 from tests.inference.conftest import make_set
 
 pytestmark = pytest.mark.django_db
@@ -191,8 +191,6 @@ def test_someone_elses_job_cannot_be_cancelled_or_retried(classifier, sets, peop
 
 
 def test_an_embedding_job_can_be_started_through_the_api(sets, people):
-    from inference.services import register_embedder
-
     version = register_embedder()
     response = post_job(session(people["owner"]), version, {"image_set": sets["open"].pk})
     assert response.status_code == 201 and response.json()["model"] == version.model.name

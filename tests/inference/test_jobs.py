@@ -8,9 +8,10 @@ import json
 import pytest
 from django.test import override_settings
 
+from catalogue.errors import FieldError
 from catalogue.models import Image, SearchOutbox
 from inference.cards import model_card
-from inference.models import InferenceJob, JobBatch, Prediction, PredictionChange, SetEnrichment
+from inference.models import InferenceJob, JobBatch, Prediction, SetEnrichment
 from inference.selectors import job_progress
 from inference.services import (
     JobError,
@@ -19,7 +20,7 @@ from inference.services import (
     retry_job,
     start_job,
 )
-from tests.inference.conftest import make_set, register_shipped
+from tests.inference.conftest import make_set
 
 pytestmark = pytest.mark.django_db
 
@@ -148,26 +149,22 @@ def test_only_images_the_user_may_see_are_selected(tmp_path, classifier, owner, 
         start_job(classifier, {"everything": True}, owner)
 
 
-def test_a_newer_version_records_what_changed(tmp_path, classifier, owner):
-    image_set = make_set(tmp_path, 6, owner=owner)
-    run_all(start_job(classifier, {"image_set": image_set.pk}, owner))
-    newer = register_shipped(version="1.1.0")
-    first = Image.objects.filter(image_set=image_set).order_by("pk").first()
-    # Make 1.1.0 disagree on one image (as a retrained model would).
-    job = start_job(newer, {"image_set": image_set.pk}, owner)
-    Prediction.objects.create(
-        image=first, model_version=newer, job=job, label="Tripos", confidence=0.99
-    ) if first.fields["predictions"][0]["label"] != "Tripos" else Prediction.objects.create(
-        image=first, model_version=newer, job=job, label="Ciliophora", confidence=0.99
+def test_job_and_selection_errors_are_field_errors_naming_field_and_reason(classifier, owner):
+    with pytest.raises(JobError) as refused:
+        start_job(classifier, {"image_set": "one"}, owner)
+    assert isinstance(refused.value, FieldError) and isinstance(refused.value.__cause__, FieldError)
+    assert refused.value.field == "image_set"
+    assert refused.value.reason == "must be an image set's id (an integer)"
+    assert str(refused.value) == "image_set: must be an image set's id (an integer)"
+    with pytest.raises(JobError) as refused:
+        start_job(classifier, {"image_ids": [1]}, owner, batch_size=-1)
+    assert (refused.value.field, refused.value.reason) == ("batch_size", "must be 1 or more")
+    with pytest.raises(JobError) as refused:
+        start_job(classifier, {"image_ids": [1]}, owner, allow_empty=False)
+    assert (refused.value.field, refused.value.reason) == (
+        "selection",
+        "selects no image you may see",
     )
-    run_all(job)
-    first.refresh_from_db()
-    [entry] = first.fields["predictions"]
-    assert entry["version"] == "1.1.0"
-    change = PredictionChange.objects.get()
-    assert change.image == first and change.previous_version == classifier
-    assert change.before[0]["label"] != change.after[0]["label"]
-    assert not change.reviewed
 
 
 def test_the_model_card_exports_as_json_with_ai4_metadata_names(classifier):

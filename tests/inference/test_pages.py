@@ -8,6 +8,7 @@ import pytest
 
 from inference.cards import model_card
 from inference.models import InferenceJob, JobBatch
+from tests.inference.conftest import register_shipped
 
 pytestmark = pytest.mark.django_db
 
@@ -16,8 +17,6 @@ METRICS = {"accuracy": 0.9123, "macro_f1": 0.8876}
 
 @pytest.fixture
 def version(db):
-    from tests.inference.conftest import register_shipped
-
     return register_shipped(metrics=METRICS)
 
 

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from aquacat.celery import app
 from inference.models import ImageEmbedding, InferenceJob, JobBatch, Prediction
 from inference.selectors import job_progress, similar_images
 from inference.services import register_embedder, start_job
@@ -101,8 +102,6 @@ def private_broker():
     sessions' (and the suite worker's) running tasks. The workers get this URL,
     and this process sends there too (the Celery app's write URL, which
     `send_batches` and the workers' readiness ping use)."""
-    from aquacat.celery import app
-
     shared = os.environ["CELERY_BROKER_URL"]
     taken = {redis_db(shared), redis_db(os.environ.get("CELERY_RESULT_BACKEND", ""))}
     db = random.SystemRandom().choice([n for n in range(2, 16) if n not in taken])

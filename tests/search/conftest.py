@@ -12,7 +12,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from catalogue import services
+from catalogue.access import SYSTEM
 from catalogue.models import Image
+from catalogue.search.backends.database import DatabaseBackend
+from catalogue.search.backends.engine import EngineBackend
 from catalogue.search.documents import documents
 from catalogue.selectors import search_visibility
 from tests.catalogue.conftest import local_storages, real_jpegs
@@ -33,11 +36,7 @@ BACKENDS = [
 
 def make_backend(name: str):
     if name == "database":
-        from catalogue.search.backends.database import DatabaseBackend
-
         return DatabaseBackend()
-    from catalogue.search.backends.engine import EngineBackend
-
     return EngineBackend(
         url=os.environ[f"SEARCH_URL_{name.upper()}"],
         kind=name,
@@ -232,9 +231,13 @@ def corpus(db, tmp_path, settings) -> Corpus:
     jpegs = iter(real_jpegs())
     for key, spec in specs.items():
         curators = [people[name] for name in spec.pop("curators", [])]
-        image_set = services.create_image_set(owner=people["alice"], curators=curators, **spec)
+        image_set = services.create_image_set(
+            actor=SYSTEM, owner=people["alice"], curators=curators, **{**spec, "state": "draft"}
+        )
         labels = LABELS.get(key, [None])
-        services.ingest(image_set, [next(jpegs) for _ in labels])
+        services.ingest(image_set, [next(jpegs) for _ in labels], actor=SYSTEM)
+        if spec.get("state") == "published":
+            services.publish_image_set(image_set, actor=SYSTEM)
         rows = list(image_set.images.order_by("pk"))
         predictions = PREDICTIONS.get(key, [None] * len(rows))
         for image, label, prediction in zip(rows, labels, predictions, strict=True):

@@ -10,9 +10,11 @@ import datetime as dt
 
 import pytest
 
+from catalogue.access import SYSTEM
 from catalogue.search.documents import documents
 from catalogue.search.maintenance import truth
 from catalogue.search.query import QueryError, SearchQuery, query_from_params
+from catalogue.services import create_image_set
 
 UTC = dt.UTC
 
@@ -225,10 +227,14 @@ def test_page_numbers(backend, indexed):
 
 
 def test_highlights_are_escaped(backend, indexed):
-    from catalogue.services import update_image_set
 
-    hostile = indexed.sets["oil"]
-    update_image_set(hostile, title="<script>alert(1)</script> Oil slicks")
+    # A published set's title is frozen: the hostile title comes with a new set.
+    hostile = create_image_set(
+        title="<script>alert(1)</script> Oil slicks",
+        description="Sentinel-1 scenes with slicks outlined.",
+        state="published",
+        actor=SYSTEM,
+    )
     backend.index("set", list(documents("set", [hostile.pk])))
     backend.refresh()
     hit = search(backend, indexed, text="slicks").hits[0]

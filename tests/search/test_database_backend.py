@@ -16,7 +16,8 @@ import pytest
 from django.db import connection, connections
 
 from catalogue.access import Visibility
-from catalogue.search.backends.database import DatabaseBackend, words
+from catalogue.search.backends.database import DatabaseBackend
+from catalogue.search.backends.database.text import words
 from catalogue.search.dbindex import SearchEntry, SearchValue
 from catalogue.search.query import QueryError, SearchQuery
 

@@ -19,8 +19,8 @@ import pytest
 from catalogue.access import Visibility
 from catalogue.search.backends.base import IndexFailure
 from catalogue.search.backends.engine import EngineBackend
-from catalogue.search.engine import SearchEngineError
-from catalogue.search.mappings import GEO, Capabilities
+from catalogue.search.backends.engine.client import SearchEngineError
+from catalogue.search.backends.engine.mappings import GEO, Capabilities
 from catalogue.search.query import QueryError, SearchQuery
 
 ENGINES = [

@@ -9,12 +9,15 @@ from urllib.parse import urlparse
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from catalogue import services
+from catalogue.access import SYSTEM
 from catalogue.models import SearchOutbox
 from catalogue.search import get_backend
+from catalogue.search.backends.engine import EngineBackend
+from catalogue.search.backends.engine.client import SearchEngineError
 from catalogue.search.documents import documents
-from catalogue.search.engine import SearchEngineError
 from catalogue.search.maintenance import rebuild, reconcile, truth
 from catalogue.search.outbox import process_outbox
 from catalogue.search.query import SearchQuery
@@ -43,7 +46,7 @@ def test_a_committed_write_is_indexed_by_the_worker(celery_worker):
     backend = get_backend()
     backend.setup()
     image_set = services.create_image_set(
-        title="Hydrophone spectrograms of harbour porpoises", state="published"
+        actor=SYSTEM, title="Hydrophone spectrograms of harbour porpoises", state="published"
     )
     assert wait_until(
         lambda: (
@@ -51,10 +54,9 @@ def test_a_committed_write_is_indexed_by_the_worker(celery_worker):
             in visible_titles(backend, text="porpoises")
         )
     ), "the worker did not index the new set"
-    services.update_image_set(image_set, title="Spectrograms of porpoise clicks")
-    assert wait_until(
-        lambda: visible_titles(backend, text="clicks") == ["Spectrograms of porpoise clicks"]
-    )
+    # A published set's metadata is frozen; who may see it can change.
+    services.update_image_set(image_set, actor=SYSTEM, access="restricted")
+    assert wait_until(lambda: visible_titles(backend, text="porpoises") == [])
     assert wait_until(lambda: not SearchOutbox.objects.exists())
 
 
@@ -73,7 +75,9 @@ def test_engine_down_during_writes_then_back(start_worker, settings):
     proxy.stop()
     titles = [f"Beach camera survey {n}" for n in range(5)]
     for title in titles:
-        services.create_image_set(title=title, state="published")  # never waits for the engine
+        services.create_image_set(
+            actor=SYSTEM, title=title, state="published"
+        )  # never waits for the engine
     time.sleep(2)
     assert SearchOutbox.objects.count() >= len(titles)
     proxy.start()
@@ -89,8 +93,6 @@ def test_engine_down_during_writes_then_back(start_worker, settings):
 
 
 def make_backend_at(settings):
-    from catalogue.search.backends.engine import EngineBackend
-
     return EngineBackend(
         url=os.environ["SEARCH_URL_OPENSEARCH"],
         kind="opensearch",
@@ -101,10 +103,10 @@ def make_backend_at(settings):
 @pytest.mark.services("opensearch")
 @pytest.mark.django_db
 def test_outbox_survives_a_failed_run(closed_port):
-    services.create_image_set(title="Diatom micrographs of Lake Constance", state="published")
+    services.create_image_set(
+        actor=SYSTEM, title="Diatom micrographs of Lake Constance", state="published"
+    )
     pending = SearchOutbox.objects.count()
-    from catalogue.search.backends.engine import EngineBackend
-
     dead = EngineBackend(url=f"http://127.0.0.1:{closed_port}", kind="opensearch")
     with pytest.raises((SearchEngineError, ConnectionError)):
         process_outbox(dead)
@@ -123,13 +125,16 @@ def test_outbox_survives_a_failed_run(closed_port):
 def test_late_and_repeated_tasks_change_nothing_newer(backend, corpus):
     image_set = corpus.sets["copepods"]
     [old] = documents("set", [image_set.pk])
-    services.update_image_set(image_set, title="Copepods of the Gotland Deep")
+    services.update_image_set(image_set, actor=SYSTEM, access="restricted")
     process_outbox(backend)
     process_outbox(backend)  # a redelivered task
     backend.index("set", [old])  # a task that was late, with the state before the update
     backend.refresh()
-    assert visible_titles(backend, text="gotland") == ["Copepods of the Gotland Deep"]
-    assert visible_titles(backend, text="copepods") == ["Copepods of the Gotland Deep"]
+    # The late document (still open) must not bring the restricted set back.
+    assert visible_titles(backend, text="copepods") == []
+    owner = corpus.viewer("alice")
+    result = backend.search(SearchQuery(text="copepods").validate(), owner)
+    assert [h.document["access"] for h in result.hits if h.id == image_set.pk] == ["restricted"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -139,8 +144,6 @@ def test_reindex_while_readers_search(backend, corpus):
     stop = threading.Event()
 
     def reader():
-        from django.db import connection
-
         try:
             while not stop.is_set():
                 try:
@@ -181,7 +184,7 @@ def test_reconcile_repairs_drift(backend, corpus):
 
 @pytest.mark.django_db
 def test_commands_print_reports(capsys, settings):
-    services.create_image_set(title="Seagrass meadows", state="published")
+    services.create_image_set(actor=SYSTEM, title="Seagrass meadows", state="published")
     call_command("search_reindex")
     call_command("search_reconcile")
     out = capsys.readouterr().out

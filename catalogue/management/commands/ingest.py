@@ -13,16 +13,17 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from catalogue import services
-from catalogue.ingest import sidecars
+from catalogue.access import SYSTEM
 from catalogue.ingest.errors import IngestError
+from catalogue.ingest.sidecars import IFDO, parse_sidecar, sniff_sidecar
 from catalogue.models import ImageSet
 
 
 def read_set_metadata(path: Path) -> dict:
     """Set fields from a JSON or YAML file: AquaCat's own field names, or an iFDO."""
     data = path.read_bytes()
-    if sidecars.sniff_sidecar(path.name, data[:4096]) == "ifdo":
-        fields = sidecars.parse_sidecar(path.name, data).set_metadata.fields
+    if sniff_sidecar(path.name, data[:4096]) == IFDO:
+        fields = parse_sidecar(path.name, data).set_metadata.fields
         allowed = {f.name for f in ImageSet._meta.get_fields()}
         return {key: value for key, value in fields.items() if key in allowed and value}
     loaded = yaml.safe_load(data) if path.suffix.lower() in (".yaml", ".yml") else json.loads(data)
@@ -54,7 +55,9 @@ class Command(BaseCommand):
             bar.set_postfix_str(outcome.status, refresh=False)
 
         try:
-            batch = services.ingest(image_set, sources, workers=workers, on_progress=progress)
+            batch = services.ingest(
+                image_set, sources, workers=workers, on_progress=progress, actor=SYSTEM
+            )
         except IngestError as error:
             raise CommandError(str(error)) from error
         finally:
@@ -85,7 +88,7 @@ class Command(BaseCommand):
         if owner:
             fields["owner"] = get_user_model().objects.get(username=owner)
         try:
-            return services.create_image_set(**fields)
+            return services.create_image_set(**fields, actor=SYSTEM)
         except (ValidationError, TypeError) as error:
             raise CommandError(f"{new_set}: {error}") from error
 

@@ -9,7 +9,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from catalogue import services
-from catalogue.models import ImageSet
+from catalogue.access import SYSTEM
+from catalogue.models import ImageSet, State
 from inference.services import start_embedding
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
@@ -64,9 +65,13 @@ class Command(BaseCommand):
             fields = demo["fields"]
             image_set = ImageSet.objects.filter(title=fields["title"]).first()
             if image_set is None:
-                image_set = services.create_image_set(**fields)
-            if not image_set.images.exists():
-                batch = services.ingest(image_set, [demo["source"]])
+                # A draft first: a published set takes no more files.
+                draft = {**fields, "state": State.DRAFT}
+                image_set = services.create_image_set(**draft, actor=SYSTEM)
+            if image_set.state == State.DRAFT:
+                batch = services.ingest(image_set, [demo["source"]], actor=SYSTEM)
+                if fields.get("state") == State.PUBLISHED:
+                    services.publish_image_set(image_set, actor=SYSTEM)
                 self.stdout.write(
                     f"demo: {image_set.title}: {batch.added} image(s) added, "
                     f"{len(batch.rejected)} rejected"

@@ -1,5 +1,5 @@
-"""Connections to the search engine: OpenSearch through opensearch-py, Elasticsearch
-through elasticsearch-py, behind one small interface.
+"""The client connection to the search engine: OpenSearch through opensearch-py,
+Elasticsearch through elasticsearch-py, behind one small interface.
 
 The two clients differ in call signatures (Elasticsearch 8 takes keyword
 arguments, opensearch-py takes a `body`); this module is the only place that
@@ -13,8 +13,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import elasticsearch
 import requests
 from django.conf import settings
+from opensearchpy import OpenSearch
+from opensearchpy.exceptions import OpenSearchException
 
 OPENSEARCH, ELASTICSEARCH = "opensearch", "elasticsearch"
 
@@ -38,22 +41,12 @@ class SearchEngineError(RuntimeError):
         return self.status is None or self.status == 429 or self.status >= 500
 
 
-def _client_errors() -> tuple[type[BaseException], ...]:
-    """The exception classes of both clients (each imported only if installed)."""
-    classes: list[type[BaseException]] = []
-    try:
-        import elasticsearch
-
-        classes += [elasticsearch.ApiError, elasticsearch.TransportError]
-    except ImportError:  # pragma: no cover - both clients are dependencies
-        pass
-    try:
-        from opensearchpy.exceptions import OpenSearchException
-
-        classes.append(OpenSearchException)
-    except ImportError:  # pragma: no cover
-        pass
-    return tuple(classes)
+# The exception classes of both clients: either may raise, SearchEngineError goes out.
+CLIENT_ERRORS: tuple[type[BaseException], ...] = (
+    elasticsearch.ApiError,
+    elasticsearch.TransportError,
+    OpenSearchException,
+)
 
 
 def _error_details(error: BaseException) -> tuple[int | None, str | None, str]:
@@ -80,7 +73,7 @@ def engine_errors(url: str) -> Iterator[None]:
         yield
     except SearchEngineError:
         raise
-    except _client_errors() as error:
+    except CLIENT_ERRORS as error:
         status, error_type, reason = _error_details(error)
         if status is None:
             message = f"search engine at {url} unreachable: {reason}"
@@ -208,12 +201,8 @@ def connect(url: str | None = None, kind: str | None = None) -> SearchEngine:
         kind = detect_engine(url, timeout=settings.SEARCH_TIMEOUT)
     timeout = settings.SEARCH_TIMEOUT
     if kind == ELASTICSEARCH:
-        from elasticsearch import Elasticsearch
-
-        client = Elasticsearch(url, request_timeout=timeout, max_retries=1)
+        client: Any = elasticsearch.Elasticsearch(url, request_timeout=timeout, max_retries=1)
     elif kind == OPENSEARCH:
-        from opensearchpy import OpenSearch
-
         client = OpenSearch(hosts=[url], timeout=timeout, max_retries=1)
     else:
         raise SearchEngineError(f"SEARCH_ENGINE must be opensearch, elasticsearch or auto: {kind}")

@@ -1,0 +1,93 @@
+"""The format registry: every format declared once, served and listed as declared."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rdflib import Graph
+from rdflib.namespace import DCAT
+
+from catalogue.formats import dcat, schema_org
+from catalogue.formats.registry import FORMATS, OAI_FORMATS
+
+# key, Content-Type of /sets/<uuid>/metadata.<key>, landing page group and label.
+EXPECTED = [
+    ("datacite.xml", "application/vnd.datacite.datacite+xml", "Describe the set", "DataCite XML"),
+    (
+        "datacite.json",
+        "application/vnd.datacite.datacite+json; charset=utf-8",
+        "Describe the set",
+        "DataCite JSON",
+    ),
+    ("jsonld", "application/ld+json; charset=utf-8", "Describe the set", "schema.org JSON-LD"),
+    ("dc.xml", "application/xml", "Describe the set", "Dublin Core (OAI-DC) XML"),
+    ("dcat.ttl", "text/turtle; charset=utf-8", "Describe the set", "DCAT-AP Turtle"),
+    ("dcat.rdf", "application/rdf+xml", "Describe the set", "DCAT-AP RDF/XML"),
+    ("txt", "text/plain; charset=utf-8", "Cite", "Citation (plain text)"),
+    ("bib", "application/x-bibtex; charset=utf-8", "Cite", "BibTeX"),
+    ("ris", "application/x-research-info-systems; charset=utf-8", "Cite", "RIS (EndNote, Zotero)"),
+    ("csl.json", "application/vnd.citationstyles.csl+json; charset=utf-8", "Cite", "CSL-JSON"),
+    (
+        "ecotaxa.tsv",
+        "text/tab-separated-values; charset=utf-8",
+        "Images and annotations",
+        "EcoTaxa TSV",
+    ),
+    ("ifdo.yaml", "application/yaml; charset=utf-8", "Images and annotations", "iFDO YAML"),
+    ("ifdo.json", "application/json; charset=utf-8", "Images and annotations", "iFDO JSON"),
+    (
+        "coco.json",
+        "application/json; charset=utf-8",
+        "Images and annotations",
+        "COCO JSON (annotations)",
+    ),
+]
+
+
+def test_every_format_is_declared_with_its_media_type_group_and_label():
+    assert [(f.key, f.content_type, f.group, f.label) for f in FORMATS.values()] == EXPECTED
+    described = [f.key for f in FORMATS.values() if f.describedby]
+    assert described == [
+        "datacite.xml",
+        "datacite.json",
+        "jsonld",
+        "dc.xml",
+        "dcat.ttl",
+        "dcat.rdf",
+    ]
+    assert all(f.file_name == f"metadata.{f.key}" for f in FORMATS.values())
+
+
+def test_oai_formats_list_oai_dc_first_then_registry_order():
+    assert [(p, o.namespace) for p, o in OAI_FORMATS.items()] == [
+        ("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc/"),
+        ("oai_datacite", "http://datacite.org/schema/kernel-4"),
+        ("dcat", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
+    ]
+    assert OAI_FORMATS["dcat"].schema == "https://semiceu.github.io/DCAT-AP/releases/3.0.0/"
+    offered = {f.key: f.oai.prefix for f in FORMATS.values() if f.oai}
+    assert offered == {"datacite.xml": "oai_datacite", "dc.xml": "oai_dc", "dcat.rdf": "dcat"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", list(FORMATS))
+def test_each_download_answers_as_declared(client, full_set, key):
+    response = client.get(f"/sets/{full_set.uuid}/metadata.{key}")
+    assert response.status_code == 200
+    assert response["Content-Type"] == FORMATS[key].content_type
+    assert response.content
+    assert f'/sets/{full_set.uuid}/> ; rel="describes" ; type="text/html"' in response["Link"]
+
+
+@pytest.mark.django_db
+def test_distributions_carry_the_registry_media_types(full_set):
+    graph = Graph().parse(data=dcat.to_turtle(full_set), format="turtle")
+    media = {
+        str(dist).rsplit("metadata.", 1)[1]: str(graph.value(dist, DCAT.mediaType))
+        for dist in graph.objects(None, DCAT.distribution)
+    }
+    iana = "http://www.iana.org/assignments/media-types/"
+    assert media == {key: iana + FORMATS[key].media_type for key in dcat.DISTRIBUTIONS}
+    data = json.loads(schema_org.to_json(full_set))
+    assert data["distribution"][0]["encodingFormat"] == FORMATS["datacite.xml"].media_type
