@@ -13,9 +13,9 @@ import uuid
 from collections.abc import Callable
 
 from celery.exceptions import TimeoutError as TaskTimeout
-from django.conf import settings
+from django.conf import DEFAULT_STORAGE_ALIAS, settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import default_storage, storages
 from django.db import connection
 
 from aquacat.tasks import ping
@@ -87,7 +87,8 @@ def check_storage() -> dict:
                 raise RuntimeError(f"{name} came back different")
     finally:
         default_storage.delete(name)
-    return {"backend": type(default_storage._wrapped).__name__}
+    # default_storage is a lazy proxy of this object; name the class behind it.
+    return {"backend": type(storages[DEFAULT_STORAGE_ALIAS]).__name__}
 
 
 CHECKS: dict[str, Callable[[], dict]] = {

@@ -24,6 +24,7 @@ from enum import StrEnum
 from django.db.models import Q
 from django.utils import timezone
 from elasticsearch.dsl import Q as EngineQ
+from elasticsearch.dsl.query import Query as EngineQuery
 
 from catalogue.errors import Immutable, NotAllowed, NotVisible
 from catalogue.models import Access, ImageSet, State
@@ -104,41 +105,41 @@ class Rule:
     def index(self, visibility: Visibility) -> Q | None:
         raise NotImplementedError
 
-    def engine(self, visibility: Visibility) -> EngineQ | None:
+    def engine(self, visibility: Visibility) -> EngineQuery | None:
         raise NotImplementedError
 
 
 class Staff(Rule):
     """Staff (and the system) see and may change every set."""
 
-    def allows(self, actor, image_set):
+    def allows(self, actor, image_set: ImageSet) -> bool:
         return is_staff(actor)
 
-    def orm(self, actor, today):
+    def orm(self, actor, today: date) -> Q | None:
         return Q() if is_staff(actor) else None
 
-    def index(self, visibility):
+    def index(self, visibility: Visibility) -> Q | None:
         return Q() if visibility.everything else None
 
-    def engine(self, visibility):
+    def engine(self, visibility: Visibility) -> EngineQuery | None:
         return EngineQ("match_all") if visibility.everything else None
 
 
 class Public(Rule):
     """Anybody: a published set that is open, or embargoed with the embargo over."""
 
-    def allows(self, actor, image_set):
+    def allows(self, actor, image_set: ImageSet) -> bool:
         return is_public(image_set)
 
-    def orm(self, actor, today):
+    def orm(self, actor, today: date) -> Q | None:
         return public_filter(today)
 
-    def index(self, visibility):
+    def index(self, visibility: Visibility) -> Q | None:
         return Q(state=State.PUBLISHED) & (
             Q(access=Access.OPEN) | Q(access=Access.EMBARGOED, embargo_until__lte=visibility.today)
         )
 
-    def engine(self, visibility):
+    def engine(self, visibility: Visibility) -> EngineQuery | None:
         lapsed = EngineQ(
             "bool",
             filter=[
@@ -162,16 +163,16 @@ class Public(Rule):
 class Owner(Rule):
     """The user who created the set (or was given it)."""
 
-    def allows(self, actor, image_set):
+    def allows(self, actor, image_set: ImageSet) -> bool:
         return signed_in(actor) and actor.pk is not None and image_set.owner_id == actor.pk
 
-    def orm(self, actor, today):
+    def orm(self, actor, today: date) -> Q | None:
         return Q(owner=actor.pk) if signed_in(actor) and actor.pk is not None else None
 
-    def index(self, visibility):
+    def index(self, visibility: Visibility) -> Q | None:
         return Q(owner_id=visibility.user_id) if visibility.user_id is not None else None
 
-    def engine(self, visibility):
+    def engine(self, visibility: Visibility) -> EngineQuery | None:
         if visibility.user_id is None:
             return None
         return EngineQ("term", owner_id=visibility.user_id)
@@ -180,23 +181,23 @@ class Owner(Rule):
 class Curator(Rule):
     """A user the owner named curator of the set."""
 
-    def allows(self, actor, image_set):
+    def allows(self, actor, image_set: ImageSet) -> bool:
         if not signed_in(actor) or actor.pk is None or image_set.pk is None:
             return False
         return image_set.curators.filter(pk=actor.pk).exists()
 
-    def orm(self, actor, today):
+    def orm(self, actor, today: date) -> Q | None:
         if not signed_in(actor) or actor.pk is None:
             return None
         return Q(pk__in=ImageSet.curators.through.objects.filter(user=actor.pk).values("imageset"))
 
-    def index(self, visibility):
+    def index(self, visibility: Visibility) -> Q | None:
         if visibility.user_id is None:
             return None
         curated = SearchValue.objects.filter(field="curator_ids", value=str(visibility.user_id))
         return Q(id__in=curated.values("entry_id"))
 
-    def engine(self, visibility):
+    def engine(self, visibility: Visibility) -> EngineQuery | None:
         return (
             EngineQ("term", curator_ids=visibility.user_id)
             if visibility.user_id is not None
@@ -320,7 +321,7 @@ def index_filter(visibility: Visibility) -> Q:
     return _any_of([rule.index(visibility) for rule in POLICY[Action.VIEW]])
 
 
-def engine_filter(visibility: Visibility) -> EngineQ | None:
+def engine_filter(visibility: Visibility) -> EngineQuery | None:
     """The documents `visibility` may see, as an engine query clause; None when no
     filter is needed (staff)."""
     if visibility.everything:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import itertools
 import re
+from typing import Any
 
 from django.http import QueryDict
 from django.shortcuts import render
@@ -352,7 +353,7 @@ def form_values(request) -> dict:
 
 def run_search(request, *, kind: str, facet_names: list[str], page_size: int) -> dict:
     params = page_params(request)
-    context = {
+    context: dict[str, Any] = {
         "form": form_values(request),
         "sorts": [(value, SORT_LABELS[value]) for value in SORTS],
         "error": None,

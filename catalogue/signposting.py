@@ -25,8 +25,9 @@ def set_links(image_set: ImageSet, base: str, *, max_items: int | None = None) -
     """[{"href", "rel", "type"?}] of a set's landing page."""
     links = [{"href": common.cite_as(image_set, base), "rel": "cite-as"}]
     for creator in image_set.creators:
-        if creator.get("orcid"):
-            links.append({"href": common.orcid_url(creator), "rel": "author"})
+        orcid = common.orcid_url(creator)
+        if orcid:
+            links.append({"href": orcid, "rel": "author"})
     for fmt in FORMATS.values():
         if fmt.describedby:
             links.append(

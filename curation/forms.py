@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import re
 from datetime import UTC, datetime, time
+from typing import cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -231,12 +232,22 @@ class TaxonFormSet(RowFormSet):
                 form.add_error("scientific_name", "A taxon needs its scientific name.")
 
 
-CreatorRows = forms.formset_factory(CreatorForm, formset=CreatorFormSet, extra=1, max_num=500)
-TaxonRows = forms.formset_factory(TaxonForm, formset=TaxonFormSet, extra=1, max_num=500)
-RelatedRows = forms.formset_factory(RelatedForm, formset=RowFormSet, extra=1, max_num=200)
-FundingRows = forms.formset_factory(FundingForm, formset=RowFormSet, extra=1, max_num=100)
+def row_formset(
+    form: type[forms.Form], formset: type[RowFormSet], max_num: int
+) -> type[RowFormSet]:
+    """`formset_factory`'s class: a subclass of `formset`, though the stub types it
+    as a plain BaseFormSet (too loose), so the cast restores what it is."""
+    return cast(
+        type[RowFormSet], forms.formset_factory(form, formset=formset, extra=1, max_num=max_num)
+    )
 
-ROWS = {
+
+CreatorRows = row_formset(CreatorForm, CreatorFormSet, max_num=500)
+TaxonRows = row_formset(TaxonForm, TaxonFormSet, max_num=500)
+RelatedRows = row_formset(RelatedForm, RowFormSet, max_num=200)
+FundingRows = row_formset(FundingForm, RowFormSet, max_num=100)
+
+ROWS: dict[str, tuple[type[RowFormSet], str, str]] = {
     # prefix: (formset class, legend, singular)
     "creators": (CreatorRows, "Creators", "creator"),
     "taxa": (TaxonRows, "Taxa", "taxon"),

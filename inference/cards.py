@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from inference.models import ModelVersion
 
-LIBRARIES = {
+# Keyed by the stored framework value (`version.framework` is a plain str).
+LIBRARIES: dict[str, list[str]] = {
     ModelVersion.Framework.LINEAR_PROBE: ["PyTorch"],
     ModelVersion.Framework.TORCHSCRIPT: ["PyTorch"],
     ModelVersion.Framework.DEEPAAS: ["DEEPaaS"],

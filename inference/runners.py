@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeAlias
 
 import requests
 import torch
@@ -49,6 +51,11 @@ class Decoded:
     width: int
     height: int
     raw: bytes | None = None  # kept for remote runners, which send the file itself
+
+
+# What `predict` gives for one image: a classifier's or detector's findings (dicts
+# of label, confidence, scores or box), or an embedder's vector.
+Output: TypeAlias = list[dict] | torch.Tensor
 
 
 def choose_device() -> torch.device:
@@ -89,23 +96,23 @@ class Runner:
     def decode(self, data: bytes) -> Decoded:
         """Decode to the spec's channels; pad to square with the border colour
         (FlowCam crops are thin and long), then resize."""
-        with PILImage.open(io.BytesIO(data)) as image:
-            image.load()
-            width, height = image.size
-            image = image.convert(self.channels)
+        with PILImage.open(io.BytesIO(data)) as source:
+            source.load()
+            width, height = source.size
+            image = source.convert(self.channels)
         if self.pad and width != height:
             side = max(width, height)
             corner = image.getpixel((0, 0))
             canvas = PILImage.new(image.mode, (side, side), corner)
             canvas.paste(image, ((side - width) // 2, (side - height) // 2))
             image = canvas
-        image = image.resize((self.size[1], self.size[0]), PILImage.BILINEAR)
+        image = image.resize((self.size[1], self.size[0]), PILImage.Resampling.BILINEAR)
         bands = len(image.getbands())
         pixels = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
         pixels = pixels.view(self.size[0], self.size[1], bands).permute(2, 0, 1)
         return Decoded(pixels, width, height)
 
-    def predict(self, images: list[Decoded]) -> list[list[dict]]:
+    def predict(self, images: list[Decoded]) -> Sequence[Output]:
         raise NotImplementedError
 
 
@@ -191,7 +198,9 @@ def load_head(path: Path, labels: list[str]) -> torch.nn.Linear:
 
 
 class LinearProbeRunner(ClassificationRunner):
-    def load(self) -> torch.nn.Module:
+    module: LinearProbe  # what `load` gives, as TorchRunner.__init__ keeps it
+
+    def load(self) -> LinearProbe:
         return LinearProbe(load_backbone(), load_head(verified_weights(self.version), self.labels))
 
     def embed(self, images: list[Decoded]) -> torch.Tensor:
@@ -331,7 +340,7 @@ class DeepaasRunner(Runner):
         return parse_deepaas(body)
 
 
-def parse_deepaas(body) -> list[dict]:
+def parse_deepaas(body: Any) -> list[dict]:
     """DEEPaaS leaves the response schema to the module; read the two shapes
     AI4OS image classifiers use: {"predictions": [{"label", "probability"}]}
     and parallel lists {"pred_lab": [...], "pred_prob": [...]} (planktonclas,
@@ -349,16 +358,16 @@ def parse_deepaas(body) -> list[dict]:
                     entries.get("labels", []), entries.get("probabilities", []), strict=False
                 )
             ]
-        pairs = [
+        raw: list[tuple[Any, Any]] = [
             (entry.get("label") or entry.get("class"), entry.get("probability", entry.get("score")))
             for entry in entries
             if isinstance(entry, dict)
         ]
     elif "pred_lab" in body:
-        pairs = list(zip(body.get("pred_lab", []), body.get("pred_prob", []), strict=False))
+        raw = list(zip(body.get("pred_lab", []), body.get("pred_prob", []), strict=False))
     else:
         raise DeepaasError(f"unexpected DEEPaaS answer: keys {sorted(body)}")
-    pairs = [(str(label), float(prob)) for label, prob in pairs if label is not None]
+    pairs = [(str(label), float(prob)) for label, prob in raw if label is not None]
     if not pairs:
         return []
     pairs.sort(key=lambda pair: -pair[1])
@@ -372,7 +381,8 @@ def parse_deepaas(body) -> list[dict]:
     ]
 
 
-RUNNERS = {
+# Keyed by the stored values (`version.framework` and `model.task` are plain str).
+RUNNERS: dict[tuple[str, str], type[Runner]] = {
     (ModelVersion.Framework.LINEAR_PROBE, "classification"): LinearProbeRunner,
     (ModelVersion.Framework.TORCHSCRIPT, "classification"): TorchScriptClassificationRunner,
     (ModelVersion.Framework.TORCHSCRIPT, "detection"): TorchScriptDetectionRunner,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.db.models import Count, Q, Sum
 
@@ -15,6 +16,9 @@ from catalogue.search.query import MAX_PAGE_SIZE, QueryError, query_from_params
 from catalogue.selectors import search_catalogue, visible_images
 from inference import vectors
 from inference.models import ImageEmbedding, InferenceJob, JobBatch, ModelVersion, Prediction, Task
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 MAX_SELECTED_IDS = 100_000
 
@@ -212,7 +216,11 @@ def batched(iterable, size: int):
         yield rows
 
 
-def similar_images(user, image, limit: int = 12) -> list[Image]:
+class Similarity(TypedDict):
+    similarity: float
+
+
+def similar_images(user, image, limit: int = 12) -> list[WithAnnotations[Image, Similarity]]:
     """More like this, for pages: the nearest visible images, nearest first, each
     with a `similarity` attribute. Raises ImageNotFound or NoEmbedding."""
     if limit < 1:
@@ -222,8 +230,10 @@ def similar_images(user, image, limit: int = 12) -> list[Image]:
     out = []
     for pk in found.ids:
         if pk in by_pk:  # hidden between the two reads: left out, never shown
-            by_pk[pk].similarity = found.similarity[pk]
-            out.append(by_pk[pk])
+            # An Image that is about to carry `similarity`: typed as such here.
+            similar = cast("WithAnnotations[Image, Similarity]", by_pk[pk])
+            similar.similarity = found.similarity[pk]
+            out.append(similar)
     return out
 
 

@@ -13,6 +13,7 @@ import torch
 from django.conf import settings
 
 from inference import backbone
+from inference.models import ModelVersion
 from inference.runners import Runner
 
 DEMO = Path(settings.BASE_DIR) / "catalogue" / "demo" / "phytoplankton-flowcam"
@@ -57,15 +58,9 @@ def make_deterministic(seed: int = SEED) -> None:
     torch.set_num_threads(1)
 
 
-class _Spec:
-    """Enough of a ModelVersion for the runner's decoding."""
-
-    labels: list[str] = []
-    input_spec = INPUT_SPEC
-
-
 def features(paths: list[Path], *, flip: bool = False) -> torch.Tensor:
-    decoder = Runner(_Spec())  # type: ignore[arg-type]
+    # An unsaved version carries all the runner's decoding reads: no labels, the spec.
+    decoder = Runner(ModelVersion(labels=[], input_spec=INPUT_SPEC))
     net = backbone.load_backbone()
     mean = torch.tensor(backbone.MEAN).view(1, 3, 1, 1)
     std = torch.tensor(backbone.STD).view(1, 3, 1, 1)

@@ -136,6 +136,21 @@ class WorkerProcess:
 
 
 @pytest.fixture
+def people(db):
+    """A user in every role a set knows (None for a visitor who is not signed in)."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects
+    return {
+        "anonymous": None,
+        "owner": users.create_user("owner", password="pw-owner-123"),
+        "curator": users.create_user("curator"),
+        "other": users.create_user("other"),
+        "staff": users.create_user("staff", is_staff=True),
+    }
+
+
+@pytest.fixture
 def local_files_database_search(settings, tmp_path):
     """Files in a folder of the test's own, the database search backend (filled
     by `index_all`), and API rate counters at zero."""

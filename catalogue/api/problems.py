@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from drf_spectacular.utils import OpenApiResponse
@@ -19,11 +24,6 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from catalogue.api.renderers import ProblemRenderer, dumps
 from catalogue.errors import AccessError, FieldError, Immutable, NotAllowed, NotVisible
-
-try:  # Django >= 5.0.x
-    from django.core.exceptions import TooManyFilesSent
-except ImportError:  # pragma: no cover
-    TooManyFilesSent = TooManyFieldsSent
 
 PROBLEM_TYPE = "about:blank"
 MEDIA_TYPE = "application/problem+json"
@@ -169,7 +169,9 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     detail = serializers.CharField()
     instance = serializers.CharField(help_text="the path that was asked for")
-    errors = serializers.DictField(
+    # DRF's metaclass moves declared fields into _declared_fields, so this does not
+    # replace the Serializer.errors property, which the stubs cannot tell.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="per field, what is wrong with it (validation and query errors)",

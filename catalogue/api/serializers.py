@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
-from catalogue.models import ImageSet
+from catalogue.models import Access, ImageSet, State
 
 # --- output rows -----------------------------------------------------------------
 
@@ -138,9 +138,9 @@ class ImageSetSerializer(serializers.Serializer):
     description = serializers.CharField(allow_blank=True)
     creators = CreatorSerializer(many=True)
     licence = serializers.CharField(help_text="SPDX identifier")
-    access = serializers.ChoiceField(choices=ImageSet._meta.get_field("access").choices)
+    access = serializers.ChoiceField(choices=Access.choices)
     embargo_until = serializers.DateField(allow_null=True)
-    state = serializers.ChoiceField(choices=ImageSet._meta.get_field("state").choices)
+    state = serializers.ChoiceField(choices=State.choices)
     keywords = serializers.ListField(child=serializers.CharField())
     platform = serializers.CharField(allow_blank=True)
     instrument = serializers.CharField(allow_blank=True)
@@ -203,7 +203,9 @@ class ImageSerializer(serializers.Serializer):
 
 class ImageDetailSerializer(ImageSerializer):
     exif = serializers.DictField()
-    fields = serializers.DictField()
+    # DRF's metaclass moves declared fields into _declared_fields, so this does not
+    # replace the Serializer.fields property, which the stubs cannot tell.
+    fields = serializers.DictField()  # type: ignore[assignment]
     revision = serializers.IntegerField()
 
 

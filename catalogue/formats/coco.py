@@ -8,6 +8,7 @@ format lets detection tools and COCO viewers read a labelled set as it is.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.urls import reverse
 
@@ -19,7 +20,9 @@ from catalogue.search.documents import annotation_labels
 def to_dict(image_set: ImageSet, *, base: str | None = None) -> dict:
     root = common.base_url(base)
     licence = common.licence(image_set)
-    images, annotations, categories = [], [], {}
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    categories: dict[str, int] = {}
     for image in image_set.images.order_by("pk"):
         labels = annotation_labels(image.fields)
         if not labels:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from functools import lru_cache
+from typing import overload
 
 from django.conf import settings
 from django.urls import reverse
@@ -26,13 +27,14 @@ DOI_URL = "https://doi.org/"
 SPDX_URL = "https://spdx.org/licenses/"
 WORMS_URL = "https://www.marinespecies.org/"
 
-ACCESS_RIGHTS = {
+# Keyed by Access, looked up with ImageSet.access (the stored string).
+ACCESS_RIGHTS: dict[str, str] = {
     Access.OPEN: "info:eu-repo/semantics/openAccess",
     Access.EMBARGOED: "info:eu-repo/semantics/embargoedAccess",
     Access.RESTRICTED: "info:eu-repo/semantics/restrictedAccess",
 }
 # EU vocabulary of access rights, for DCAT-AP.
-EU_ACCESS_RIGHTS = {
+EU_ACCESS_RIGHTS: dict[str, str] = {
     Access.OPEN: "http://publications.europa.eu/resource/authority/access-right/PUBLIC",
     Access.EMBARGOED: "http://publications.europa.eu/resource/authority/access-right/NON_PUBLIC",
     Access.RESTRICTED: "http://publications.europa.eu/resource/authority/access-right/RESTRICTED",
@@ -132,6 +134,10 @@ def publication_date(image_set: ImageSet) -> date:
     return (image_set.created or datetime.now()).date()
 
 
+@overload
+def iso(value: datetime | date) -> str: ...
+@overload
+def iso(value: None) -> None: ...
 def iso(value: datetime | date | None) -> str | None:
     if value is None:
         return None
@@ -140,8 +146,16 @@ def iso(value: datetime | date | None) -> str | None:
     return value.isoformat()
 
 
+def bbox(image_set: ImageSet) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north), or None unless all four are known."""
+    west, south, east, north = image_set.west, image_set.south, image_set.east, image_set.north
+    if west is None or south is None or east is None or north is None:
+        return None
+    return west, south, east, north
+
+
 def has_bbox(image_set: ImageSet) -> bool:
-    return None not in (image_set.west, image_set.south, image_set.east, image_set.north)
+    return bbox(image_set) is not None
 
 
 def modality_label(image_set: ImageSet) -> str:

@@ -65,18 +65,14 @@ def to_graph(image_set: ImageSet, *, base: str | None = None) -> Graph:
     g.add((publisher, RDF.type, FOAF.Agent))
     g.add((publisher, FOAF.name, _text(common.publisher_name())))
     for creator in s.creators:
-        agent = URIRef(common.orcid_url(creator)) if creator.get("orcid") else BNode()
+        orcid = common.orcid_url(creator)
+        agent = URIRef(orcid) if orcid else BNode()
         g.add((dataset, DCTERMS.creator, agent))
         g.add((agent, RDF.type, FOAF.Person if common.is_person(creator) else FOAF.Organization))
         g.add((agent, FOAF.name, _text(creator["name"])))
-        if creator.get("ror"):
-            g.add(
-                (
-                    agent,
-                    URIRef("http://www.w3.org/ns/org#memberOf"),
-                    URIRef(common.ror_url(creator)),
-                )
-            )
+        ror = common.ror_url(creator)
+        if ror:
+            g.add((agent, URIRef("http://www.w3.org/ns/org#memberOf"), URIRef(ror)))
     for keyword in s.keywords:
         g.add((dataset, DCAT.keyword, _text(keyword)))
     for taxon in s.taxa:
@@ -87,12 +83,13 @@ def to_graph(image_set: ImageSet, *, base: str | None = None) -> Graph:
     g.add((dataset, DCTERMS.license, lic))
     g.add((lic, RDF.type, DCTERMS.LicenseDocument))
     g.add((dataset, DCTERMS.accessRights, URIRef(common.EU_ACCESS_RIGHTS[s.access])))
-    if common.has_bbox(s) or s.polygon:
+    bbox = common.bbox(s)
+    if bbox is not None or s.polygon:
         location = BNode()
         g.add((dataset, DCTERMS.spatial, location))
         g.add((location, RDF.type, DCTERMS.Location))
-        if common.has_bbox(s):
-            box = geometry.bbox_wkt([s.west, s.south, s.east, s.north])
+        if bbox is not None:
+            box = geometry.bbox_wkt(bbox)
             g.add((location, DCAT.bbox, Literal(box, datatype=GSP.wktLiteral)))
         if s.polygon:
             shape = geometry.polygon_wkt(geometry.outer_ring(s.polygon))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterator
+from typing import IO
 from urllib.parse import unquote
 
 from django.core.files.storage import default_storage
@@ -170,9 +171,10 @@ def stream_zip(crate: ROCrate, chunk_size: int = CHUNK) -> Iterator[bytes]:
     sink = _Sink()
     with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for entity in crate.data_entities + crate.default_entities:
-            current_path, out = None, None
+            current_path: str | None = None
+            out: IO[bytes] | None = None
             for path, chunk in entity.stream(chunk_size=chunk_size):
-                if path != current_path:
+                if out is None or path != current_path:
                     if out:
                         out.close()
                     current_path, out = path, zf.open(unquote(path), mode="w", force_zip64=True)

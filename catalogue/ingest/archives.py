@@ -31,7 +31,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import IO, BinaryIO, Self, cast
 
 from catalogue.ingest.errors import IngestError
 
@@ -215,7 +215,9 @@ def _zip_problem(info: zipfile.ZipInfo, mode: int) -> str | None:
     if info.flag_bits & 0x1:
         return "is encrypted"
     if info.compress_type not in _ZIP_METHODS:
-        label = zipfile.compressor_names.get(info.compress_type, "unknown")
+        # typeshed omits compressor_names (undocumented, present in every CPython 3).
+        names = zipfile.compressor_names  # type: ignore[attr-defined]
+        label = names.get(info.compress_type, "unknown")
         return f"uses unsupported compression method {info.compress_type} ({label})"
     return None
 
@@ -245,7 +247,8 @@ def _iter_tar(fileobj: BinaryIO, budget: _Budget) -> Iterator[ArchiveEntry | Ing
                 raise IngestError(name, f"corrupt TAR archive: {error}") from error
             if info is None:
                 return
-            archive.members.clear()  # a stream is read once; keeping the headers only grows
+            # A stream is read once; keeping the headers only grows. (typeshed omits .members)
+            archive.members.clear()  # type: ignore[attr-defined]
             count += 1
             if count > limits.max_entries:
                 raise IngestError(name, f"has more than {limits.max_entries} members")
@@ -286,18 +289,19 @@ class _StrictTarInfo(tarfile.TarInfo):
     """
 
     @classmethod
-    def fromtarfile(cls, tar: tarfile.TarFile) -> tarfile.TarInfo:
+    def fromtarfile(cls, tar: tarfile.TarFile) -> Self:
+        # The ignores below: typeshed omits tarfile's undocumented HeaderError subclasses.
         try:
             return super().fromtarfile(tar)
-        except tarfile.EmptyHeaderError:
+        except tarfile.EmptyHeaderError:  # type: ignore[attr-defined]
             if tar.offset == 0:
                 raise
             raise tarfile.ReadError("truncated (no end-of-archive marker)") from None
-        except tarfile.TruncatedHeaderError:
+        except tarfile.TruncatedHeaderError:  # type: ignore[attr-defined]
             if tar.offset == 0:
                 raise
             raise tarfile.ReadError("truncated inside a header") from None
-        except tarfile.InvalidHeaderError as error:
+        except tarfile.InvalidHeaderError as error:  # type: ignore[attr-defined]
             if tar.offset == 0:
                 raise
             raise tarfile.ReadError(f"damaged header at byte {tar.offset} ({error})") from None
@@ -305,7 +309,8 @@ class _StrictTarInfo(tarfile.TarInfo):
     def _proc_member(self, tar: tarfile.TarFile) -> tarfile.TarInfo:
         if self.type in _TAR_METADATA_TYPES and self.size > _MAX_TAR_METADATA:
             raise tarfile.ReadError(f"extended header of {self.size} bytes")
-        return super()._proc_member(tar)
+        # _proc_member is private, so typeshed omits it.
+        return super()._proc_member(tar)  # type: ignore[misc]
 
 
 def _vet(
@@ -453,7 +458,7 @@ class _Budget:
 
 
 def _opener(
-    make_stream: Callable[[], BinaryIO | None], member: str, budget: _Budget, serial: int
+    make_stream: Callable[[], IO[bytes] | None], member: str, budget: _Budget, serial: int
 ) -> Callable[[], BinaryIO]:
     """ArchiveEntry.open: a counting reader of the member, once."""
     name = f"{budget.archive_name}/{member}"
@@ -485,7 +490,7 @@ class _MemberReader(io.RawIOBase):
     decompressors' errors into IngestErrors naming the member.
     """
 
-    def __init__(self, stream: BinaryIO, name: str, budget: _Budget, serial: int):
+    def __init__(self, stream: IO[bytes], name: str, budget: _Budget, serial: int):
         self._stream = stream
         self._name = name
         self._budget = budget

@@ -11,9 +11,11 @@ from __future__ import annotations
 import io
 import struct
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
+from typing import Any, cast
 
 from django.conf import settings
 from PIL import ExifTags, Image, ImageOps, TiffImagePlugin, UnidentifiedImageError
@@ -164,7 +166,8 @@ def displayable(image: Image.Image) -> Image.Image:
         ImageOps.exif_transpose(image, in_place=True)
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         image = image.convert("F") if image.mode == "F" else image.convert("I")
-        low, high = image.getextrema()
+        # One band after the convert, so the extrema are a single (min, max) pair.
+        low, high = cast(tuple[float, float], image.getextrema())
         scale = 255.0 / (high - low) if high > low else 1.0
         return image.point(lambda value: (value - low) * scale).convert("L")
     if image.mode in ("RGBA", "LA", "P", "PA"):
@@ -200,7 +203,7 @@ def json_value(value):
 def exif_to_json(exif: Image.Exif) -> dict:
     """Readable EXIF tags (base, Exif and GPS IFDs) as JSON-safe values."""
     out: dict = {}
-    sources = [(exif, ExifTags.TAGS)]
+    sources: list[tuple[Mapping[int, Any], dict[int, str]]] = [(exif, ExifTags.TAGS)]
     for ifd, names in ((EXIF_IFD, ExifTags.TAGS), (GPS_IFD, ExifTags.GPSTAGS)):
         try:
             sources.append((exif.get_ifd(ifd), names))

@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
@@ -113,7 +114,7 @@ class RowWriter:
         if not pending:
             return
         try:
-            written = add_images([o.row for o in pending])
+            written = add_images([_row(o) for o in pending])
             results = [added(o, image.pk) for o, image in zip(pending, written, strict=True)]
         except IntegrityError:
             # Another batch wrote the same content meanwhile: find which, row by row.
@@ -122,12 +123,13 @@ class RowWriter:
             self.progress.record(outcome)
 
     def write_one(self, outcome: Outcome) -> Outcome:
+        row = _row(outcome)
         try:
-            image = add_image(outcome.row)
+            image = add_image(row)
         except IntegrityError:
             delete_stored(outcome.stored)
             same = Image.objects.filter(
-                image_set_id=outcome.row["image_set_id"], sha256=outcome.sha256
+                image_set_id=row["image_set_id"], sha256=outcome.sha256
             ).first()
             return self.duplicate(outcome, same.file_name if same else "")
         return added(outcome, image.pk)
@@ -141,6 +143,13 @@ class RowWriter:
     @staticmethod
     def duplicate(outcome: Outcome, same_as: str) -> Outcome:
         return Outcome(outcome.name, "duplicate", sha256=outcome.sha256, same_as=same_as)
+
+
+def _row(outcome: Outcome) -> dict[str, Any]:
+    """The Image fields of a pending outcome."""
+    # RowWriter.add queues only "stored" outcomes, and those always carry their row.
+    assert outcome.row is not None, outcome.name
+    return outcome.row
 
 
 def added(outcome: Outcome, image_id: int) -> Outcome:

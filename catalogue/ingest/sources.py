@@ -58,9 +58,14 @@ def folder_files(root: str | Path) -> Iterator[SourceFile | IngestError]:
             if path.is_symlink():
                 yield IngestError(name, "symbolic link")
             elif path.is_file():
-                yield SourceFile(name=name, open=lambda path=path: path.open("rb"), path=path)
+                yield SourceFile(name=name, open=_opener(path), path=path)
             else:
                 yield IngestError(name, "not a regular file")
+
+
+def _opener(path: Path) -> Callable[[], BinaryIO]:
+    """SourceFile.open for a local file; binds `path` now, not when the loop ends."""
+    return lambda: path.open("rb")
 
 
 def local_file(path: str | Path) -> Iterator[SourceFile | IngestError]:

@@ -52,6 +52,8 @@ def ingest_one(item: Candidate | Outcome) -> Outcome:
     if isinstance(item, Outcome):
         return item
     try:
+        if _context is None:  # a caller's bug: use_context sets it before any candidate
+            raise RuntimeError("use_context() was not called in this process")
         return store_candidate(_context, item)
     except IngestError as error:
         return rejected(error)

@@ -3,6 +3,8 @@ coverage in words and the footprint and image positions for the map."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from catalogue import geometry
 from catalogue.formats import common
 from catalogue.models import ImageSet
@@ -20,17 +22,19 @@ DERIVED_LABELS = {"bbox": "area", "time": "time", "depth": "depth"}
 
 def coverage(image_set: ImageSet) -> dict:
     bbox = None
-    if common.has_bbox(image_set):
-        w, s, e, n = image_set.west, image_set.south, image_set.east, image_set.north
+    box = common.bbox(image_set)
+    if box is not None:
+        w, s, e, n = box
         bbox = f"{_degrees(s, 'N', 'S')}, {_degrees(w, 'E', 'W')} to {_degrees(n, 'N', 'S')}, "
         bbox += _degrees(e, "E", "W")
     depth = None
     if image_set.depth_min is not None or image_set.depth_max is not None:
         low, high = image_set.depth_min, image_set.depth_max
+        single = low if low is not None else high
         if low is not None and high is not None and low != high:
             depth = f"{_number(low)}\u2013{_number(high)} m"
-        else:
-            depth = f"{_number(low if low is not None else high)} m"
+        elif single is not None:  # always, as one of the two is set
+            depth = f"{_number(single)} m"
     return {
         "bbox": bbox,
         "polygon": bool(image_set.polygon),
@@ -47,15 +51,18 @@ def _degrees(value: float, positive: str, negative: str) -> str:
 
 def map_data(image_set: ImageSet) -> dict:
     """The footprint and up to MAP_POINTS image positions, for map.js."""
-    points = list(
-        image_set.images.filter(latitude__isnull=False, longitude__isnull=False)
-        .order_by("pk")
-        .values_list("longitude", "latitude")[:MAP_POINTS]
+    # The stubs type the nullable fields as float | None; the filter excludes None.
+    points = cast(
+        list[tuple[float, float]],
+        list(
+            image_set.images.filter(latitude__isnull=False, longitude__isnull=False)
+            .order_by("pk")
+            .values_list("longitude", "latitude")[:MAP_POINTS]
+        ),
     )
+    box = common.bbox(image_set)
     return {
-        "bbox": [image_set.west, image_set.south, image_set.east, image_set.north]
-        if common.has_bbox(image_set)
-        else None,
+        "bbox": list(box) if box is not None else None,
         "polygon": [list(p) for p in geometry.outer_ring(image_set.polygon)] or None,
         "points": [[round(lon, 6), round(lat, 6)] for lon, lat in points],
         "points_capped": len(points) == MAP_POINTS,

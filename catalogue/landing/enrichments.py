@@ -16,7 +16,9 @@ def enrichments(image_set: ImageSet) -> list[dict]:
     for row in rows:
         version = row.model_version
         summary = row.summary if isinstance(row.summary, dict) else {}
-        classes = summary.get("classes") if isinstance(summary.get("classes"), dict) else {}
+        classes = summary.get("classes")
+        if not isinstance(classes, dict):
+            classes = {}
         ordered = sorted(classes.items(), key=lambda kv: (-_count(kv[1]), str(kv[0])))
         out.append(
             {

@@ -4,6 +4,7 @@ file links, EXIF summary, annotation and prediction boxes in percent of the imag
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
@@ -200,7 +201,7 @@ def image_annotations(fields: dict, width: int, height: int) -> list[dict]:
             box = _ifdo_box(entry, width, height)
             for label in entry["labels"]:
                 if isinstance(label, dict) and _label(label):
-                    item = {"label": _label(label), "box": box}
+                    item: dict[str, Any] = {"label": _label(label), "box": box}
                     if label.get("annotator"):
                         item["by"] = str(label["annotator"])
                     if isinstance(label.get("confidence"), int | float):

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from django.conf import settings
+from django.db import models
 from django.db.models import Q
 from django.utils.text import slugify
 
@@ -108,7 +109,9 @@ def list_sets() -> list[tuple[str, str]]:
         if not values:
             continue
         out.append((prefix, SET_LABELS[prefix]))
-        labels = dict(ImageSet._meta.get_field(name).choices or [])
+        set_field = ImageSet._meta.get_field(name)
+        choices = set_field.choices if isinstance(set_field, models.Field) else None
+        labels = dict(choices or [])
         seen = set()
         for value in values:
             spec = f"{prefix}:{slugify(value)}"

@@ -106,17 +106,17 @@ def set_document(
     *,
     labels: list[str] | None = None,
     predicted: tuple[list[str], int] | None = None,
+    stats: dict | None = None,
 ) -> dict:
-    """The document of a set; `labels` and `predicted` (labels, number of images
-    with predictions) may be given when computed in bulk."""
+    """The document of a set; `labels`, `predicted` (labels, number of images
+    with predictions) and `stats` (image_count, size) may be given when computed
+    in bulk."""
     if labels is None or predicted is None:
         found_labels, found_predicted = set_summaries([image_set.pk])
         labels = found_labels.get(image_set.pk, []) if labels is None else labels
         if predicted is None:
             predicted = found_predicted.get(image_set.pk, ([], 0))
-    stats = getattr(image_set, "search_stats", None) or image_set.images.aggregate(
-        image_count=Count("pk"), size=Sum("size")
-    )
+    stats = stats or image_set.images.aggregate(image_count=Count("pk"), size=Sum("size"))
     curator_ids = sorted(user.pk for user in image_set.curators.all())
     paths = taxon_paths(image_set.taxa)
     bbox = geometry.bbox_from_sides(
@@ -242,11 +242,11 @@ def set_documents(ids: Iterable[int]) -> Iterator[dict]:
     )
     labels, predicted = set_summaries(ids)
     for image_set in sets:
-        image_set.search_stats = {"image_count": image_set.n_images, "size": image_set.n_bytes}
         yield set_document(
             image_set,
             labels=labels.get(image_set.pk, []),
             predicted=predicted.get(image_set.pk, ([], 0)),
+            stats={"image_count": image_set.n_images, "size": image_set.n_bytes},
         )
 
 

@@ -8,6 +8,7 @@ covering 10-200 m matches a depth filter of 150-300 m.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -54,7 +55,7 @@ FACETS = {
 MAX_PAGE_SIZE = 200
 # The area filters, checked as catalogue.geometry reads them: a box (west <= east)
 # and one closed ring.
-AREA_READERS = {
+AREA_READERS: dict[str, Callable[[object], object]] = {
     "bbox": partial(geometry.parse_bbox, crossing=False),
     "polygon": geometry.parse_ring,
 }
@@ -229,7 +230,8 @@ def query_from_params(params) -> SearchQuery:
         elif name == "bbox":
             if len(values) != 4:
                 raise QueryError(name, "needs four numbers: west,south,east,north")
-            query.bbox = tuple(parse_float(name, v) for v in values)
+            west, south, east, north = (parse_float(name, v) for v in values)
+            query.bbox = (west, south, east, north)
         elif name == "polygon":
             numbers = [parse_float(name, v) for v in values]
             if len(numbers) % 2:

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from catalogue.models import Image
 from inference.models import InferenceJob, JobBatch, ModelVersion
-from inference.runners import RunnerError, runner_for
+from inference.runners import Output, RunnerError, runner_for
 from inference.selectors import done_ids, is_embedder
 from inference.services import enrichment
 from inference.services.jobs import Batch, Job, finish_if_complete
@@ -95,7 +95,9 @@ def process_batch(batch_id: int) -> dict:
     return {"batch": batch_id, "state": batch.state, "predicted": len(results)}
 
 
-def run_images(version: ModelVersion, image_ids: list[int], failed: dict[int, str]) -> dict:
+def run_images(
+    version: ModelVersion, image_ids: list[int], failed: dict[int, str]
+) -> dict[int, Output]:
     """Read, decode and predict the images of a batch that lack this version's
     results. Unreadable images are reported in `failed`, not fatal."""
     done = done_ids(version, image_ids)
@@ -112,7 +114,7 @@ def run_images(version: ModelVersion, image_ids: list[int], failed: dict[int, st
             ids.append(image.pk)
         except Exception as error:  # one bad file must not fail the batch
             failed[image.pk] = f"cannot read or decode: {error}"
-    results = {}
+    results: dict[int, Output] = {}
     for start in range(0, len(decoded), runner.batch_size):
         chunk = decoded[start : start + runner.batch_size]
         outputs = runner.predict(chunk)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -37,18 +36,6 @@ def allowed(who: str, kind: str) -> bool:
 @pytest.fixture(autouse=True)
 def api_settings(local_files_database_search):
     return local_files_database_search
-
-
-@pytest.fixture
-def people(db):
-    users = get_user_model().objects
-    return {
-        "anonymous": None,
-        "owner": users.create_user("owner", password="pw-owner-123"),
-        "other": users.create_user("other"),
-        "curator": users.create_user("curator"),
-        "staff": users.create_user("staff", is_staff=True),
-    }
 
 
 @pytest.fixture

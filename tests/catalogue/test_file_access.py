@@ -3,44 +3,26 @@
 import datetime
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from catalogue import services
 from catalogue.access import SYSTEM
+from tests.api.conftest import ACCESS as API_ACCESS
 from tests.catalogue.conftest import real_jpegs
 
 pytestmark = pytest.mark.django_db
 
+# The API's sets in every access state, and one whose embargo is over.
 ACCESS = {
-    "public": {"state": "published", "access": "open"},
-    "embargoed": {
-        "state": "published",
-        "access": "embargoed",
-        "embargo_until": timezone.localdate() + datetime.timedelta(days=30),
-    },
+    **API_ACCESS,
     "embargo-over": {
         "state": "published",
         "access": "embargoed",
         "embargo_until": timezone.localdate() - datetime.timedelta(days=1),
     },
-    "restricted": {"state": "published", "access": "restricted"},
-    "draft": {"state": "draft", "access": "open"},
 }
 # Who sees what: the owner, curators and staff see everything.
 PUBLIC_KINDS = {"public", "embargo-over"}
-
-
-@pytest.fixture
-def people():
-    users = get_user_model().objects
-    return {
-        "anonymous": None,
-        "owner": users.create_user("owner"),
-        "curator": users.create_user("curator"),
-        "other": users.create_user("other"),
-        "staff": users.create_user("staff", is_staff=True),
-    }
 
 
 @pytest.fixture

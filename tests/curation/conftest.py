@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 
 @pytest.fixture(autouse=True)
 def curation_settings(local_files_database_search):
     return local_files_database_search
-
-
-@pytest.fixture
-def people(db):
-    users = get_user_model().objects
-    return {
-        "owner": users.create_user("owner", password="pw-owner-123"),
-        "curator": users.create_user("curator"),
-        "other": users.create_user("other"),
-        "staff": users.create_user("staff", is_staff=True),
-    }
 
 
 def client_for(user) -> Client:

@@ -341,9 +341,9 @@ def _ifdo_set_fields(header: dict[str, Any], name: str, warnings: list[str]) -> 
         "image-sensor",
         "image-context",
     ):
-        value = _named(header, key, where, name)
-        if value is not None:
-            out[_IFDO_SET_FIELDS[key]] = value
+        named = _named(header, key, where, name)
+        if named is not None:
+            out[_IFDO_SET_FIELDS[key]] = named
     creators = header.get("image-creators")
     if creators is not None:
         if isinstance(creators, dict | str):

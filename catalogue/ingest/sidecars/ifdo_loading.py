@@ -86,9 +86,10 @@ def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def load_ifdo_document(data: bytes | str, name: str) -> Any:
     """JSON when the name or the first character says so, else YAML; sizes capped first."""
-    size = len(data) if isinstance(data, bytes | bytearray | memoryview) else None
-    if size is None:
+    if isinstance(data, str):
         size = len(data) if len(data) > MAX_IFDO_BYTES else len(data.encode("utf-8"))
+    else:
+        size = len(data)
     if size > MAX_IFDO_BYTES:
         raise IngestError(
             name,

@@ -2,9 +2,10 @@
 
 import dataclasses
 import json
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalogue.search.query import QueryError, query_from_params
 from catalogue.selectors import search_catalogue
@@ -16,11 +17,11 @@ class Command(BaseCommand):
         "kind=image sort=newest`. Prints hits, total, facets and the next-page token as JSON."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("params", nargs="*", help="name=value search parameters")
         parser.add_argument("--as-user", help="search as this user (default: anonymous)")
 
-    def handle(self, *args, params, as_user, **options):
+    def handle(self, *args: Any, params: list[str], as_user: str | None, **options: Any) -> None:
         parsed: dict[str, list[str]] = {}
         for param in params:
             name, sep, value = param.partition("=")

@@ -90,7 +90,7 @@ class PostgreSQL(Vendor):
             [str(row["document"].get("description") or "") for row in rows],
             f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=15",
         )
-        raw = {
+        raw: RawHighlights = {
             row["id"]: (title, description)
             for row, title, description in zip(rows, titles, descriptions, strict=True)
         }

@@ -10,9 +10,10 @@ that full-text search reads. A document that cannot be indexed raises
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Literal, overload
 
 from catalogue import geometry
 from catalogue.search.backends.database.text import safe
@@ -38,7 +39,7 @@ MAX_VALUE_LENGTH = 1024  # longer keyword values are not filterable (ignore_abov
 # A document without `created` or `size` sorts last under "newest" or "largest".
 NO_DATE = datetime(1, 1, 1, tzinfo=UTC)
 NO_SIZE = -1
-COVERAGE_READERS = {
+COVERAGE_READERS: dict[str, Callable[[object], object]] = {
     "bbox": geometry.parse_bbox,  # west > east: across the antimeridian
     "point": geometry.parse_point,
     "polygon": geometry.polygon_parts,
@@ -167,7 +168,12 @@ def clean(value):
     return value
 
 
+@overload
+def as_int(doc: dict, name: str, *, required: Literal[True]) -> int: ...
+@overload
+def as_int(doc: dict, name: str, *, required: bool = False) -> int | None: ...
 def as_int(doc: dict, name: str, *, required: bool = False) -> int | None:
+    """The integer `name` of the document; None when it is missing, unless required."""
     value = doc.get(name)
     if value is None and not required:
         return None

@@ -52,6 +52,7 @@ def write(rows: list[Row], vendor: Vendor) -> None:
     values and text."""
     quote = connection.ops.quote_name
     meta = SearchEntry._meta
+    fields = {field.name: field for field in meta.concrete_fields}
     names = list(rows[0].columns)
     columns = [quote(name) for name in names]
     placeholders = ["%s"] * len(names)
@@ -61,9 +62,7 @@ def write(rows: list[Row], vendor: Vendor) -> None:
         placeholders.append(text_column[1])
     params: list = []
     for row in rows:
-        params += [
-            meta.get_field(name).get_db_prep_save(row.columns[name], connection) for name in names
-        ]
+        params += [fields[name].get_db_prep_save(row.columns[name], connection) for name in names]
         if text_column is not None:
             params += vendor.text_params(row)
     table = quote(meta.db_table)

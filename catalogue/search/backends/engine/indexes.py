@@ -136,16 +136,19 @@ class EngineIndexes(EngineConnection):
                 doc_id = document.get("id")
                 try:
                     source = self.prepare(document)
-                    meta = {"_id": str(int(doc_id)), "version": int(document["revision"])}
-                except (KeyError, TypeError, ValueError) as error:
+                    object_id = int(document["id"])
+                    meta = {"_id": str(object_id), "version": int(document["revision"])}
+                except (KeyError, TypeError, ValueError) as problem:
+                    # Reported under id 0 when it has no integer id, as the database backend does.
+                    reported = doc_id if isinstance(doc_id, int) else 0
                     failures.setdefault(
-                        doc_id, IndexFailure(kind, doc_id, f"invalid document: {error!r}")
+                        doc_id, IndexFailure(kind, reported, f"invalid document: {problem!r}")
                     )
                     continue
                 for target in targets:
                     action = {"_index": target, **meta, "version_type": "external"}
                     operations += [{"index": action}, source]
-                    sent.append(int(doc_id))
+                    sent.append(object_id)
             if not operations:
                 continue
             response = self.engine.bulk(operations)
@@ -253,7 +256,7 @@ class EngineIndexes(EngineConnection):
         search = (
             Search()
             .source(False)
-            .sort({"id": "asc"})
+            .sort({"id": {"order": "asc"}})
             .extra(size=self.scan_size, version=True, track_total_hits=False)
         )
         for hit in self._scan(self.alias(kind), search):

@@ -16,6 +16,8 @@ from collections import Counter
 from collections.abc import Iterator
 
 from elasticsearch.dsl import A, Q, Search
+from elasticsearch.dsl.aggs import Agg
+from elasticsearch.dsl.query import Query
 
 from catalogue import access, geometry
 from catalogue.access import Visibility
@@ -112,8 +114,8 @@ class EngineQueries(EngineConnection):
             next_page = make_page_token(self.name, query, raw_hits[-1]["sort"])
         return SearchResult(hits=hits, total=total, facets=facets, next_page=next_page)
 
-    def _filters(self, query: SearchQuery, visibility: Visibility) -> list[Q]:
-        filters = [f for f in [access.engine_filter(visibility)] if f is not None]
+    def _filters(self, query: SearchQuery, visibility: Visibility) -> list[Query]:
+        filters: list[Query] = [f for f in [access.engine_filter(visibility)] if f is not None]
         for doc_field, values in query.terms().items():
             filters.append(Q("terms", **{doc_field: values}))
         if query.has_annotations is not None:
@@ -130,7 +132,7 @@ class EngineQueries(EngineConnection):
             filters.append(self._geo_filter(shape))
         return filters
 
-    def _geo_filter(self, shape: geometry.Shape) -> Q:
+    def _geo_filter(self, shape: geometry.Shape) -> Query:
         """Documents whose coverage meets `shape`, boundaries included.
 
         Without geo_shape: their bounding box does (refined by the caller). With
@@ -157,7 +159,7 @@ class EngineQueries(EngineConnection):
         return Q("bool", should=[intersects, exact], minimum_should_match=1)
 
     def _geo_false_positives(
-        self, index: str, query: SearchQuery, filters: list[Q], text: Q | None
+        self, index: str, query: SearchQuery, filters: list[Query], text: Query | None
     ) -> list[int]:
         """Without geo_shape: the documents whose bounding box meets the query's
         shapes but whose real shape does not (checked here, in Python)."""
@@ -170,7 +172,7 @@ class EngineQueries(EngineConnection):
             Search()
             .query(Q("bool", filter=candidates))
             .source(["bbox", "polygon", "point"])
-            .sort({"id": "asc"})
+            .sort({"id": {"order": "asc"}})
             .extra(size=self.scan_size, track_total_hits=False)
         )
         outside = []
@@ -227,7 +229,7 @@ class EngineQueries(EngineConnection):
 # --- query pieces ---------------------------------------------------------------------
 
 
-def text_query(query: SearchQuery) -> Q | None:
+def text_query(query: SearchQuery) -> Query | None:
     """Every term must match, in any of the text fields (one cross_fields group:
     they all share one analyzer)."""
     text = query.text.strip()
@@ -244,7 +246,7 @@ def sort_order(query: SearchQuery, has_text: bool) -> list[dict]:
     return [{"created": {"order": "desc", "missing": "_last"}}, {"id": {"order": "desc"}}]
 
 
-def facet_aggregation(doc_field: str) -> A:
+def facet_aggregation(doc_field: str) -> Agg:
     options: dict = {
         "field": doc_field,
         "size": FACET_SIZE,
@@ -292,7 +294,7 @@ def query_shapes(query: SearchQuery) -> list[geometry.Shape]:
     return shapes
 
 
-def extent_query(extent: tuple[float, float, float, float]) -> Q:
+def extent_query(extent: tuple[float, float, float, float]) -> Query:
     """Bounding boxes that meet `extent` (west, south, east, north)."""
     west, south, east, north = extent
     return Q(
