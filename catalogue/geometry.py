@@ -45,8 +45,16 @@ def number(value: object, what: str) -> float:
     return float(value)
 
 
+def valid_latitude(lat: float) -> bool:
+    return -90 <= lat <= 90
+
+
+def valid_longitude(lon: float) -> bool:
+    return -180 <= lon <= 180
+
+
 def check_point(lon: float, lat: float) -> None:
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+    if not (valid_longitude(lon) and valid_latitude(lat)):
         raise GeometryError(f"point {lon},{lat} is out of range")
 
 

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 
 from catalogue import access
 from catalogue.access import Action
-from catalogue.models import Image, ImageSet, IngestBatch
+from catalogue.models import Image, ImageSet
 from catalogue.search import get_backend
 from catalogue.search.query import QueryError
 
@@ -22,11 +22,6 @@ def visible_image_sets(user=None) -> QuerySet[ImageSet]:
 
 def visible_images(user=None) -> QuerySet[Image]:
     return Image.objects.filter(image_set__in=visible_image_sets(user).values("pk"))
-
-
-def public_image_sets() -> QuerySet[ImageSet]:
-    """The sets anybody may see now (what harvesters get)."""
-    return ImageSet.objects.filter(access.public_filter())
 
 
 def can_edit_image_set(user, image_set: ImageSet) -> bool:
@@ -42,10 +37,6 @@ def image_set_for(user, action: Action = Action.VIEW, **lookup) -> ImageSet:
         raise access.NotVisible(access.REASONS[Action.VIEW])
     access.require(user, action, image_set)
     return image_set
-
-
-def ingest_batches(image_set: ImageSet) -> QuerySet[IngestBatch]:
-    return image_set.ingests.all()
 
 
 def search_visibility(user=None) -> access.Visibility:

@@ -132,10 +132,6 @@ def predicted_ids(version: ModelVersion, image_ids: Iterable[int]) -> set[int]:
     )
 
 
-def predictions_for(image: Image):
-    return Prediction.objects.filter(image=image).select_related("model_version__model")
-
-
 class SimilarityError(LookupError):
     """Base of the two reasons "more like this" has no answer."""
 
@@ -153,10 +149,6 @@ class Neighbours:
     version: ModelVersion
     ids: list[int]  # nearest first
     similarity: dict[int, float]  # cosine, -1..1
-
-
-def embedding_versions():
-    return ModelVersion.objects.select_related("model").filter(model__task=Task.EMBEDDING)
 
 
 def nearest_images(user, image, limit: int = 12, *, chunk: int = 4096) -> Neighbours:

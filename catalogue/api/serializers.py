@@ -117,11 +117,6 @@ def image_row(row: dict, links: Links) -> dict:
 # --- schema descriptions of the rows ---------------------------------------------
 
 
-def nullable(field):
-    field.allow_null = True
-    return field
-
-
 class CreatorSerializer(serializers.Serializer):
     name = serializers.CharField()
     orcid = serializers.CharField(required=False)

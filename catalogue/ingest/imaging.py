@@ -20,6 +20,7 @@ from typing import Any, cast
 from django.conf import settings
 from PIL import ExifTags, Image, ImageOps, TiffImagePlugin, UnidentifiedImageError
 
+from catalogue.geometry import valid_latitude, valid_longitude
 from catalogue.ingest.errors import IngestError
 
 # The image types we catalogue: media type -> (Pillow format, canonical suffix, accepted suffixes)
@@ -257,9 +258,9 @@ def exif_position(exif: Image.Exif) -> tuple[float | None, float | None, float |
 
     latitude = degrees(gps.get(2), gps.get(1), "N") if 2 in gps else None
     longitude = degrees(gps.get(4), gps.get(3), "E") if 4 in gps else None
-    if latitude is not None and not -90 <= latitude <= 90:
+    if latitude is not None and not valid_latitude(latitude):
         latitude = None
-    if longitude is not None and not -180 <= longitude <= 180:
+    if longitude is not None and not valid_longitude(longitude):
         longitude = None
     depth = None
     if 6 in gps and gps.get(5) in (1, b"\x01"):

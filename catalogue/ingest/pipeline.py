@@ -40,7 +40,7 @@ from catalogue.ingest.storing import (
     use_context,
 )
 from catalogue.models import Image, ImageSet, IngestBatch
-from catalogue.search import outbox
+from catalogue.services import revisions
 from catalogue.services.coverage import apply_set_metadata, refresh_coverage
 from catalogue.services.images import add_image, add_images, apply_sidecars
 
@@ -196,7 +196,7 @@ def run_ingest(
         batch.warnings = apply_sidecars(image_set, expander.sidecars)
         refresh_coverage(image_set)
         # Counts, labels and coverage of the set changed with its images.
-        outbox.set_changed(image_set)
+        revisions.set_changed(image_set)
         batch.status = IngestBatch.Status.DONE
         if batch.added:
             transaction.on_commit(

@@ -181,11 +181,6 @@ def set_summaries(
     )
 
 
-def set_labels(set_ids: list[int]) -> dict[int, list[str]]:
-    """Annotation labels per set, from its images."""
-    return set_summaries(set_ids)[0]
-
-
 def image_document(image: Image, image_set: ImageSet, curator_ids: list[int]) -> dict:
     """The document of an image; the set's fields make set filters work on images too.
 

@@ -14,9 +14,8 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 
-from catalogue.models import Image, ImageSet, SearchOutbox
+from catalogue.models import Image, SearchOutbox
 from catalogue.search.documents import documents
 
 logger = logging.getLogger(__name__)
@@ -30,16 +29,6 @@ def record(kind: str, ids: Iterable[int]) -> None:
     if rows:
         SearchOutbox.objects.bulk_create(rows, batch_size=1000)
         transaction.on_commit(trigger_indexing)
-
-
-def set_changed(image_set, *, with_images: bool = False) -> None:
-    """Bump a set's revision and queue its document (and its images' documents)."""
-    with transaction.atomic():
-        ImageSet.objects.filter(pk=image_set.pk).update(revision=F("revision") + 1)
-        image_set.refresh_from_db(fields=["revision"])
-        record("set", [image_set.pk])
-        if with_images:
-            record(SearchOutbox.Kind.SET_IMAGES, [image_set.pk])
 
 
 def trigger_indexing() -> None:

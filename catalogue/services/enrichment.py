@@ -17,6 +17,7 @@ from django.db.models import F
 
 from catalogue.models import Image, ImageSet
 from catalogue.search import outbox
+from catalogue.services import revisions
 
 
 @transaction.atomic
@@ -53,4 +54,4 @@ def record_set_summaries(image_set_ids: Iterable[int]) -> None:
     """Note that model summaries of these sets changed: bump each set's revision
     and queue its search document."""
     for image_set_id in image_set_ids:
-        outbox.set_changed(ImageSet(pk=image_set_id))
+        revisions.set_changed(ImageSet(pk=image_set_id))

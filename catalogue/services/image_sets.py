@@ -15,7 +15,7 @@ from catalogue.errors import FieldError, NotAllowed
 from catalogue.ingest.storing import storage_prefix
 from catalogue.models import COVERAGE_PARTS, ImageSet, State
 from catalogue.search import outbox
-from catalogue.services import tombstones
+from catalogue.services import revisions, tombstones
 from catalogue.services.coverage import COVERAGE_FIELDS, refresh_coverage
 
 # What may still change once a set is published (Action.CHANGE_ACCESS).
@@ -67,7 +67,7 @@ def update_image_set(image_set: ImageSet, *, actor, **fields) -> ImageSet:
     refresh_coverage(image_set)
     tombstones.after_change(image_set, was_public)
     # Images carry their set's fields (access, instrument, ...): reindex them too.
-    outbox.set_changed(image_set, with_images=True)
+    revisions.set_changed(image_set, with_images=True)
     return image_set
 
 
@@ -75,7 +75,7 @@ def update_image_set(image_set: ImageSet, *, actor, **fields) -> ImageSet:
 def set_curators(image_set: ImageSet, curators: Iterable, *, actor) -> None:
     access.require(actor, Action.MANAGE_CURATORS, image_set)
     image_set.curators.set(curators)
-    outbox.set_changed(image_set, with_images=True)
+    revisions.set_changed(image_set, with_images=True)
 
 
 @transaction.atomic
@@ -118,5 +118,5 @@ def publish_image_set(image_set: ImageSet, *, actor) -> ImageSet:
     image_set.full_clean()
     image_set.save()
     tombstones.after_change(image_set, was_public)
-    outbox.set_changed(image_set, with_images=True)
+    revisions.set_changed(image_set, with_images=True)
     return image_set

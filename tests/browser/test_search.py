@@ -10,7 +10,7 @@ from django.db.models import F
 from playwright.sync_api import expect
 
 from catalogue.models import Image
-from catalogue.search import outbox
+from catalogue.services import revisions
 from tests.conftest import index_all
 
 
@@ -32,7 +32,7 @@ def annotate(image_set, label: str) -> None:
     Image.objects.filter(image_set=image_set).update(
         fields={"annotation": {"category": label}}, revision=F("revision") + 1
     )
-    outbox.set_changed(image_set, with_images=True)
+    revisions.set_changed(image_set, with_images=True)
     index_all()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from datetime import datetime
 from fractions import Fraction
@@ -22,6 +23,18 @@ def real_jpegs(count: int | None = None, klass: str | None = None) -> list[Path]
     """Real FlowCam JPEGs, in a stable order."""
     paths = sorted(DEMO_IMAGES.glob(f"{klass or '*'}/*.jpg"))
     return paths[:count] if count else paths
+
+
+def ecotaxa_demo_folder(folder: Path) -> list[Path]:
+    """Three labelled demo images in class folders, the demo EcoTaxa TSV that labels
+    them, and one unlabelled image; returns the labelled images' sources."""
+    paths = real_jpegs(2, "Tripos") + real_jpegs(1, "Ciliophora")
+    for path in paths:
+        (folder / path.parent.name).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, folder / path.parent.name / path.name)
+    shutil.copy(DEMO_IMAGES / "ecotaxa_demo.tsv", folder / "ecotaxa_demo.tsv")
+    shutil.copy(real_jpegs(1, "Noctilucales")[0], folder / "unlabelled.jpg")
+    return paths
 
 
 def jpeg_with_exif(

@@ -18,7 +18,7 @@ from catalogue.formats.registry import FORMATS
 from catalogue.landing.description import identifier_url, relation_label
 from catalogue.landing.gallery import GALLERY_SIZE
 from inference.services import process_batch, start_job
-from tests.catalogue.conftest import DEMO_IMAGES, local_storages, real_jpegs
+from tests.catalogue.conftest import ecotaxa_demo_folder, local_storages, real_jpegs
 from tests.fair.conftest import FULL
 from tests.inference.conftest import make_set, register_shipped
 
@@ -240,12 +240,7 @@ def test_gallery_default_cap_is_bounded(client, storage):
 
 def test_ecotaxa_annotations_reach_the_gallery_and_lightbox(client, storage, tmp_path):
     folder = tmp_path / "images"
-    paths = real_jpegs(2, "Tripos") + real_jpegs(1, "Ciliophora")
-    for path in paths:
-        (folder / path.parent.name).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, folder / path.parent.name / path.name)
-    shutil.copy(DEMO_IMAGES / "ecotaxa_demo.tsv", folder / "ecotaxa_demo.tsv")
-    shutil.copy(real_jpegs(1, "Noctilucales")[0], folder / "unlabelled.jpg")
+    paths = ecotaxa_demo_folder(folder)
     image_set = services.create_image_set(title="Labelled", actor=SYSTEM)
     assert services.ingest(image_set, [folder], actor=SYSTEM).added == 4
     services.publish_image_set(image_set, actor=SYSTEM)

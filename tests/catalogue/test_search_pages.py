@@ -13,8 +13,8 @@ from django.db.models import F
 from catalogue import services
 from catalogue.access import SYSTEM
 from catalogue.models import Image
-from catalogue.search import outbox
 from catalogue.search_pages import safe_fragment
+from catalogue.services import revisions
 from tests.catalogue.conftest import real_jpegs
 from tests.conftest import index_all
 
@@ -272,7 +272,7 @@ def test_image_search_grid_filtered_by_taxon(client, sets):
     Image.objects.filter(pk=image.pk).update(
         fields={"annotation": {"category": "Bacillariophyceae"}}, revision=F("revision") + 1
     )
-    outbox.set_changed(sets["diatoms"], with_images=True)
+    revisions.set_changed(sets["diatoms"], with_images=True)
     index_all()
     page = client.get("/images/?taxon=Chromista").content.decode()
     assert "<strong>1</strong> image found" in page

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from django.test import override_settings
 
 from catalogue import services
 from catalogue.access import SYSTEM
-from tests.catalogue.conftest import DEMO_IMAGES, local_storages, real_jpegs
+from tests.catalogue.conftest import ecotaxa_demo_folder, local_storages
 
 pytestmark = pytest.mark.django_db
 
@@ -22,12 +20,7 @@ def storage(tmp_path):
 
 def test_coco_lists_annotated_images_with_whole_image_boxes(storage, tmp_path, client, make_set):
     folder = tmp_path / "images"
-    paths = real_jpegs(2, "Tripos") + real_jpegs(1, "Ciliophora")
-    for path in paths:
-        (folder / path.parent.name).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, folder / path.parent.name / path.name)
-    shutil.copy(DEMO_IMAGES / "ecotaxa_demo.tsv", folder / "ecotaxa_demo.tsv")
-    shutil.copy(real_jpegs(1, "Noctilucales")[0], folder / "unlabelled.jpg")
+    paths = ecotaxa_demo_folder(folder)
     image_set = make_set(state="draft")
     batch = services.ingest(image_set, [folder], actor=SYSTEM)
     assert batch.added == 4

@@ -14,7 +14,7 @@ from catalogue import services
 from catalogue.access import SYSTEM
 from inference import training
 from inference.models import ModelVersion
-from inference.services import register_model_version
+from inference.services import process_batch, register_model_version
 from tests.conftest import ROOT
 
 DEMO = ROOT / "catalogue" / "demo" / "phytoplankton-flowcam"
@@ -72,6 +72,24 @@ def register_shipped(version: str = "1.0.0", weights: Path = SHIPPED, **extra):
         weights_sha256=hashlib.sha256(weights.read_bytes()).hexdigest(),
         **extra,
     )
+
+
+def run_all(job):
+    """Run every batch of a job here, in order, as a worker would; the job refreshed."""
+    for batch in job.batches.order_by("number"):
+        process_batch(batch.pk)
+    job.refresh_from_db()
+    return job
+
+
+@pytest.fixture
+def users(django_user_model):
+    """A job's owner, somebody else, and staff."""
+    return {
+        "owner": django_user_model.objects.create_user("job-owner"),
+        "other": django_user_model.objects.create_user("someone-else"),
+        "staff": django_user_model.objects.create_user("admin", is_staff=True),
+    }
 
 
 @pytest.fixture

@@ -19,15 +19,6 @@ def version(db):
     return register_shipped(metrics=METRICS)
 
 
-@pytest.fixture
-def users(django_user_model):
-    return {
-        "owner": django_user_model.objects.create_user("job-owner"),
-        "other": django_user_model.objects.create_user("someone-else"),
-        "staff": django_user_model.objects.create_user("admin", is_staff=True),
-    }
-
-
 def client_for(user=None) -> APIClient:
     client = APIClient()
     if user is not None:

@@ -12,19 +12,12 @@ from rest_framework.test import APIClient
 
 from catalogue.models import Image
 from inference import backbone, training, vectors
-from inference.models import ImageEmbedding, InferenceJob, ModelVersion, SetEnrichment
+from inference.models import ImageEmbedding, ModelVersion, SetEnrichment
 from inference.selectors import ImageNotFound, NoEmbedding, nearest_images, similar_images
 from inference.services import process_batch, register_embedder, start_embedding, start_job
-from tests.inference.conftest import make_set
+from tests.inference.conftest import make_set, run_all
 
 pytestmark = pytest.mark.django_db
-
-
-def run_all(job: InferenceJob) -> InferenceJob:
-    for batch in job.batches.order_by("number"):
-        process_batch(batch.pk)
-    job.refresh_from_db()
-    return job
 
 
 def label_of(image: Image) -> str:

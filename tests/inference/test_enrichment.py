@@ -9,17 +9,10 @@ import pytest
 from catalogue.models import Image, ImageSet, SearchOutbox
 from catalogue.services.enrichment import record_predictions, record_set_summaries
 from inference.models import Prediction, PredictionChange
-from inference.services import process_batch, start_job
-from tests.inference.conftest import make_set, register_shipped
+from inference.services import start_job
+from tests.inference.conftest import make_set, register_shipped, run_all
 
 pytestmark = pytest.mark.django_db
-
-
-def run_all(job):
-    for batch in job.batches.order_by("number"):
-        process_batch(batch.pk)
-    job.refresh_from_db()
-    return job
 
 
 def predicted(model: str, version: str, label: str) -> dict:

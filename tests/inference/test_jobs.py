@@ -20,16 +20,9 @@ from inference.services import (
     retry_job,
     start_job,
 )
-from tests.inference.conftest import make_set
+from tests.inference.conftest import make_set, run_all
 
 pytestmark = pytest.mark.django_db
-
-
-def run_all(job):
-    for batch in job.batches.order_by("number"):
-        process_batch(batch.pk)
-    job.refresh_from_db()
-    return job
 
 
 def test_a_job_predicts_every_image_once_and_enriches_images_and_set(tmp_path, classifier, owner):

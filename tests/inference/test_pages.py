@@ -37,15 +37,6 @@ def make_job(version, user) -> InferenceJob:
     return job
 
 
-@pytest.fixture
-def users(django_user_model):
-    return {
-        "owner": django_user_model.objects.create_user("job-owner"),
-        "other": django_user_model.objects.create_user("someone-else"),
-        "staff": django_user_model.objects.create_user("admin", is_staff=True),
-    }
-
-
 def test_the_model_list_links_each_version(client, version):
     page = client.get("/models/")
     assert page.status_code == 200

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from catalogue.models import Image
 from catalogue.search import get_backend, outbox
 from catalogue.search.outbox import process_outbox
+from catalogue.services import revisions
 from inference.models import InferenceJob
 from inference.selectors import selected_image_ids
 from inference.services import start_job
@@ -67,7 +68,7 @@ def corpus(tmp_path, owner, django_user_model, search_backend):
         restricted.images.order_by("pk")[:2], "Tripos"
     )
     predict(other.images.all(), "Ciliophora")
-    outbox.set_changed(restricted)
+    revisions.set_changed(restricted)
     process_outbox(search_backend)
     search_backend.refresh()
     return {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from catalogue.geometry import valid_latitude, valid_longitude
 from catalogue.ingest.errors import IngestError
 
 
@@ -52,9 +53,9 @@ def check_position(
     name: str, where: str, lat_field: str, lat: float | None, lon_field: str, lon: float | None
 ) -> None:
     """Latitude/longitude in WGS 84 degrees; anything else is a unit or column mix-up."""
-    if lat is not None and not -90.0 <= lat <= 90.0:
+    if lat is not None and not valid_latitude(lat):
         raise IngestError(name, f"{where}, {lat_field}: latitude {lat!r} is out of range [-90, 90]")
-    if lon is not None and not -180.0 <= lon <= 180.0:
+    if lon is not None and not valid_longitude(lon):
         raise IngestError(
             name, f"{where}, {lon_field}: longitude {lon!r} is out of range [-180, 180]"
         )
