@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views import defaults
 
-from catalogue.errors import AccessError, Immutable, NotVisible
+from catalogue.errors import AccessError, NotVisible, WrongState
 
 
 class AccessErrorMiddleware:
@@ -24,6 +24,6 @@ class AccessErrorMiddleware:
             return None
         if isinstance(exception, NotVisible):
             return defaults.page_not_found(request, Http404(exception.reason))
-        if isinstance(exception, Immutable):
+        if isinstance(exception, WrongState):
             return render(request, "409.html", {"reason": exception.reason}, status=409)
         return defaults.permission_denied(request, PermissionDenied(exception.reason))

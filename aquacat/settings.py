@@ -6,6 +6,7 @@ Pointing it at PostgreSQL, OpenSearch/Elasticsearch, Redis/RabbitMQ and S3 is a
 matter of setting the variables described in the README.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -319,6 +320,13 @@ OAI_PAGE_SIZE = env_int("OAI_PAGE_SIZE", 200)
 # Resumption tokens are signed and stateless; they stay valid this long (at least a day).
 OAI_TOKEN_MAX_AGE = env_int("OAI_TOKEN_MAX_AGE", 7 * 24 * 3600)
 SIGNPOSTING_MAX_ITEMS = env_int("SIGNPOSTING_MAX_ITEMS", 50)
+
+# --- Publishing (curation/services/deposits.py, curation/repositories/) -------------
+# Where sets are published: a JSON object of name -> {"kind": ..., options}. Empty (the
+# embedded default): publishing freezes a set, its landing page is its identifier.
+PUBLISH_TARGETS = json.loads(env_str("PUBLISH_TARGETS", "{}") or "{}")
+# A deposit that waits for its repository tries again after at most this many seconds.
+DEPOSIT_RETRY_MAX_SECONDS = env_int("DEPOSIT_RETRY_MAX_SECONDS", 600)
 
 # --- Web UI sign-in ---------------------------------------------------------------
 LOGIN_URL = "login"

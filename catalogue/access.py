@@ -26,7 +26,7 @@ from django.utils import timezone
 from elasticsearch.dsl import Q as EngineQ
 from elasticsearch.dsl.query import Query as EngineQuery
 
-from catalogue.errors import Immutable, NotAllowed, NotVisible
+from catalogue.errors import Immutable, NotAllowed, NotVisible, WrongState
 from catalogue.models import Access, ImageSet, State
 from catalogue.search.dbindex import SearchValue
 
@@ -60,9 +60,10 @@ class Action(StrEnum):
     DELETE = "delete"
     CHANGE_ACCESS = "change_access"  # open / embargoed / restricted
     MANAGE_CURATORS = "manage_curators"
-    SEE_CURATORS = "see_curators"  # the curator pages of a set, in any state
+    SEE_CURATION = "see_curation"  # the curator pages and deposits of a set, in any state
     RUN_MODELS = "run_models"  # enrichment is derived data: allowed on published sets
     PUBLISH = "publish"
+    NEW_VERSION = "new_version"  # a draft of the next version of a published set
 
 
 @dataclass(frozen=True)
@@ -213,15 +214,20 @@ POLICY: dict[Action, tuple[Rule, ...]] = {
     Action.DELETE: (STAFF, OWNER, CURATOR),
     Action.CHANGE_ACCESS: (STAFF, OWNER, CURATOR),
     Action.MANAGE_CURATORS: (STAFF, OWNER),
-    Action.SEE_CURATORS: (STAFF, OWNER, CURATOR),
+    Action.SEE_CURATION: (STAFF, OWNER, CURATOR),
     Action.RUN_MODELS: (STAFF, OWNER, CURATOR),
     Action.PUBLISH: (STAFF, OWNER, CURATOR),
+    Action.NEW_VERSION: (STAFF, OWNER, CURATOR),
 }
 
-# What a published set refuses to everybody: its DOI promises that the metadata
-# and files cited stay as they are. Access may still change (an embargo ends, a
-# record is restricted), and who curates it is not part of the record.
+# What a published set (or one being published) refuses to everybody: its DOI
+# promises that the metadata and files cited stay as they are. Access may still
+# change (an embargo ends, a record is restricted), and who curates it is not
+# part of the record.
 FROZEN = {Action.EDIT, Action.DELETE, Action.PUBLISH}
+FROZEN_STATES = {State.PUBLISHING, State.PUBLISHED}
+# Actions that only make sense in some states.
+ONLY_IN = {Action.NEW_VERSION: {State.PUBLISHED}}
 
 REASONS = {
     Action.VIEW: "No image set with this id (or none you may see).",
@@ -229,14 +235,20 @@ REASONS = {
     Action.DELETE: "Only its owner, curators and staff may delete this set.",
     Action.CHANGE_ACCESS: "Only its owner, curators and staff may change who may see this set.",
     Action.MANAGE_CURATORS: "Only the set's owner and staff may change its curators.",
-    Action.SEE_CURATORS: "Only its owner, curators and staff may curate this set.",
+    Action.SEE_CURATION: "Only its owner, curators and staff may curate this set.",
     Action.RUN_MODELS: "Only its owner, curators and staff may run models on this set.",
     Action.PUBLISH: "Only its owner, curators and staff may publish this set.",
+    Action.NEW_VERSION: "Only its owner, curators and staff may make a new version of this set.",
 }
 IMMUTABLE = (
     "This set is published, and a published set is immutable: its DOI promises that the "
     "metadata and files cited stay as they are. Publish a new version to change it."
 )
+BEING_PUBLISHED = (
+    "This set is being published: its metadata and files are frozen while the deposit "
+    "runs. If the repository refuses it, it becomes a draft again."
+)
+WRONG_STATE = {Action.NEW_VERSION: "Only a published set has a next version; publish it first."}
 
 
 # --- the object check --------------------------------------------------------------------
@@ -247,23 +259,32 @@ def allowed(actor, action: Action, image_set: ImageSet) -> bool:
     return any(rule.allows(actor, image_set) for rule in POLICY[action])
 
 
+def state_refusal(action: Action, image_set: ImageSet) -> WrongState | None:
+    """Why the set's state refuses `action` to everybody, or None."""
+    if action in FROZEN and image_set.state in FROZEN_STATES:
+        reason = IMMUTABLE if image_set.state == State.PUBLISHED else BEING_PUBLISHED
+        return Immutable(reason)
+    if action in ONLY_IN and image_set.state not in ONLY_IN[action]:
+        return WrongState(WRONG_STATE[action])
+    return None
+
+
 def permitted(actor, action: Action, image_set: ImageSet) -> bool:
     """Whether `action` would succeed now: the role, and the set's state."""
-    if action in FROZEN and image_set.state == State.PUBLISHED:
-        return False
-    return allowed(actor, action, image_set)
+    return state_refusal(action, image_set) is None and allowed(actor, action, image_set)
 
 
 def require(actor, action: Action, image_set: ImageSet) -> None:
     """Raise unless `actor` may do `action` to `image_set` now: NotVisible when they
     may not even see it, NotAllowed when their role does not allow it, Immutable
-    when the set's state forbids it."""
+    (or WrongState) when the set's state forbids it."""
     if not allowed(actor, Action.VIEW, image_set):
         raise NotVisible(REASONS[Action.VIEW])
     if action != Action.VIEW and not allowed(actor, action, image_set):
         raise NotAllowed(REASONS[action])
-    if action in FROZEN and image_set.state == State.PUBLISHED:
-        raise Immutable(IMMUTABLE)
+    refusal = state_refusal(action, image_set)
+    if refusal is not None:
+        raise refusal
 
 
 def require_signed_in(actor, what: str = "create image sets") -> None:

@@ -40,7 +40,11 @@ class NotAllowed(AccessError):
     status = 403
 
 
-class Immutable(AccessError):
-    """The set's state forbids the change (a published set is frozen)."""
+class WrongState(AccessError):
+    """The set's state does not allow this (a new version of a draft, say)."""
 
     status = 409
+
+
+class Immutable(WrongState):
+    """The set is frozen: published, or being published."""

@@ -9,6 +9,7 @@ in `ImageSet.clean()`. What must always hold is a database constraint.
 from __future__ import annotations
 
 import uuid
+from uuid import uuid4
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,6 +28,8 @@ class Access(models.TextChoices):
 
 class State(models.TextChoices):
     DRAFT = "draft", "Draft"
+    # Frozen while its deposit runs; published when it succeeds, a draft again if refused.
+    PUBLISHING = "publishing", "Being published"
     PUBLISHED = "published", "Published"
 
 
@@ -93,6 +96,19 @@ class ImageSet(models.Model):
     funding = models.JSONField(default=list, blank=True)
     version = models.CharField(max_length=50, blank=True)
     doi = models.CharField(max_length=200, blank=True)
+    # Versions, as Zenodo has them: every version of a set shares its concept (and the
+    # concept DOI, which resolves to the latest); each names the version it follows.
+    concept_uuid = models.UUIDField(default=uuid4, editable=False, db_index=True)
+    concept_doi = models.CharField(max_length=200, blank=True)
+    previous_version = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="next_versions",
+    )
+    published = models.DateTimeField(null=True, blank=True, editable=False)
     # Bumped by every write; search documents carry it as their external version.
     revision = models.PositiveBigIntegerField(default=1)
     created = models.DateTimeField(auto_now_add=True)
@@ -196,7 +212,9 @@ class Image(models.Model):
 
     image_set = models.ForeignKey(ImageSet, on_delete=models.CASCADE, related_name="images")
     file_name = models.CharField(max_length=1000, help_text="name within the source, NFC")
-    storage_key = models.CharField(max_length=1000, unique=True)
+    # Versions of a set share their originals and thumbnails: a new version's rows name
+    # the same keys (under the first set's prefix), so no byte is copied.
+    storage_key = models.CharField(max_length=1000, db_index=True)
     sha256 = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField()
     media_type = models.CharField(max_length=64)

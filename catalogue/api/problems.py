@@ -23,7 +23,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from catalogue.api.renderers import ProblemRenderer, dumps
-from catalogue.errors import AccessError, FieldError, Immutable, NotAllowed, NotVisible
+from catalogue.errors import AccessError, FieldError, NotAllowed, NotVisible, WrongState
 
 PROBLEM_TYPE = "about:blank"
 MEDIA_TYPE = "application/problem+json"
@@ -98,7 +98,7 @@ def access_exception(exc: AccessError) -> exceptions.APIException:
     """catalogue.access's refusals, each as its status (the one place the API maps them)."""
     if isinstance(exc, NotVisible):
         return exceptions.NotFound(exc.reason)
-    if isinstance(exc, Immutable):
+    if isinstance(exc, WrongState):
         return Conflict(exc.reason)
     if isinstance(exc, NotAllowed):
         return exceptions.PermissionDenied(exc.reason)

@@ -21,7 +21,7 @@ from lxml import etree
 
 from catalogue import geometry
 from catalogue.formats import common
-from catalogue.models import Access, ImageSet
+from catalogue.models import Access, ImageSet, State
 
 NAMESPACE = "http://datacite.org/schema/kernel-4"
 SCHEMA_LOCATION = "http://schema.datacite.org/meta/kernel-4.5/metadata.xsd"
@@ -82,6 +82,24 @@ def _funder_type(identifier: str) -> str:
     return "Other"
 
 
+def version_relations(s: ImageSet) -> list[dict]:
+    """Zenodo's version links: every version IsVersionOf its concept DOI, and one
+    that a published newer version follows IsPreviousVersionOf it (IsNewVersionOf
+    is kept in the new version's own related identifiers)."""
+    relations = []
+    if s.concept_doi:
+        relations.append(
+            {"identifier": s.concept_doi, "identifier_type": "DOI", "relation_type": "IsVersionOf"}
+        )
+    if s.pk is not None:
+        newer = s.next_versions.filter(state=State.PUBLISHED).exclude(doi="")
+        relations += [
+            {"identifier": doi, "identifier_type": "DOI", "relation_type": "IsPreviousVersionOf"}
+            for doi in newer.values_list("doi", flat=True)
+        ]
+    return relations
+
+
 def to_json(image_set: ImageSet, *, base: str | None = None) -> dict:
     """The DataCite 4.5 JSON of a set, every property we hold."""
     s = image_set
@@ -139,7 +157,7 @@ def to_json(image_set: ImageSet, *, base: str | None = None) -> dict:
             "relationType": r["relation_type"],
             **({"resourceTypeGeneral": r["resource_type"]} if r.get("resource_type") else {}),
         }
-        for r in s.related_identifiers
+        for r in [*s.related_identifiers, *version_relations(s)]
         if r.get("identifier") and r.get("identifier_type") and r.get("relation_type")
     ]
     if related:

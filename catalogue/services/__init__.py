@@ -1,8 +1,10 @@
 """Every write to the catalogue goes through a function of this package. The
 entry points take the acting user (`actor`) and enforce catalogue.access:
 
-- image_sets: create, change, curators, publish, delete
+- image_sets: create, change, curators, delete
 - ingest: files into a set
+- publication: draft -> publishing -> published (or back to a draft)
+- versions: a draft of the next version of a published set
 
 Their internal steps take no actor (the entry point has checked it):
 
@@ -17,11 +19,12 @@ from catalogue.services.image_sets import (
     action_for_update,
     create_image_set,
     delete_image_set,
-    publish_image_set,
     set_curators,
     update_image_set,
 )
 from catalogue.services.ingest import ingest
+from catalogue.services.publication import publish_image_set
+from catalogue.services.versions import new_version
 
 __all__ = [
     "SYSTEM",
@@ -29,6 +32,7 @@ __all__ = [
     "create_image_set",
     "delete_image_set",
     "ingest",
+    "new_version",
     "publish_image_set",
     "set_curators",
     "update_image_set",

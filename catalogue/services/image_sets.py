@@ -105,18 +105,3 @@ def delete_image_set(image_set: ImageSet, *, actor) -> None:
                 default_storage.delete(key)
 
     transaction.on_commit(delete_files)
-
-
-@transaction.atomic
-def publish_image_set(image_set: ImageSet, *, actor) -> ImageSet:
-    """Freeze a draft: from now on its metadata and files do not change (only who may
-    see it). On the embedded default this is all publishing does; a deposit to a
-    repository and a DOI build on it."""
-    access.require(actor, Action.PUBLISH, image_set)
-    was_public = access.is_public(image_set)
-    image_set.state = State.PUBLISHED
-    image_set.full_clean()
-    image_set.save()
-    tombstones.after_change(image_set, was_public)
-    revisions.set_changed(image_set, with_images=True)
-    return image_set

@@ -11,7 +11,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from catalogue import access, selectors, services
 from catalogue.access import SYSTEM, Action
-from catalogue.errors import Immutable, NotAllowed, NotVisible
+from catalogue.errors import NotAllowed, NotVisible, WrongState
 from catalogue.models import ImageSet
 from catalogue.search.backends.database import DatabaseBackend
 from catalogue.search.documents import documents
@@ -24,6 +24,7 @@ FUTURE = dt.date(2999, 1, 1)
 PAST = dt.date(2000, 1, 1)
 STATES = {
     "draft": {"state": "draft", "access": "open"},
+    "publishing": {"state": "publishing", "access": "open"},
     "open": {"state": "published", "access": "open"},
     "restricted": {"state": "published", "access": "restricted"},
     "embargoed": {"state": "published", "access": "embargoed", "embargo_until": FUTURE},
@@ -32,30 +33,34 @@ STATES = {
 # Who may see a set in each state (everybody else gets 404 for every action).
 SEES = {
     "draft": {"curator", "owner", "staff", "system"},
+    "publishing": {"curator", "owner", "staff", "system"},
     "open": set(ROLES),
     "restricted": {"curator", "owner", "staff", "system"},
     "embargoed": {"curator", "owner", "staff", "system"},
     "embargo-over": set(ROLES),
 }
 EDITORS = {"curator", "owner", "staff", "system"}
-# Per action: the roles it is allowed to, and whether a published set refuses it to all.
+# Per action: the roles it is allowed to, and the states that refuse it to everybody
+# (a set being published or published is frozen; only a published set has a next version).
+FROZEN = {"publishing", "published"}
 ACTIONS = {
-    "edit": (EDITORS, True),
-    "ingest": (EDITORS, True),
-    "delete": (EDITORS, True),
-    "publish": (EDITORS, True),
-    "change_access": (EDITORS, False),
-    "manage_curators": ({"owner", "staff", "system"}, False),
+    "edit": (EDITORS, FROZEN),
+    "ingest": (EDITORS, FROZEN),
+    "delete": (EDITORS, FROZEN),
+    "publish": (EDITORS, FROZEN),
+    "new_version": (EDITORS, {"draft", "publishing"}),
+    "change_access": (EDITORS, set()),
+    "manage_curators": ({"owner", "staff", "system"}, set()),
 }
 
 
 def expected(role: str, state: str, action: str) -> str:
     if role not in SEES[state]:
         return "404"
-    roles, frozen = ACTIONS[action]
+    roles, refusing = ACTIONS[action]
     if role not in roles:
         return "403"
-    if frozen and STATES[state]["state"] == "published":
+    if STATES[state]["state"] in refusing:
         return "409"
     return "ok"
 
@@ -92,13 +97,15 @@ def act(action: str, image_set: ImageSet, actor) -> None:
         services.delete_image_set(image_set, actor=actor)
     elif action == "publish":
         services.publish_image_set(image_set, actor=actor)
+    elif action == "new_version":
+        services.new_version(image_set, actor=actor)
     elif action == "change_access":
         services.update_image_set(image_set, access="restricted", actor=actor)
     elif action == "manage_curators":
         services.set_curators(image_set, [], actor=actor)
 
 
-OUTCOMES = {NotVisible: "404", NotAllowed: "403", Immutable: "409"}
+OUTCOMES = {NotVisible: "404", NotAllowed: "403", WrongState: "409"}
 
 
 @pytest.mark.parametrize("action", sorted(ACTIONS))
@@ -110,8 +117,8 @@ def test_the_policy_table_through_the_services(people, role, state, action):
     try:
         act(action, image_set, people[role])
         outcome = "ok"
-    except (NotVisible, NotAllowed, Immutable) as refusal:
-        outcome = OUTCOMES[type(refusal)]
+    except (NotVisible, NotAllowed, WrongState) as refusal:
+        outcome = next(code for kind, code in OUTCOMES.items() if isinstance(refusal, kind))
     assert outcome == expected(role, state, action)
     if outcome != "ok":
         # A refusal changes nothing.
