@@ -48,6 +48,34 @@ class Modality(models.TextChoices):
 # Coverage parts that may be derived from the images when the set does not state them.
 COVERAGE_PARTS = ("bbox", "time", "depth")
 
+# A set's descriptive fields, what a curator writes: the API takes them, a new version copies them.
+DESCRIPTIVE_FIELDS = (
+    "title",
+    "description",
+    "creators",
+    "licence",
+    "access",
+    "embargo_until",
+    "keywords",
+    "taxa",
+    "west",
+    "south",
+    "east",
+    "north",
+    "polygon",
+    "time_start",
+    "time_end",
+    "depth_min",
+    "depth_max",
+    "platform",
+    "instrument",
+    "modality",
+    "research_infrastructure",
+    "related_identifiers",
+    "funding",
+    "version",
+)
+
 
 class ImageSet(models.Model):
     """A dataset of aquatic images with its descriptive metadata."""

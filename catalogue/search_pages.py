@@ -2,8 +2,9 @@
 
 Plain GET forms: the URL holds the whole state (query, facets, area, ranges,
 sort, page token), so a search can be shared and the back button works. What
-the caller may see is decided by catalogue.selectors only; these views parse,
-ask, and shape the answer for the templates.
+the caller may see is decided by catalogue/access.py, read through
+catalogue.selectors; these views parse, ask, and shape the answer for the
+templates.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ urlpatterns = [
     path("images/", search_pages.image_search_page, name="image-search"),
     path("files/images/<int:pk>/original", views.image_file, name="image-original"),
     path("sets/<uuid:uuid>/", views.set_landing, name="set-landing"),
+    path("sets/<uuid:uuid>/latest/", views.set_latest, name="set-latest"),
     path("sets/<uuid:uuid>/linkset", views.set_linkset, name="set-linkset"),
     path("sets/<uuid:uuid>/metadata.<str:fmt>", views.set_metadata, name="set-metadata"),
     path("sets/<uuid:uuid>/rocrate.zip", views.set_rocrate, name="set-rocrate"),

@@ -5,7 +5,7 @@ import json
 from django.core.files.storage import default_storage
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_safe
 
 from catalogue import access, signposting
@@ -13,6 +13,7 @@ from catalogue.formats import rocrate
 from catalogue.formats.registry import FORMATS
 from catalogue.ingest.imaging import IMAGE_TYPES
 from catalogue.landing import landing_context
+from catalogue.landing.versions import latest_version, versions
 from catalogue.search_pages import card_for_set
 from catalogue.selectors import visible_image_sets, visible_images
 
@@ -97,9 +98,25 @@ def set_landing(request, uuid):
     image_set = _visible_set(request, uuid)
     base = request.build_absolute_uri("/")
     context = landing_context(image_set, base=base, page=request.GET.get("page"))
+    context.update(versions(request.user, image_set))
     response = render(request, "catalogue/landing.html", context)
     response["Link"] = signposting.link_header(context["links"])
     _private(response, image_set)
+    return response
+
+
+@require_safe
+def set_latest(request, uuid):
+    """The newest published version of the set's concept the caller may see (302), as a
+    concept DOI resolves to the latest version; 404 when there is none."""
+    image_set = _visible_set(request, uuid)
+    newest = latest_version(request.user, image_set)
+    if newest is None:
+        raise Http404("no published version of this set")
+    response = redirect("catalogue:set-landing", uuid=newest.uuid)
+    # The answer changes when a version is published, and depends on who may see which.
+    response["Cache-Control"] = "private, no-cache"
+    response["Vary"] = "Cookie, Authorization"
     return response
 
 

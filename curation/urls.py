@@ -9,4 +9,7 @@ urlpatterns = [
     path("sets/<uuid:uuid>/edit", views.edit_set, name="edit-set"),
     path("sets/<uuid:uuid>/upload", views.upload, name="upload"),
     path("sets/<uuid:uuid>/curators", views.curators, name="curators"),
+    path("sets/<uuid:uuid>/publish", views.publish, name="publish"),
+    path("sets/<uuid:uuid>/new-version", views.new_version, name="new-version"),
+    path("deposits/<int:pk>", views.deposit_page, name="deposit"),
 ]

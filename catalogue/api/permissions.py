@@ -1,5 +1,6 @@
 """Who may call what. Which *objects* a caller may see or change is decided by
-catalogue.selectors only; this module decides token scopes and sign-in."""
+catalogue/access.py (and enforced by the services); this module decides token
+scopes and sign-in."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
-from catalogue.models import Access, ImageSet, State
+from catalogue.models import DESCRIPTIVE_FIELDS, Access, ImageSet, State
 
 # --- output rows -----------------------------------------------------------------
 
@@ -206,32 +206,7 @@ class ImageDetailSerializer(ImageSerializer):
 
 # --- input ---------------------------------------------------------------------------
 
-WRITABLE_SET_FIELDS = (
-    "title",
-    "description",
-    "creators",
-    "licence",
-    "access",
-    "embargo_until",
-    "keywords",
-    "taxa",
-    "west",
-    "south",
-    "east",
-    "north",
-    "polygon",
-    "time_start",
-    "time_end",
-    "depth_min",
-    "depth_max",
-    "platform",
-    "instrument",
-    "modality",
-    "research_infrastructure",
-    "related_identifiers",
-    "funding",
-    "version",
-)
+WRITABLE_SET_FIELDS = DESCRIPTIVE_FIELDS
 
 
 class ImageSetWriteSerializer(serializers.ModelSerializer):

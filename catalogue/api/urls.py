@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import SimpleRouter
 
 from catalogue.api import schema, views  # noqa: F401 - schema registers extensions
+from curation import api as curation_api
 from inference import api as inference_api
 
 app_name = "api"
@@ -21,6 +22,7 @@ urlpatterns = [
     path("models/<int:pk>/", inference_api.ModelCardView.as_view(), name="model"),
     path("jobs/<int:pk>/", inference_api.JobView.as_view(), name="job"),
     path("", include(inference_api.urlpatterns)),  # jobs/, cancel, retry, images/<id>/similar/
+    path("", include(curation_api.urlpatterns)),  # publish/, versions/, deposits/<id>/
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

@@ -79,6 +79,34 @@ def conditional(request, data) -> Response | HttpResponseNotModified:
     return Response(data, headers=headers)
 
 
+def image_set_detail(request, pk) -> dict:
+    """A set as its detail view shows it (`s.ImageSetDetailSerializer`), for a caller
+    who may see it (404 otherwise); other endpoints that answer with a set use it too."""
+    row = (
+        selectors.visible_image_sets(request.user)
+        .order_by()
+        .filter(pk=pk)
+        .values(*s.SET_DETAIL_FIELDS)
+        .first()
+    )
+    if row is None:
+        raise exceptions.NotFound("No image set with this id (or none you may see).")
+    image_set = ImageSet(pk=row["id"], owner_id=row.pop("owner_id"), state=row["state"])
+    people = ImageSet.objects.filter(pk=row["id"]).values_list(
+        "owner__username", "curators__username"
+    )
+    owner = None
+    curators = []
+    for owner_name, curator_name in people:
+        owner = owner_name
+        if curator_name:
+            curators.append(curator_name)
+    row["owner"] = owner
+    row["curators"] = sorted(curators)
+    row["can_edit"] = selectors.can_edit_image_set(request.user, image_set)
+    return s.set_row(row, s.Links(request))
+
+
 @extend_schema(tags=["image sets"])
 class ImageSetViewSet(ApiMixin, viewsets.GenericViewSet):
     """Image sets the caller may see; owners, curators and staff may change drafts."""
@@ -111,23 +139,7 @@ class ImageSetViewSet(ApiMixin, viewsets.GenericViewSet):
         return self.get_paginated_response([s.set_row(row, links) for row in page])
 
     def detail_data(self, pk) -> dict:
-        row = self.get_queryset().filter(pk=pk).values(*s.SET_DETAIL_FIELDS).first()
-        if row is None:
-            raise exceptions.NotFound("No image set with this id (or none you may see).")
-        image_set = ImageSet(pk=row["id"], owner_id=row.pop("owner_id"), state=row["state"])
-        people = ImageSet.objects.filter(pk=row["id"]).values_list(
-            "owner__username", "curators__username"
-        )
-        owner = None
-        curators = []
-        for owner_name, curator_name in people:
-            owner = owner_name
-            if curator_name:
-                curators.append(curator_name)
-        row["owner"] = owner
-        row["curators"] = sorted(curators)
-        row["can_edit"] = selectors.can_edit_image_set(self.request.user, image_set)
-        return s.set_row(row, s.Links(self.request))
+        return image_set_detail(self.request, pk)
 
     @extend_schema(
         parameters=[IF_NONE_MATCH],

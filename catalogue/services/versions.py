@@ -11,64 +11,34 @@ from django.db import transaction
 
 from catalogue import access
 from catalogue.access import Action
+from catalogue.errors import WrongState
 from catalogue.formats.common import landing_url
-from catalogue.models import Image, ImageSet, State
+from catalogue.models import DESCRIPTIVE_FIELDS, Image, ImageSet, State
 from catalogue.search import outbox
 
-# What a new version takes over from the one it follows; the rest is its own
-# (identity, state, DOI, revision, dates) or set below.
+# What a new version takes over from the one it follows: its descriptive fields but
+# those set below, its owner and its concept; the rest is its own (identity, state,
+# DOI, revision, dates).
 COPIED_FIELDS = (
-    "title",
-    "description",
-    "creators",
-    "licence",
-    "access",
-    "embargo_until",
-    "keywords",
-    "taxa",
-    "west",
-    "south",
-    "east",
-    "north",
-    "polygon",
-    "time_start",
-    "time_end",
-    "depth_min",
-    "depth_max",
-    "derived_coverage",
-    "platform",
-    "instrument",
-    "modality",
-    "research_infrastructure",
-    "funding",
+    *(name for name in DESCRIPTIVE_FIELDS if name not in {"related_identifiers", "version"}),
     "owner",
     "concept_uuid",
     "concept_doi",
+    "derived_coverage",
 )
-IMAGE_FIELDS = (
-    "file_name",
-    "storage_key",
-    "sha256",
-    "size",
-    "media_type",
-    "width",
-    "height",
-    "frames",
-    "mode",
-    "captured_at",
-    "latitude",
-    "longitude",
-    "depth",
-    "exif",
-    "thumbnail_small",
-    "thumbnail_medium",
-    "fields",
+# What a new version's image rows copy from the ones they follow: every column but
+# the row's own identity, its set, its revision and its creation time. Taken from the
+# model, so a column added to Image is copied too without being listed here again.
+IMAGE_FIELDS = tuple(
+    field.attname
+    for field in Image._meta.concrete_fields
+    if field.name not in {"id", "image_set", "revision", "created"}
 )
 VERSION_RELATIONS = {"IsNewVersionOf", "IsPreviousVersionOf"}
 
 
 def next_version_label(label: str) -> str:
-    """"1.2.3" -> "1.2.4", "v2" -> "v3", "" -> "2" (an unnamed first version is 1)."""
+    """The label after `label`: 1.2.3 gives 1.2.4, v2 gives v3, none gives 2."""
     match = re.search(r"(\d+)(\D*)$", label)
     if not match:
         return "2" if not label else f"{label} (new version)"
@@ -96,6 +66,9 @@ def new_version(image_set: ImageSet, *, actor) -> ImageSet:
     existing = draft_of_next_version(image_set)
     if existing is not None:
         return existing
+    if image_set.next_versions.exclude(state=State.DRAFT).exists():
+        # As Zenodo: versions form a line, each new one made from the latest.
+        raise WrongState("A newer version of this set exists: make the new version from it.")
     draft = ImageSet(**{name: getattr(image_set, name) for name in COPIED_FIELDS})
     draft.state = State.DRAFT
     draft.previous_version = image_set

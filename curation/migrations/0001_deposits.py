@@ -6,38 +6,84 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalogue', '0006_versions_and_publishing'),
+        ("catalogue", "0006_versions_and_publishing"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Deposit',
+            name="Deposit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('target', models.CharField(blank=True, help_text='empty: no repository', max_length=64)),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('waiting', 'Waiting for the repository'), ('published', 'Published'), ('failed', 'Failed')], default='queued', max_length=16)),
-                ('steps', models.JSONField(blank=True, default=list)),
-                ('files_total', models.PositiveIntegerField(default=0)),
-                ('files_done', models.PositiveIntegerField(default=0)),
-                ('remote_id', models.CharField(blank=True, max_length=200)),
-                ('remote_url', models.URLField(blank=True, max_length=500)),
-                ('doi', models.CharField(blank=True, max_length=200)),
-                ('concept_doi', models.CharField(blank=True, max_length=200)),
-                ('error', models.TextField(blank=True)),
-                ('errors', models.JSONField(blank=True, default=dict)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('updated', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='deposits', to=settings.AUTH_USER_MODEL)),
-                ('image_set', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deposits', to='catalogue.imageset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "target",
+                    models.CharField(blank=True, help_text="empty: no repository", max_length=64),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("waiting", "Waiting for the repository"),
+                            ("published", "Published"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("steps", models.JSONField(blank=True, default=list)),
+                ("files_total", models.PositiveIntegerField(default=0)),
+                ("files_done", models.PositiveIntegerField(default=0)),
+                ("remote_id", models.CharField(blank=True, max_length=200)),
+                ("remote_url", models.URLField(blank=True, max_length=500)),
+                ("doi", models.CharField(blank=True, max_length=200)),
+                ("concept_doi", models.CharField(blank=True, max_length=200)),
+                ("error", models.TextField(blank=True)),
+                ("errors", models.JSONField(blank=True, default=dict)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("updated", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="deposits",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "image_set",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deposits",
+                        to="catalogue.imageset",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('state', 'failed'), _negated=True), fields=('image_set',), name='deposit_one_live_per_set'), models.CheckConstraint(condition=models.Q(('files_done__lte', models.F('files_total'))), name='deposit_files_done_within_total')],
+                "ordering": ["-created"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("state", "failed"), _negated=True),
+                        fields=("image_set",),
+                        name="deposit_one_live_per_set",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("files_done__lte", models.F("files_total"))),
+                        name="deposit_files_done_within_total",
+                    ),
+                ],
             },
         ),
     ]

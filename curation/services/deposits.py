@@ -59,7 +59,6 @@ def live_deposit(image_set: ImageSet) -> Deposit | None:
 def publish(image_set: ImageSet, *, actor, target: str | None = None) -> Deposit:
     """Publish a draft to `target` (see curation.repositories.target_for). Returns the
     deposit; asking again while one runs (or after it succeeded) returns the same."""
-    chosen = target_for(target)
     with transaction.atomic():
         # One request at a time per set: the second waits here, then finds the first's deposit.
         locked = ImageSet.objects.select_for_update().get(pk=image_set.pk)
@@ -68,6 +67,7 @@ def publish(image_set: ImageSet, *, actor, target: str | None = None) -> Deposit
             access.require(actor, Action.SEE_CURATION, locked)
             return existing
         access.require(actor, Action.PUBLISH, locked)
+        chosen = target_for(target)
         problems = checklist(locked)
         for name, messages in chosen.refuses(locked).items():
             problems.setdefault(name, []).extend(messages)

@@ -171,6 +171,16 @@ def people(transactional_db):
     }
 
 
+def curators_draft(people, *, images: int = 0, **fields):
+    """A draft of the curator's under CC-BY-4.0, with `images` real images."""
+    image_set = services.create_image_set(
+        licence="CC-BY-4.0", owner=people["curator"], actor=SYSTEM, **fields
+    )
+    if images:
+        services.ingest(image_set, real_jpegs(images), actor=SYSTEM)
+    return image_set
+
+
 @pytest.fixture
 def browse_catalogue(people, tmp_path):
     """Three sets: two public ones in different seas with real FlowCam images
@@ -191,7 +201,14 @@ def browse_catalogue(people, tmp_path):
             for i, source in enumerate(real_jpegs(count, klass))
         ]
 
-    baltic = services.create_image_set(
+    def published(files, **fields):
+        image_set = services.create_image_set(owner=people["curator"], actor=SYSTEM, **fields)
+        services.ingest(image_set, files, actor=SYSTEM)
+        services.publish_image_set(image_set, actor=SYSTEM)
+        return image_set
+
+    baltic = published(
+        images("Dinoflagellata", 6, 59.0, 20.0, 5.0, "baltic"),
         title="Baltic Sea dinoflagellates, FlowCam 2021",
         description="Dinoflagellate particle images from a FlowCam on a research vessel.",
         creators=[
@@ -201,7 +218,6 @@ def browse_catalogue(people, tmp_path):
                 "affiliation": "Baltic Institute",
             }
         ],
-        owner=people["curator"],
         licence="CC-BY-4.0",
         access="open",
         doi="10.5072/aquacat.baltic.2021",
@@ -211,35 +227,26 @@ def browse_catalogue(people, tmp_path):
         platform="RV Aranda",
         modality="flow-imaging",
         research_infrastructure="LifeWatch",
-        actor=SYSTEM,
     )
-    services.ingest(baltic, images("Dinoflagellata", 6, 59.0, 20.0, 5.0, "baltic"), actor=SYSTEM)
-    services.publish_image_set(baltic, actor=SYSTEM)
-    med = services.create_image_set(
+    med = published(
+        images("Bacillariophyceae", 4, 40.0, 5.0, 20.0, "med"),
         title="Mediterranean diatoms, ZooScan 2021",
         description="Diatom scans from net samples in the western Mediterranean.",
         creators=[{"name": "Rossi, Giulia"}],
-        owner=people["curator"],
         licence="CC0-1.0",
         access="open",
         taxa=[{"scientific_name": "Bacillariophyceae", "rank": "Class", "aphia_id": 148899}],
         instrument="ZooScan",
         platform="Point B",
         modality="scanner",
-        actor=SYSTEM,
     )
-    services.ingest(med, images("Bacillariophyceae", 4, 40.0, 5.0, 20.0, "med"), actor=SYSTEM)
-    services.publish_image_set(med, actor=SYSTEM)
-    hidden = services.create_image_set(
+    hidden = published(
+        images("Ciliophora", 2, 59.5, 20.5, 3.0, "hidden"),
         title="Restricted ciliate survey",
         description="Not public.",
-        owner=people["curator"],
         access="restricted",
         instrument="FlowCam",
-        actor=SYSTEM,
     )
-    services.ingest(hidden, images("Ciliophora", 2, 59.5, 20.5, 3.0, "hidden"), actor=SYSTEM)
-    services.publish_image_set(hidden, actor=SYSTEM)
     index_all()
     for image_set in (baltic, med, hidden):
         image_set.refresh_from_db()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import ROOT_VENDOR
+from curation.models import Deposit
+from curation.services.deposits import run_deposit
+from tests.browser.conftest import ROOT_VENDOR, curators_draft
 
 AXE = ROOT_VENDOR / "axe-core" / "axe.min.js"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -63,6 +65,32 @@ def test_curator_pages_pass_wcag_rules(page, browse_catalogue, people, sign_in):
         page.goto(page.base + path)
         page.wait_for_load_state("networkidle")
         assert violations(page) == [], path
+
+
+def test_publish_and_deposit_pages_pass_wcag_rules(page, browse_catalogue, people, sign_in):
+    """The publish page (its checklist, then its problems after a refused publish), a
+    frozen set's publish page, and a deposit's page while queued and once published."""
+    unfinished = curators_draft(people, title="Unfinished copepods")
+    ready = curators_draft(
+        people, images=1, title="Ready copepods", creators=[{"name": "Berg, Anna"}]
+    )
+    sign_in(people["curator"])
+    page.goto(f"{page.base}/curate/sets/{unfinished.uuid}/publish")
+    assert violations(page) == [], "publish page"
+    page.get_by_role("button", name="Publish", exact=True).click()
+    page.wait_for_selector("#error-summary")
+    assert violations(page) == [], "publish page with problems"
+    page.goto(f"{page.base}/curate/sets/{browse_catalogue['baltic'].uuid}/publish")
+    assert violations(page) == [], "publish page of a published set"
+
+    page.goto(f"{page.base}/curate/sets/{ready.uuid}/publish")
+    page.get_by_role("button", name="Publish", exact=True).click()
+    page.wait_for_selector("#deposit-summary")
+    assert violations(page) == [], "deposit page, queued"
+    run_deposit(Deposit.objects.get(image_set=ready).pk)  # stands for the worker
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert violations(page) == [], "deposit page, published"
 
 
 def test_the_checker_catches_a_broken_page(page, browse_catalogue):

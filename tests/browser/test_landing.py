@@ -18,6 +18,27 @@ def open_landing(page, image_set):
     return response
 
 
+def open_lightbox(page, thumb):
+    """Opens the lightbox by keyboard only: focus a thumbnail, Enter."""
+    thumb.focus()
+    page.keyboard.press("Enter")
+    dialog = page.locator("dialog#lightbox")
+    dialog.wait_for(state="visible")
+    return dialog
+
+
+def shoot_and_close_lightbox(page, shoot, dialog, name: str, shown: int) -> None:
+    """Screenshots the lightbox once its image has loaded, closes it with Escape, and
+    checks focus is back on the gallery, on the thumbnail of image `shown`."""
+    dialog.locator(".lb-image").evaluate(
+        "img => img.complete || new Promise(done => img.addEventListener('load', done))"
+    )
+    shoot(page, name)
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+    assert page.evaluate("document.activeElement.dataset.index") == str(shown)
+
+
 def test_landing_page_map_citation_and_lightbox(page, shoot, browse_catalogue):
     baltic = browse_catalogue["baltic"]
     open_landing(page, baltic)
@@ -59,10 +80,7 @@ def test_landing_page_map_citation_and_lightbox(page, shoot, browse_catalogue):
     thumbs = page.locator("[data-gallery] .thumb")
     names = page.locator("[data-gallery] .thumb-name").all_inner_texts()
     assert thumbs.count() == baltic.images.count() and len(names) >= 2
-    thumbs.nth(0).focus()
-    page.keyboard.press("Enter")
-    dialog = page.locator("dialog#lightbox")
-    dialog.wait_for(state="visible")
+    dialog = open_lightbox(page, thumbs.nth(0))
     title = dialog.locator(".lb-title")
     assert title.inner_text() == names[0]
     assert dialog.locator(".lb-image").evaluate("img => img.src").endswith("/medium")
@@ -74,15 +92,8 @@ def test_landing_page_map_citation_and_lightbox(page, shoot, browse_catalogue):
     assert title.inner_text() == names[0]
     page.keyboard.press("ArrowRight")
     assert title.inner_text() == names[1]
-    dialog.locator(".lb-image").evaluate(
-        "img => img.complete || new Promise(done => img.addEventListener('load', done))"
-    )
-    shoot(page, "landing-lightbox")
-
-    page.keyboard.press("Escape")
-    dialog.wait_for(state="hidden")
-    # Focus is back on the gallery, on the thumbnail of the image last shown.
-    assert page.evaluate("document.activeElement.dataset.index") == "1"
+    # Closed, focus is back on the gallery, on the thumbnail of the image last shown.
+    shoot_and_close_lightbox(page, shoot, dialog, "landing-lightbox", shown=1)
     assert not page.errors
 
 
@@ -156,11 +167,7 @@ def test_lightbox_draws_annotation_boxes_and_predictions(page, shoot, people, tm
     )
     assert page.locator("ul.related a[href='https://doi.org/10.5072/old']").count() == 1
 
-    thumb = page.locator("[data-gallery] .thumb").first
-    thumb.focus()
-    page.keyboard.press("Enter")
-    dialog = page.locator("dialog#lightbox")
-    dialog.wait_for(state="visible")
+    dialog = open_lightbox(page, page.locator("[data-gallery] .thumb").first)
     assert dialog.locator(".lb-title").inner_text() == "frame-0.jpg"
     assert dialog.locator(".lb-box.annotation").count() == 1
     assert "Tripos" in dialog.locator(".lb-box.annotation").inner_text()
@@ -168,11 +175,5 @@ def test_lightbox_draws_annotation_boxes_and_predictions(page, shoot, people, tm
     predictions = dialog.locator(".lb-predictions")
     assert predictions.get_by_role("link", name=f"{version.model.name} 1.0.0").count() == 1
     assert "%" in predictions.inner_text()
-    dialog.locator(".lb-image").evaluate(
-        "img => img.complete || new Promise(done => img.addEventListener('load', done))"
-    )
-    shoot(page, "landing-annotated-lightbox")
-    page.keyboard.press("Escape")
-    dialog.wait_for(state="hidden")
-    assert page.evaluate("document.activeElement.dataset.index") == "0"
+    shoot_and_close_lightbox(page, shoot, dialog, "landing-annotated-lightbox", shown=0)
     assert not page.errors

@@ -35,10 +35,22 @@ def owner():
 
 @pytest.fixture
 def sets(owner):
-    diatoms = services.create_image_set(
+    def published(image, bbox, **fields):
+        """One of the owner's sets over `bbox` (west, south, east, north) with the
+        one `image`, published."""
+        west, south, east, north = bbox
+        image_set = services.create_image_set(
+            owner=owner, west=west, south=south, east=east, north=north, actor=SYSTEM, **fields
+        )
+        services.ingest(image_set, [image], actor=SYSTEM)
+        services.publish_image_set(image_set, actor=SYSTEM)
+        return image_set
+
+    diatoms = published(
+        real_jpegs(1)[0],
+        (2.0, 51.0, 3.5, 52.0),
         title="Diatoms of the North Sea",
         description="Weekly FlowCam samples of diatom blooms.",
-        owner=owner,
         access="open",
         instrument="FlowCam",
         platform="RV Simon Stevin",
@@ -48,22 +60,16 @@ def sets(owner):
             {"scientific_name": "Bacillariophyceae", "rank": "Class", "lineage": CHROMISTA},
             {"scientific_name": "Dinoflagellata", "rank": "Phylum", "lineage": ["Chromista"]},
         ],
-        west=2.0,
-        south=51.0,
-        east=3.5,
-        north=52.0,
         time_start=datetime(2021, 4, 1, tzinfo=UTC),
         time_end=datetime(2021, 9, 30, tzinfo=UTC),
         depth_min=0,
         depth_max=10,
-        actor=SYSTEM,
     )
-    services.ingest(diatoms, [real_jpegs(1)[0]], actor=SYSTEM)
-    services.publish_image_set(diatoms, actor=SYSTEM)
-    copepods = services.create_image_set(
+    copepods = published(
+        real_jpegs(2)[1],
+        (15.0, 54.0, 20.0, 58.0),
         title="Copepods <i>in</i> the Baltic",
         description="ZooScan scans of net samples.",
-        owner=owner,
         access="open",
         instrument="ZooScan",
         licence="CC0-1.0",
@@ -74,34 +80,21 @@ def sets(owner):
                 "lineage": ["Animalia", "Arthropoda", "Copepoda"],
             }
         ],
-        west=15.0,
-        south=54.0,
-        east=20.0,
-        north=58.0,
         time_start=datetime(2019, 6, 1, tzinfo=UTC),
         time_end=datetime(2019, 7, 31, tzinfo=UTC),
         depth_min=20,
         depth_max=80,
-        actor=SYSTEM,
     )
-    services.ingest(copepods, [real_jpegs(2)[1]], actor=SYSTEM)
-    services.publish_image_set(copepods, actor=SYSTEM)
-    secret = services.create_image_set(
+    secret = published(
+        real_jpegs(3)[2],
+        (3.0, 60.0, 4.0, 61.0),
         title="Restricted coral dives",
         description="Not public.",
-        owner=owner,
         access="restricted",
         instrument="HD camera",
         licence="CC-BY-NC-4.0",
         taxa=[{"scientific_name": "Lophelia pertusa", "lineage": ["Animalia", "Cnidaria"]}],
-        west=3.0,
-        south=60.0,
-        east=4.0,
-        north=61.0,
-        actor=SYSTEM,
     )
-    services.ingest(secret, [real_jpegs(3)[2]], actor=SYSTEM)
-    services.publish_image_set(secret, actor=SYSTEM)
     index_all()
     return {"diatoms": diatoms, "copepods": copepods, "secret": secret}
 

@@ -22,20 +22,16 @@ def test_coverage_is_derived_where_the_set_states_none():
         [
             image_row(
                 image_set,
-                1,
-                latitude=54.0,
-                longitude=7.0,
-                depth=5.0,
-                captured_at=datetime(2022, 8, 1, 12, tzinfo=UTC),
-            ),
-            image_row(
-                image_set,
-                2,
-                latitude=55.0,
-                longitude=8.0,
-                depth=25.0,
-                captured_at=datetime(2022, 8, 3, 12, tzinfo=UTC),
-            ),
+                number,
+                latitude=latitude,
+                longitude=longitude,
+                depth=depth,
+                captured_at=datetime(2022, 8, day, 12, tzinfo=UTC),
+            )
+            for number, latitude, longitude, depth, day in (
+                (1, 54.0, 7.0, 5.0, 1),
+                (2, 55.0, 8.0, 25.0, 3),
+            )
         ]
     )
     refresh_coverage(image_set)

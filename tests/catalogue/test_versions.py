@@ -77,6 +77,8 @@ def test_publishing_the_new_version_keeps_the_old_one_readable(first):
     first.refresh_from_db()
     assert first.state == "published" and list(first.next_versions.all()) == [draft]
     assert services.new_version(draft, actor=first.owner).previous_version == draft
+    with pytest.raises(WrongState):  # versions form a line: the next comes from the latest
+        services.new_version(first, actor=first.owner)
 
 
 def test_only_a_published_set_has_a_next_version(first, django_user_model):

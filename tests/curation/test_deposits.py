@@ -14,75 +14,12 @@ from catalogue import access, services
 from catalogue.access import SYSTEM
 from catalogue.errors import FieldError, Immutable, NotAllowed, NotVisible
 from catalogue.models import ImageSet
-from curation import repositories
 from curation.models import Deposit
-from curation.repositories import Target, TargetError, TransientTargetError
+from curation.repositories import TransientTargetError
 from curation.services.deposits import checklist, publish, run_deposit
-from tests.catalogue.conftest import real_jpegs
+from tests.curation.conftest import MintingTarget, ready_set
 
 pytestmark = pytest.mark.django_db
-
-CREATORS = [{"name": "Mortelmans, Jonas", "orcid": "0000-0002-1825-0097"}]
-
-
-def ready_set(people, **fields) -> ImageSet:
-    """A draft with all a publication needs: a title, creators, a licence, images."""
-    image_set = services.create_image_set(
-        title="Phytoplankton of the Belgian part of the North Sea",
-        creators=CREATORS,
-        licence="CC-BY-4.0",
-        owner=people["owner"],
-        curators=[people["curator"]],
-        actor=SYSTEM,
-        **fields,
-    )
-    services.ingest(image_set, real_jpegs(2), actor=SYSTEM)
-    return image_set
-
-
-class RefusingTarget(Target):
-    """A target whose repository refuses the record, as InvenioRDM does with a 400."""
-
-    kind = "refusing"
-
-    def deposit(self, run):
-        run.record("draft created", remote_id="abc12-3de45")
-        raise TargetError("the repository refused the record", {"metadata.creators": ["bad"]})
-
-
-class DownTarget(Target):
-    kind = "down"
-
-    def deposit(self, run):
-        raise TransientTargetError("connection refused", retry_after=5)
-
-
-class CountingTarget(Target):
-    """Records each step once, skipping what the deposit has recorded already."""
-
-    kind = "counting"
-    calls: list[str] = []
-
-    def deposit(self, run):
-        for step in ("draft created", "files uploaded", "publish requested"):
-            if not run.done(step):
-                CountingTarget.calls.append(step)
-                run.record(step)
-        return "10.5072/aquacat.1", "10.5072/aquacat.0"
-
-
-@pytest.fixture
-def targets(settings, monkeypatch):
-    monkeypatch.setitem(repositories.KINDS, "refusing", RefusingTarget)
-    monkeypatch.setitem(repositories.KINDS, "down", DownTarget)
-    monkeypatch.setitem(repositories.KINDS, "counting", CountingTarget)
-    settings.PUBLISH_TARGETS = {
-        "refusing": {"kind": "refusing"},
-        "down": {"kind": "down"},
-        "counting": {"kind": "counting"},
-    }
-    CountingTarget.calls = []
-    return settings.PUBLISH_TARGETS
 
 
 def test_the_checklist_names_every_missing_field_at_once(people):
@@ -160,6 +97,7 @@ def test_who_may_publish(people):
 
 
 def test_an_unknown_target_is_a_field_error(people, targets):
+    targets(fast="minting", broken="refusing")
     image_set = ready_set(people)
     with pytest.raises(FieldError) as error:
         publish(image_set, actor=people["owner"], target="zenodo")
@@ -171,20 +109,25 @@ def test_an_unknown_target_is_a_field_error(people, targets):
 
 
 def test_a_refusal_fails_the_deposit_and_the_set_is_a_draft_again(people, targets):
+    targets(refusing="refusing", minting="minting")
     image_set = ready_set(people)
     deposit = run_deposit(publish(image_set, actor=people["owner"], target="refusing").pk)
-    assert deposit.state == "failed" and deposit.errors == {"metadata.creators": ["bad"]}
+    assert deposit.state == "failed" and deposit.errors == {
+        "metadata.creators": ["Missing affiliation."],
+        "metadata.title": ["Too short.", "Not in English."],
+    }
     assert deposit.remote_id == "abc12-3de45" and "refused" in deposit.error
     image_set.refresh_from_db()
     assert image_set.state == "draft"
     # Fixed and tried again: a new deposit (the failed one stays, for the record).
-    retry = publish(image_set, actor=people["owner"], target="counting")
+    retry = publish(image_set, actor=people["owner"], target="minting")
     assert retry.pk != deposit.pk and run_deposit(retry.pk).state == "published"
     image_set.refresh_from_db()
-    assert (image_set.doi, image_set.concept_doi) == ("10.5072/aquacat.1", "10.5072/aquacat.0")
+    assert (image_set.doi, image_set.concept_doi) == ("10.5072/aquacat.2", "10.5072/aquacat.1")
 
 
 def test_a_target_that_is_down_leaves_the_deposit_waiting(people, targets):
+    targets(down="down")
     image_set = ready_set(people)
     deposit = publish(image_set, actor=people["owner"], target="down")
     with pytest.raises(TransientTargetError):  # the task retries with backoff
@@ -196,13 +139,14 @@ def test_a_target_that_is_down_leaves_the_deposit_waiting(people, targets):
 
 
 def test_a_resumed_deposit_repeats_no_step(people, targets):
+    targets(counting="minting")
     image_set = ready_set(people)
     deposit = publish(image_set, actor=people["owner"], target="counting")
     deposit.steps = [{"step": "draft created", "at": "2026-01-01T00:00:00+00:00", "detail": ""}]
     deposit.state = "running"  # a worker died after its first step
     deposit.save()
     run_deposit(deposit.pk)
-    assert CountingTarget.calls == ["files uploaded", "publish requested"]
+    assert MintingTarget.taken == ["files uploaded", "publish requested"]
 
 
 @pytest.mark.services("postgres", "redis")

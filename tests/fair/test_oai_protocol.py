@@ -4,6 +4,7 @@ Every response is validated against the OAI-PMH XSD (metadata schemas included).
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from lxml import etree
@@ -20,6 +21,9 @@ NS = {
     "dc": "http://purl.org/dc/elements/1.1/",
     "d": "http://datacite.org/schema/kernel-4",
 }
+# The arguments of a harvest in Dublin Core, and of one record's.
+LIST_DC = {"verb": "ListRecords", "metadataPrefix": "oai_dc"}
+GET_DC = {"verb": "GetRecord", "metadataPrefix": "oai_dc"}
 
 
 def oai(client, method="get", **params):
@@ -61,51 +65,22 @@ def test_identify_over_get_and_post(client, make_set):
         ({"verb": "Identify", "set": "x"}, "badArgument"),
         ({"verb": "ListRecords"}, "badArgument"),
         ({"verb": "ListRecords", "metadataPrefix": ["oai_dc", "oai_dc"]}, "badArgument"),
-        ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2024-13-01"}, "badArgument"),
-        ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "yesterday"}, "badArgument"),
-        (
-            {
-                "verb": "ListRecords",
-                "metadataPrefix": "oai_dc",
-                "from": "2024-01-01",
-                "until": "2024-02-01T00:00:00Z",
-            },
-            "badArgument",
-        ),
-        (
-            {
-                "verb": "ListRecords",
-                "metadataPrefix": "oai_dc",
-                "from": "2024-02-01",
-                "until": "2024-01-01",
-            },
-            "badArgument",
-        ),
+        ({**LIST_DC, "from": "2024-13-01"}, "badArgument"),
+        ({**LIST_DC, "from": "yesterday"}, "badArgument"),
+        ({**LIST_DC, "from": "2024-01-01", "until": "2024-02-01T00:00:00Z"}, "badArgument"),
+        ({**LIST_DC, "from": "2024-02-01", "until": "2024-01-01"}, "badArgument"),
         (
             {"verb": "ListRecords", "resumptionToken": "x", "metadataPrefix": "oai_dc"},
             "badArgument",
         ),
-        ({"verb": "GetRecord", "metadataPrefix": "oai_dc"}, "badArgument"),
+        (GET_DC, "badArgument"),
         ({"verb": "ListRecords", "resumptionToken": "forged"}, "badResumptionToken"),
         ({"verb": "ListSets", "resumptionToken": "forged"}, "badResumptionToken"),
         ({"verb": "ListRecords", "metadataPrefix": "marc21"}, "cannotDisseminateFormat"),
-        (
-            {
-                "verb": "GetRecord",
-                "metadataPrefix": "oai_dc",
-                "identifier": "oai:localhost:set/00000000-0000-0000-0000-000000000000",
-            },
-            "idDoesNotExist",
-        ),
-        (
-            {"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": "nonsense"},
-            "idDoesNotExist",
-        ),
+        ({**GET_DC, "identifier": f"oai:localhost:set/{uuid.UUID(int=0)}"}, "idDoesNotExist"),
+        ({**GET_DC, "identifier": "nonsense"}, "idDoesNotExist"),
         ({"verb": "ListMetadataFormats", "identifier": "oai:elsewhere:set/1"}, "idDoesNotExist"),
-        (
-            {"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2999-01-01"},
-            "noRecordsMatch",
-        ),
+        ({**LIST_DC, "from": "2999-01-01"}, "noRecordsMatch"),
         (
             {"verb": "ListIdentifiers", "metadataPrefix": "oai_dc", "set": "instrument:none"},
             "noRecordsMatch",

@@ -11,51 +11,33 @@ from rdflib.namespace import DCAT
 from catalogue.formats import dcat, schema_org
 from catalogue.formats.registry import FORMATS, OAI_FORMATS
 
+DESCRIBE, CITE, IMAGES = "Describe the set", "Cite", "Images and annotations"
+UTF8 = "; charset=utf-8"
 # key, Content-Type of /sets/<uuid>/metadata.<key>, landing page group and label.
 EXPECTED = [
-    ("datacite.xml", "application/vnd.datacite.datacite+xml", "Describe the set", "DataCite XML"),
-    (
-        "datacite.json",
-        "application/vnd.datacite.datacite+json; charset=utf-8",
-        "Describe the set",
-        "DataCite JSON",
-    ),
-    ("jsonld", "application/ld+json; charset=utf-8", "Describe the set", "schema.org JSON-LD"),
-    ("dc.xml", "application/xml", "Describe the set", "Dublin Core (OAI-DC) XML"),
-    ("dcat.ttl", "text/turtle; charset=utf-8", "Describe the set", "DCAT-AP Turtle"),
-    ("dcat.rdf", "application/rdf+xml", "Describe the set", "DCAT-AP RDF/XML"),
-    ("txt", "text/plain; charset=utf-8", "Cite", "Citation (plain text)"),
-    ("bib", "application/x-bibtex; charset=utf-8", "Cite", "BibTeX"),
-    ("ris", "application/x-research-info-systems; charset=utf-8", "Cite", "RIS (EndNote, Zotero)"),
-    ("csl.json", "application/vnd.citationstyles.csl+json; charset=utf-8", "Cite", "CSL-JSON"),
-    (
-        "ecotaxa.tsv",
-        "text/tab-separated-values; charset=utf-8",
-        "Images and annotations",
-        "EcoTaxa TSV",
-    ),
-    ("ifdo.yaml", "application/yaml; charset=utf-8", "Images and annotations", "iFDO YAML"),
-    ("ifdo.json", "application/json; charset=utf-8", "Images and annotations", "iFDO JSON"),
-    (
-        "coco.json",
-        "application/json; charset=utf-8",
-        "Images and annotations",
-        "COCO JSON (annotations)",
-    ),
+    ("datacite.xml", "application/vnd.datacite.datacite+xml", DESCRIBE, "DataCite XML"),
+    ("datacite.json", "application/vnd.datacite.datacite+json" + UTF8, DESCRIBE, "DataCite JSON"),
+    ("jsonld", "application/ld+json" + UTF8, DESCRIBE, "schema.org JSON-LD"),
+    ("dc.xml", "application/xml", DESCRIBE, "Dublin Core (OAI-DC) XML"),
+    ("dcat.ttl", "text/turtle" + UTF8, DESCRIBE, "DCAT-AP Turtle"),
+    ("dcat.rdf", "application/rdf+xml", DESCRIBE, "DCAT-AP RDF/XML"),
+    ("txt", "text/plain" + UTF8, CITE, "Citation (plain text)"),
+    ("bib", "application/x-bibtex" + UTF8, CITE, "BibTeX"),
+    ("ris", "application/x-research-info-systems" + UTF8, CITE, "RIS (EndNote, Zotero)"),
+    ("csl.json", "application/vnd.citationstyles.csl+json" + UTF8, CITE, "CSL-JSON"),
+    ("ecotaxa.tsv", "text/tab-separated-values" + UTF8, IMAGES, "EcoTaxa TSV"),
+    ("ifdo.yaml", "application/yaml" + UTF8, IMAGES, "iFDO YAML"),
+    ("ifdo.json", "application/json" + UTF8, IMAGES, "iFDO JSON"),
+    ("coco.json", "application/json" + UTF8, IMAGES, "COCO JSON (annotations)"),
 ]
+# The formats that describe the set (Signposting `describedby`), in registry order.
+DESCRIBED = ["datacite.xml", "datacite.json", "jsonld", "dc.xml", "dcat.ttl", "dcat.rdf"]
 
 
 def test_every_format_is_declared_with_its_media_type_group_and_label():
     assert [(f.key, f.content_type, f.group, f.label) for f in FORMATS.values()] == EXPECTED
     described = [f.key for f in FORMATS.values() if f.describedby]
-    assert described == [
-        "datacite.xml",
-        "datacite.json",
-        "jsonld",
-        "dc.xml",
-        "dcat.ttl",
-        "dcat.rdf",
-    ]
+    assert described == DESCRIBED
     assert all(f.file_name == f"metadata.{f.key}" for f in FORMATS.values())
 
 

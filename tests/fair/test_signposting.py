@@ -9,6 +9,7 @@ from lxml import etree
 from rdflib import Graph
 
 from catalogue.formats import datacite
+from tests.fair.test_registry import DESCRIBED
 
 
 def links(header: str) -> list[tuple[str, str, str | None]]:
@@ -56,21 +57,7 @@ def test_linkset_level_2(client, full_set):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "fmt",
-    [
-        "datacite.xml",
-        "datacite.json",
-        "jsonld",
-        "dc.xml",
-        "dcat.ttl",
-        "dcat.rdf",
-        "bib",
-        "ris",
-        "csl.json",
-        "txt",
-    ],
-)
+@pytest.mark.parametrize("fmt", [*DESCRIBED, "bib", "ris", "csl.json", "txt"])
 def test_metadata_downloads(client, full_set, fmt):
     response = client.get(f"/sets/{full_set.uuid}/metadata.{fmt}")
     assert response.status_code == 200

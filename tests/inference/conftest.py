@@ -37,9 +37,11 @@ def demo_images(count: int | None = None) -> list[Path]:
     return picked
 
 
-def make_set(tmp_path: Path, count: int | None, *, owner=None, title="FlowCam demo"):
+def make_set(tmp_path: Path, count: int | None, *, owner=None, title="FlowCam demo", **fields):
+    """A published open set of `count` demo images (all with None), ingested from
+    `tmp_path`/images; `fields` (state, access, ...) are then saved over it."""
     folder = tmp_path / "images"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     for path in demo_images(count):
         (folder / path.parent.name).mkdir(exist_ok=True)
         shutil.copy(path, folder / path.parent.name / path.name)
@@ -53,6 +55,10 @@ def make_set(tmp_path: Path, count: int | None, *, owner=None, title="FlowCam de
     batch = services.ingest(image_set, [folder], actor=SYSTEM)
     assert batch.added == len(demo_images(count)), batch.rejected
     services.publish_image_set(image_set, actor=SYSTEM)
+    if fields:
+        for name, value in fields.items():
+            setattr(image_set, name, value)
+        image_set.save()
     return image_set
 
 

@@ -89,12 +89,8 @@ def test_redelivered_embedding_batches_write_nothing_twice(tmp_path, owner):
 def two_sets(tmp_path, owner, django_user_model):
     """The same six images in an open set and in the owner's draft (hidden) set,
     all embedded."""
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
     public = make_set(tmp_path / "a", 6, owner=owner, title="Open set")
-    hidden = make_set(tmp_path / "b", 6, owner=owner, title="Draft set")
-    hidden.state = "draft"
-    hidden.save()
+    hidden = make_set(tmp_path / "b", 6, owner=owner, title="Draft set", state="draft")
     run_all(start_embedding())  # a system job: every image
     stranger = django_user_model.objects.create_user("stranger")
     return public, hidden, stranger

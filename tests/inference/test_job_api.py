@@ -27,12 +27,10 @@ def people(owner, django_user_model):
 @pytest.fixture
 def sets(tmp_path, owner):
     """An open set and a restricted one, both the owner's."""
-    (tmp_path / "open").mkdir()
-    (tmp_path / "restricted").mkdir()
     open_set = make_set(tmp_path / "open", 4, owner=owner, title="Open FlowCam")
-    restricted = make_set(tmp_path / "restricted", 3, owner=owner, title="Restricted FlowCam")
-    restricted.access = "restricted"
-    restricted.save()
+    restricted = make_set(
+        tmp_path / "restricted", 3, owner=owner, title="Restricted FlowCam", access="restricted"
+    )
     return {"open": open_set, "restricted": restricted}
 
 

@@ -44,25 +44,34 @@ def wait_for(condition, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_a_job_runs_in_a_worker_on_the_inference_queue(start_worker, settings, tmp_path, owner):
-    worker = start_worker("inference")
-    settings.INFERENCE_QUEUE = worker.queue
-    image_set = make_set(tmp_path, 10, owner=owner)
-    job = start_job(register_shipped(), {"image_set": image_set.pk}, owner, batch_size=4)
-    wait_for(lambda: InferenceJob.objects.get(pk=job.pk).state == "done", 120, "the job to finish")
-    job.refresh_from_db()
+@pytest.fixture
+def job_in_worker(start_worker, settings, tmp_path, owner):
+    """Runs a job of the model version `register()` gives on a new set of `count`
+    images in a worker of its own, and gives the set and the finished job."""
+
+    def run(name: str, count: int, register, batch_size: int):
+        worker = start_worker(name)
+        settings.INFERENCE_QUEUE = worker.queue
+        image_set = make_set(tmp_path, count, owner=owner)
+        job = start_job(register(), {"image_set": image_set.pk}, owner, batch_size=batch_size)
+        wait_for(
+            lambda: InferenceJob.objects.get(pk=job.pk).state == "done", 120, "the job to finish"
+        )
+        job.refresh_from_db()
+        return image_set, job
+
+    return run
+
+
+def test_a_job_runs_in_a_worker_on_the_inference_queue(job_in_worker):
+    image_set, job = job_in_worker("inference", 10, register_shipped, batch_size=4)
     assert job_progress(job)["processed"] == 10
     assert Prediction.objects.filter(job=job).count() == 10
     assert job.summary["sets"][str(image_set.pk)]["images"] == 10
 
 
-def test_an_embedding_job_runs_in_a_worker(start_worker, settings, tmp_path, owner):
-    worker = start_worker("embedding")
-    settings.INFERENCE_QUEUE = worker.queue
-    image_set = make_set(tmp_path, 8, owner=owner)
-    job = start_job(register_embedder(), {"image_set": image_set.pk}, owner, batch_size=3)
-    wait_for(lambda: InferenceJob.objects.get(pk=job.pk).state == "done", 120, "the job to finish")
-    job.refresh_from_db()
+def test_an_embedding_job_runs_in_a_worker(job_in_worker, owner):
+    image_set, job = job_in_worker("embedding", 8, register_embedder, batch_size=3)
     assert job_progress(job)["processed"] == 8 and job.batches.count() == 3
     assert ImageEmbedding.objects.filter(job=job).count() == 8
     assert job.summary["sets"][str(image_set.pk)]["embedded_images"] == 8

@@ -27,6 +27,48 @@ def when(year, month=1, day=1):
     return dt.datetime(year, month, day, tzinfo=UTC)
 
 
+def blank_document(object_id) -> dict:
+    """A set document with every field of catalogue/search/documents.py, each empty
+    but its identity and revision: the tests' own documents start from it."""
+    return {
+        "id": object_id,
+        "kind": "set",
+        "revision": 1,
+        "set_id": object_id,
+        "title": "",
+        "description": "",
+        "file_name": "",
+        "keywords": [],
+        "creators": [],
+        "taxa": [],
+        "taxon_path": [],
+        "labels": [],
+        "platform": "",
+        "instrument": "",
+        "modality": "",
+        "research_infrastructure": "",
+        "licence": "CC-BY-4.0",
+        "access": "open",
+        "state": "published",
+        "embargo_until": None,
+        "owner_id": None,
+        "curator_ids": [],
+        "years": [],
+        "time_start": None,
+        "time_end": None,
+        "depth_min": None,
+        "depth_max": None,
+        "bbox": None,
+        "polygon": None,
+        "point": None,
+        "image_count": 0,
+        "size": 0,
+        "has_annotations": False,
+        "doi": "",
+        "created": None,
+    }
+
+
 BACKENDS = [
     pytest.param("database", id="database"),
     pytest.param("opensearch", id="opensearch", marks=pytest.mark.services("opensearch")),

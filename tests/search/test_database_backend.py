@@ -20,6 +20,7 @@ from catalogue.search.backends.database import DatabaseBackend
 from catalogue.search.backends.database.text import words
 from catalogue.search.dbindex import SearchEntry, SearchValue
 from catalogue.search.query import QueryError, SearchQuery
+from tests.search.conftest import blank_document
 
 TODAY = date(2026, 6, 1)
 STAFF = Visibility(everything=True, user_id=None, today=TODAY)
@@ -30,43 +31,7 @@ pytestmark = pytest.mark.django_db
 
 def doc(object_id: int, kind: str = "set", **fields) -> dict:
     """A document with every field of catalogue/search/documents.py."""
-    document = {
-        "id": object_id,
-        "kind": kind,
-        "revision": 1,
-        "set_id": object_id,
-        "title": f"Survey {object_id}",
-        "description": "",
-        "file_name": "",
-        "keywords": [],
-        "creators": [],
-        "taxa": [],
-        "taxon_path": [],
-        "labels": [],
-        "platform": "",
-        "instrument": "",
-        "modality": "",
-        "research_infrastructure": "",
-        "licence": "CC-BY-4.0",
-        "access": "open",
-        "state": "published",
-        "embargo_until": None,
-        "owner_id": None,
-        "curator_ids": [],
-        "years": [],
-        "time_start": None,
-        "time_end": None,
-        "depth_min": None,
-        "depth_max": None,
-        "bbox": None,
-        "polygon": None,
-        "point": None,
-        "image_count": 0,
-        "size": 0,
-        "has_annotations": False,
-        "doi": "",
-        "created": None,
-    }
+    document = blank_document(object_id) | {"kind": kind, "title": f"Survey {object_id}"}
     if isinstance(object_id, int) and object_id < 10**6:
         document["created"] = (
             datetime(2025, 1, 1, tzinfo=UTC) + timedelta(hours=object_id)

@@ -22,6 +22,7 @@ from catalogue.search.backends.engine import EngineBackend
 from catalogue.search.backends.engine.client import SearchEngineError
 from catalogue.search.backends.engine.mappings import GEO, Capabilities
 from catalogue.search.query import QueryError, SearchQuery
+from tests.search.conftest import blank_document
 
 ENGINES = [
     pytest.param("opensearch", marks=pytest.mark.services("opensearch"), id="opensearch"),
@@ -78,41 +79,10 @@ def engine_param(params):
 
 def doc(doc_id: int, **fields) -> dict:
     """A set document with every field filled in (public unless told otherwise)."""
-    document = {
-        "id": doc_id,
-        "kind": "set",
-        "revision": 1,
-        "set_id": doc_id,
+    document = blank_document(doc_id) | {
         "title": f"Set {doc_id}",
-        "description": "",
-        "file_name": "",
-        "keywords": [],
-        "creators": [],
-        "taxa": [],
-        "taxon_path": [],
-        "labels": [],
-        "platform": "",
-        "instrument": "",
         "modality": "photograph",
-        "research_infrastructure": "",
-        "licence": "CC-BY-4.0",
-        "access": "open",
-        "state": "published",
-        "embargo_until": None,
         "owner_id": 1,
-        "curator_ids": [],
-        "years": [],
-        "time_start": None,
-        "time_end": None,
-        "depth_min": None,
-        "depth_max": None,
-        "bbox": None,
-        "polygon": None,
-        "point": None,
-        "image_count": 0,
-        "size": 0,
-        "has_annotations": False,
-        "doi": "",
         "created": (EPOCH + timedelta(hours=doc_id)).isoformat(),
     }
     unknown = set(fields) - set(document)
