@@ -220,13 +220,13 @@ def browse_catalogue(people, tmp_path):
         ],
         licence="CC-BY-4.0",
         access="open",
-        doi="10.5072/aquacat.baltic.2021",
         keywords=["phytoplankton", "Baltic Sea"],
-        taxa=[{"scientific_name": "Dinoflagellata", "rank": "Phylum", "aphia_id": 19542}],
         instrument="FlowCam",
         platform="RV Aranda",
         modality="flow-imaging",
+        taxa=[{"scientific_name": "Dinoflagellata", "rank": "Phylum", "aphia_id": 19542}],
         research_infrastructure="LifeWatch",
+        doi="10.5072/aquacat.baltic.2021",
     )
     med = published(
         images("Bacillariophyceae", 4, 40.0, 5.0, 20.0, "med"),
@@ -235,10 +235,10 @@ def browse_catalogue(people, tmp_path):
         creators=[{"name": "Rossi, Giulia"}],
         licence="CC0-1.0",
         access="open",
-        taxa=[{"scientific_name": "Bacillariophyceae", "rank": "Class", "aphia_id": 148899}],
         instrument="ZooScan",
         platform="Point B",
         modality="scanner",
+        taxa=[{"scientific_name": "Bacillariophyceae", "rank": "Class", "aphia_id": 148899}],
     )
     hidden = published(
         images("Ciliophora", 2, 59.5, 20.5, 3.0, "hidden"),

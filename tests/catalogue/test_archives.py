@@ -97,6 +97,23 @@ def collect_refused(source, name: str, **limits) -> IngestError:
     return caught.value
 
 
+def names_until_refused(source, name: str, **limits) -> tuple[list[str], IngestError]:
+    """The names iterating the archive yields before the IngestError it must raise,
+    and that error."""
+    got = []
+    with pytest.raises(IngestError) as caught:
+        for item in iter_archive(source, archive_name=name, limits=ArchiveLimits(**limits)):
+            got.append(item.name)
+    return got, caught.value
+
+
+def read_refused(entry) -> IngestError:
+    """The IngestError that reading the entry must raise."""
+    with entry.open() as reader, pytest.raises(IngestError) as caught:
+        reader.read()
+    return caught.value
+
+
 def errors(items) -> list[tuple[str, str]]:
     return [(item.name, item.reason) for item in items if isinstance(item, IngestError)]
 
@@ -431,10 +448,9 @@ def test_corrupt_crc_is_reported_by_the_reader(tmp_path):
 
     items = iter_archive(archive, archive_name="crc.zip")  # kept alive while reading
     entry = next(items)
-    with entry.open() as reader, pytest.raises(IngestError) as caught:
-        reader.read()
+    error = read_refused(entry)
 
-    assert (caught.value.name, caught.value.reason) == (
+    assert (error.name, error.reason) == (
         "crc.zip/a.jpg",
         "corrupt data (CRC-32 mismatch)",
     )
@@ -472,10 +488,9 @@ def test_truncated_member_of_a_tar_gz_is_reported_by_the_reader(tmp_path):
 
     items = iter_archive(archive, archive_name="cut.tar.gz")  # kept alive while reading
     entry = next(items)
-    with entry.open() as reader, pytest.raises(IngestError) as caught:
-        reader.read()
+    error = read_refused(entry)
 
-    assert (caught.value.name, caught.value.reason) == ("cut.tar.gz/noise.bin", "truncated data")
+    assert (error.name, error.reason) == ("cut.tar.gz/noise.bin", "truncated data")
 
 
 def test_tar_cut_between_members_is_not_taken_as_complete(tmp_path):
@@ -485,14 +500,11 @@ def test_tar_cut_between_members_is_not_taken_as_complete(tmp_path):
     archive = tmp_path / "cut.tar"
     archive.write_bytes(data[: 512 + 1024])  # a.jpg's header and data, then nothing
 
-    got = []
-    with pytest.raises(IngestError) as caught:
-        for item in iter_archive(archive, archive_name="cut.tar"):
-            got.append(item.name)
+    got, error = names_until_refused(archive, "cut.tar")
 
     assert got == ["a.jpg"]
-    assert caught.value.name == "cut.tar"
-    assert caught.value.reason == "corrupt TAR archive: truncated (no end-of-archive marker)"
+    assert error.name == "cut.tar"
+    assert error.reason == "corrupt TAR archive: truncated (no end-of-archive marker)"
 
 
 # --- bombs, lying headers, counts ------------------------------------------------------------
@@ -550,10 +562,9 @@ def test_zip_header_that_lies_about_its_size_gives_no_more(tmp_path):
     items = iter_archive(archive, archive_name="lie.zip")  # kept alive while reading
     entry = next(items)
     assert entry.size_hint == 10
-    with entry.open() as reader, pytest.raises(IngestError) as caught:
-        reader.read()
+    error = read_refused(entry)
 
-    assert (caught.value.name, caught.value.reason) == (
+    assert (error.name, error.reason) == (
         "lie.zip/big.bin",
         "corrupt data (CRC-32 mismatch)",
     )
@@ -630,29 +641,19 @@ def test_counting_reader_enforces_the_ratio_once_a_mib_is_read():
 def test_too_many_zip_members_stop_the_archive_up_front(tmp_path):
     archive = write_zip(tmp_path / "many.zip", [(f"{i}.jpg", b"x") for i in range(11)])
 
-    got = []
-    with pytest.raises(IngestError) as caught:
-        for item in iter_archive(
-            archive, archive_name="many.zip", limits=ArchiveLimits(max_entries=10)
-        ):
-            got.append(item)
+    got, error = names_until_refused(archive, "many.zip", max_entries=10)
 
     assert got == []
-    assert (caught.value.name, caught.value.reason) == ("many.zip", "has more than 10 members")
+    assert (error.name, error.reason) == ("many.zip", "has more than 10 members")
 
 
 def test_too_many_tar_members_stop_the_stream_early(tmp_path):
     archive = write_tar(tmp_path / "many.tar.gz", [(f"{i}.jpg", b"x") for i in range(50)])
 
-    got = []
-    with pytest.raises(IngestError) as caught:
-        for item in iter_archive(
-            archive, archive_name="many.tar.gz", limits=ArchiveLimits(max_entries=10)
-        ):
-            got.append(item.name)
+    got, error = names_until_refused(archive, "many.tar.gz", max_entries=10)
 
     assert got == [f"{i}.jpg" for i in range(10)]
-    assert (caught.value.name, caught.value.reason) == ("many.tar.gz", "has more than 10 members")
+    assert (error.name, error.reason) == ("many.tar.gz", "has more than 10 members")
 
 
 # --- streaming contract ----------------------------------------------------------------------

@@ -35,12 +35,22 @@ def owner():
 
 @pytest.fixture
 def sets(owner):
-    def published(image, bbox, **fields):
-        """One of the owner's sets over `bbox` (west, south, east, north) with the
-        one `image`, published."""
+    def published(image, *, bbox, when=(None, None), depths=(None, None), **fields):
+        """One of the owner's sets with the one `image`, over `bbox` (west, south,
+        east, north), `when` (start, end) and `depths` (min, max), published."""
         west, south, east, north = bbox
         image_set = services.create_image_set(
-            owner=owner, west=west, south=south, east=east, north=north, actor=SYSTEM, **fields
+            owner=owner,
+            west=west,
+            south=south,
+            east=east,
+            north=north,
+            time_start=when[0],
+            time_end=when[1],
+            depth_min=depths[0],
+            depth_max=depths[1],
+            actor=SYSTEM,
+            **fields,
         )
         services.ingest(image_set, [image], actor=SYSTEM)
         services.publish_image_set(image_set, actor=SYSTEM)
@@ -48,31 +58,26 @@ def sets(owner):
 
     diatoms = published(
         real_jpegs(1)[0],
-        (2.0, 51.0, 3.5, 52.0),
         title="Diatoms of the North Sea",
         description="Weekly FlowCam samples of diatom blooms.",
-        access="open",
         instrument="FlowCam",
         platform="RV Simon Stevin",
-        licence="CC-BY-4.0",
-        doi="10.5072/aquacat.diatoms",
         taxa=[
             {"scientific_name": "Bacillariophyceae", "rank": "Class", "lineage": CHROMISTA},
             {"scientific_name": "Dinoflagellata", "rank": "Phylum", "lineage": ["Chromista"]},
         ],
-        time_start=datetime(2021, 4, 1, tzinfo=UTC),
-        time_end=datetime(2021, 9, 30, tzinfo=UTC),
-        depth_min=0,
-        depth_max=10,
+        licence="CC-BY-4.0",
+        access="open",
+        bbox=(2.0, 51.0, 3.5, 52.0),
+        when=(datetime(2021, 4, 1, tzinfo=UTC), datetime(2021, 9, 30, tzinfo=UTC)),
+        depths=(0, 10),
+        doi="10.5072/aquacat.diatoms",
     )
     copepods = published(
         real_jpegs(2)[1],
-        (15.0, 54.0, 20.0, 58.0),
         title="Copepods <i>in</i> the Baltic",
         description="ZooScan scans of net samples.",
-        access="open",
         instrument="ZooScan",
-        licence="CC0-1.0",
         taxa=[
             {
                 "scientific_name": "Calanus finmarchicus",
@@ -80,20 +85,21 @@ def sets(owner):
                 "lineage": ["Animalia", "Arthropoda", "Copepoda"],
             }
         ],
-        time_start=datetime(2019, 6, 1, tzinfo=UTC),
-        time_end=datetime(2019, 7, 31, tzinfo=UTC),
-        depth_min=20,
-        depth_max=80,
+        licence="CC0-1.0",
+        access="open",
+        bbox=(15.0, 54.0, 20.0, 58.0),
+        when=(datetime(2019, 6, 1, tzinfo=UTC), datetime(2019, 7, 31, tzinfo=UTC)),
+        depths=(20, 80),
     )
     secret = published(
         real_jpegs(3)[2],
-        (3.0, 60.0, 4.0, 61.0),
         title="Restricted coral dives",
         description="Not public.",
-        access="restricted",
         instrument="HD camera",
-        licence="CC-BY-NC-4.0",
         taxa=[{"scientific_name": "Lophelia pertusa", "lineage": ["Animalia", "Cnidaria"]}],
+        licence="CC-BY-NC-4.0",
+        access="restricted",
+        bbox=(3.0, 60.0, 4.0, 61.0),
     )
     index_all()
     return {"diatoms": diatoms, "copepods": copepods, "secret": secret}
