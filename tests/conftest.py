@@ -31,6 +31,7 @@ SERVICE_URLS = {
     "opensearch": ("SEARCH_URL_OPENSEARCH", ("http", "https")),
     "elasticsearch": ("SEARCH_URL_ELASTICSEARCH", ("http", "https")),
     "s3": ("S3_ENDPOINT_URL", ("http", "https")),
+    "inveniordm": ("INVENIORDM_URL", ("http", "https")),
 }
 
 

@@ -13,9 +13,10 @@ from django.conf import settings
 
 from catalogue.errors import FieldError
 from curation.repositories.base import Target, TargetError, TransientTargetError
+from curation.repositories.invenio import InvenioTarget
 from curation.repositories.none import NoTarget
 
-KINDS: dict[str, type[Target]] = {"none": NoTarget}
+KINDS: dict[str, type[Target]] = {"none": NoTarget, "invenio": InvenioTarget}
 
 __all__ = [
     "KINDS",
