@@ -1,0 +1,325 @@
+"""Publishing throughput: packaging and the whole InvenioRDM deposit against bare
+equivalents, measured in the same run.
+
+    eval "$(.venv/bin/python scripts/services env)"   # INVENIORDM_URL, INVENIORDM_TOKEN
+    .venv/bin/python bench/publish.py [--images 2000] [--repeat 2]
+
+Input: N JPEGs of 800x600, each a mosaic of real FlowCam images from
+catalogue/demo (about 58 kB each, 115 MB for 2,000), made once per run in a
+temporary folder and ingested into one ready set (title, creators, licence,
+version, open) per repeat, on the embedded default (SQLite, local file storage in a temporary
+folder; the broker too, so no worker takes the queued task). Needs the local
+InvenioRDM (`scripts/services up inveniordm`).
+
+- packaging: `curation.packaging.build` of the set (zip packages of 100 images,
+  manifest.json, datacite.xml, the md5 of each) against a bare copy of the same
+  originals into plain files of 100 images each, in the same temporary folder.
+- deposit: `publish()` + `run_deposit()` to the target "rdm" (kind invenio):
+  draft, packaging, three calls per file, publish, DOIs read back; against bare
+  `requests` calls sending the same package files (already built): create a
+  draft, the three-step upload of each file, publish.
+
+Prints one JSON object: sizes, seconds (best of --repeat), bytes/s, the ratios
+ours/baseline and their goals (not asserted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEMO = ROOT / "catalogue" / "demo" / "phytoplankton-flowcam" / "images"
+WIDTH, HEIGHT = 800, 600
+PER_PACKAGE = 100
+CHUNK = 1024 * 1024
+GOALS = {"packaging_ratio": 0.9, "deposit_ratio": 0.8}
+
+
+def make_inputs(folder: Path, count: int) -> list[Path]:
+    from PIL import Image
+
+    tiles = [Image.open(p).convert("RGB") for p in sorted(DEMO.glob("*/*.jpg"))]
+    rng = random.Random(7)
+    paths = []
+    for index in range(count):
+        canvas = Image.new("RGB", (WIDTH, HEIGHT), (235, 235, 230))
+        y = 0
+        while y < HEIGHT:
+            x, row_height = 0, 0
+            while x < WIDTH:
+                tile = rng.choice(tiles)
+                canvas.paste(tile, (x, y))
+                x += tile.width
+                row_height = max(row_height, tile.height)
+            y += row_height
+        path = folder / f"mosaic-{index:05d}.jpg"
+        canvas.save(path, "JPEG", quality=90)
+        paths.append(path)
+    return paths
+
+
+def ready_set(inputs: Path, count: int, number: int):
+    from catalogue import services
+    from catalogue.access import SYSTEM
+    from catalogue.models import Access
+
+    image_set = services.create_image_set(
+        title=f"Publishing benchmark {number} ({time.time():.0f})",
+        creators=[{"name": "Mortelmans, Jonas", "orcid": "0000-0002-1825-0097"}],
+        licence="CC-BY-4.0",
+        version="1.0",
+        access=Access.OPEN,
+        description="Mosaics of FlowCam images, made by bench/publish.py.",
+        actor=SYSTEM,
+    )
+    batch = services.ingest(image_set, [inputs], actor=SYSTEM)
+    if batch.added != count or batch.rejected:
+        raise SystemExit(f"ingest went wrong: {batch.added} added, {batch.rejected[:3]}")
+    image_set.refresh_from_db()
+    return image_set
+
+
+# --- packaging --------------------------------------------------------------------------
+
+
+def our_packaging(image_set, folder: Path) -> tuple[float, int]:
+    from curation import packaging
+
+    started = time.perf_counter()
+    bundle = packaging.build(
+        image_set, folder, max_files=PER_PACKAGE, max_bytes=packaging_max_bytes()
+    )
+    elapsed = time.perf_counter() - started
+    return elapsed, sum(built.size for built in bundle.files)
+
+
+def packaging_max_bytes() -> int:
+    from curation.repositories.invenio import DEFAULT_MAX_BYTES
+
+    return DEFAULT_MAX_BYTES
+
+
+def bare_copy(sources: list[Path], folder: Path) -> tuple[float, int]:
+    """The same originals, concatenated into one plain file per 100 images."""
+    started = time.perf_counter()
+    folder.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for part, first in enumerate(range(0, len(sources), PER_PACKAGE)):
+        with (folder / f"part-{part:03d}.bin").open("wb") as sink:
+            for source in sources[first : first + PER_PACKAGE]:
+                with source.open("rb") as data:
+                    shutil.copyfileobj(data, sink, CHUNK)
+            written += sink.tell()
+    return time.perf_counter() - started, written
+
+
+# --- deposit ----------------------------------------------------------------------------
+
+
+def our_deposit(image_set) -> tuple[float, dict]:
+    from catalogue.access import SYSTEM
+    from curation.services.deposits import publish, run_deposit
+
+    started = time.perf_counter()
+    deposit = run_deposit(publish(image_set, actor=SYSTEM, target="rdm").pk)
+    elapsed = time.perf_counter() - started
+    if deposit.state != "published":
+        raise SystemExit(f"deposit {deposit.state}: {deposit.error} {deposit.errors}")
+    return elapsed, {"doi": deposit.doi, "files": deposit.files_total}
+
+
+def bare_deposit(url: str, token: str, files: list[Path], number: int) -> float:
+    """A draft, the three-step upload of each file, publish: plain requests."""
+    import requests
+
+    session = requests.Session()
+    session.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json"})
+    api = url.rstrip("/") + "/api"
+
+    def call(method: str, path: str, **kwargs) -> dict:
+        response = session.request(method, api + path, timeout=120, **kwargs)
+        if response.status_code >= 400:
+            raise SystemExit(f"bare {method} {path}: {response.status_code} {response.text[:300]}")
+        return response.json() if response.content else {}
+
+    body = {
+        "access": {"record": "public", "files": "public"},
+        "files": {"enabled": True},
+        "metadata": {
+            "resource_type": {"id": "dataset"},
+            "title": f"Publishing benchmark, bare upload {number} ({time.time():.0f})",
+            "publication_date": time.strftime("%Y-%m-%d"),
+            "publisher": "AquaCat benchmark",
+            "creators": [
+                {
+                    "person_or_org": {
+                        "type": "personal",
+                        "family_name": "Mortelmans",
+                        "given_name": "Jonas",
+                    }
+                }
+            ],
+            "rights": [{"id": "cc-by-4.0"}],
+        },
+        "pids": {},
+    }
+    started = time.perf_counter()
+    draft = call("POST", "/records", json=body)
+    record = draft["id"]
+    for path in files:
+        call("POST", f"/records/{record}/draft/files", json=[{"key": path.name}])
+        with path.open("rb") as content:
+            call(
+                "PUT",
+                f"/records/{record}/draft/files/{path.name}/content",
+                data=content,
+                headers={
+                    "Content-Type": "application/octet-stream",
+                    "Content-Length": str(path.stat().st_size),
+                },
+            )
+        call("POST", f"/records/{record}/draft/files/{path.name}/commit")
+    published = call("POST", f"/records/{record}/draft/actions/publish")
+    elapsed = time.perf_counter() - started
+    if not published.get("is_published"):
+        raise SystemExit(f"bare publish did not publish {record}")
+    return elapsed
+
+
+def invenio_version() -> str:
+    text = (ROOT / "scripts" / "service_inveniordm.py").read_text()
+    found = re.search(r"invenio-app-rdm[^=\"]*==([\w.]+)", text)
+    return found.group(1) if found else "unknown"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--images", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+
+    url, token = os.environ.get("INVENIORDM_URL"), os.environ.get("INVENIORDM_TOKEN")
+    if not url or not token:
+        raise SystemExit(
+            "INVENIORDM_URL and INVENIORDM_TOKEN are needed: "
+            '.venv/bin/python scripts/services up inveniordm; eval "$(... services env)"'
+        )
+    scratch = Path(tempfile.mkdtemp(prefix="aquacat-bench-publish-"))
+    for variable in (
+        "DATABASE_URL",
+        "S3_BUCKET",
+        "SEARCH_URL",
+        "CELERY_BROKER_URL",
+        "CELERY_RESULT_BACKEND",
+    ):
+        os.environ.pop(variable, None)
+    os.environ.update(
+        AQUACAT_VAR_DIR=str(scratch / "var"),
+        DJANGO_SETTINGS_MODULE="aquacat.settings",
+        LOG_LEVEL="WARNING",
+        PUBLISH_TARGETS=json.dumps({"rdm": {"kind": "invenio", "url": url, "token": token}}),
+    )
+    try:
+        import django
+
+        django.setup()
+        from django.core.files.storage import default_storage
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        inputs = scratch / "inputs"
+        inputs.mkdir()
+        paths = make_inputs(inputs, args.images)
+        input_bytes = sum(p.stat().st_size for p in paths)
+
+        started = time.perf_counter()
+        sets = [ready_set(inputs, len(paths), number) for number in range(args.repeat)]
+        ingest_s = time.perf_counter() - started
+
+        best: dict[str, float] = {}
+        package_bytes = 0
+        out = scratch / "out"
+        for number, image_set in enumerate(sets):
+            sources = [
+                Path(default_storage.path(key))
+                for key in image_set.images.order_by("file_name", "pk").values_list(
+                    "storage_key", flat=True
+                )
+            ]
+            for source in sources:  # into the page cache for both sides
+                source.read_bytes()
+            baseline_s, copied = bare_copy(sources, out / f"bare-{number}")
+            ours_s, package_bytes = our_packaging(image_set, out / f"ours-{number}")
+            best["packaging_baseline_s"] = min(best.get("packaging_baseline_s", 1e9), baseline_s)
+            best["packaging_ours_s"] = min(best.get("packaging_ours_s", 1e9), ours_s)
+            shutil.rmtree(out / f"bare-{number}")
+
+            files = sorted((out / f"ours-{number}").iterdir())
+            if number % 2:  # alternate which side goes first
+                deposit_s, remote = our_deposit(image_set)
+                bare_s = bare_deposit(url, token, files, number)
+            else:
+                bare_s = bare_deposit(url, token, files, number)
+                deposit_s, remote = our_deposit(image_set)
+            best["deposit_baseline_s"] = min(best.get("deposit_baseline_s", 1e9), bare_s)
+            best["deposit_ours_s"] = min(best.get("deposit_ours_s", 1e9), deposit_s)
+            shutil.rmtree(out / f"ours-{number}")
+
+        packaging_ratio = best["packaging_baseline_s"] / best["packaging_ours_s"]
+        deposit_ratio = best["deposit_baseline_s"] / best["deposit_ours_s"]
+
+        def rate(size: int, timing: str) -> float:
+            return round(size / 1e6 / best[timing], 1)
+
+        print(
+            json.dumps(
+                {
+                    "benchmark": "publish",
+                    "images": len(paths),
+                    "image_pixels": WIDTH * HEIGHT,
+                    "input_bytes": input_bytes,
+                    "mean_file_bytes": round(input_bytes / len(paths)),
+                    "package_files": remote["files"],
+                    "package_bytes": package_bytes,
+                    "baseline_copy_bytes": copied,
+                    "repeat": args.repeat,
+                    "cpus": os.cpu_count(),
+                    "inveniordm": invenio_version(),
+                    "inveniordm_url": url,
+                    "ingest_s_all_sets": round(ingest_s, 2),
+                    "packaging": {
+                        "baseline_s": round(best["packaging_baseline_s"], 3),
+                        "ours_s": round(best["packaging_ours_s"], 3),
+                        "baseline_mb_per_s": rate(input_bytes, "packaging_baseline_s"),
+                        "ours_mb_per_s": rate(input_bytes, "packaging_ours_s"),
+                        "ratio_ours_to_baseline": round(packaging_ratio, 3),
+                    },
+                    "deposit": {
+                        "baseline_s": round(best["deposit_baseline_s"], 3),
+                        "ours_s": round(best["deposit_ours_s"], 3),
+                        "baseline_mb_per_s": rate(package_bytes, "deposit_baseline_s"),
+                        "ours_mb_per_s": rate(package_bytes, "deposit_ours_s"),
+                        "ratio_ours_to_baseline": round(deposit_ratio, 3),
+                        "last_doi": remote["doi"],
+                    },
+                    "goals": GOALS,
+                },
+                indent=2,
+            )
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
