@@ -13,10 +13,15 @@ from django.conf import settings
 
 from catalogue.errors import FieldError
 from curation.repositories.base import Target, TargetError, TransientTargetError
+from curation.repositories.datacite import DataCiteTarget
 from curation.repositories.invenio import InvenioTarget
 from curation.repositories.none import NoTarget
 
-KINDS: dict[str, type[Target]] = {"none": NoTarget, "invenio": InvenioTarget}
+KINDS: dict[str, type[Target]] = {
+    "none": NoTarget,
+    "invenio": InvenioTarget,
+    "datacite": DataCiteTarget,
+}
 
 __all__ = [
     "KINDS",
