@@ -37,18 +37,23 @@ DEMO = ROOT / "catalogue" / "demo" / "phytoplankton-flowcam" / "images"
 WIDTH, HEIGHT = 1920, 1280
 
 
-def make_inputs(folder: Path, count: int) -> list[Path]:
+def make_inputs(
+    folder: Path, count: int, size: tuple[int, int] = (WIDTH, HEIGHT), *, seed: int = 42
+) -> list[Path]:
+    """`count` JPEG mosaics of real FlowCam images (real image statistics), `size` pixels.
+    Shared by the ingest and publish benches."""
     from PIL import Image
 
+    width, height = size
     tiles = [Image.open(p).convert("RGB") for p in sorted(DEMO.glob("*/*.jpg"))]
-    rng = random.Random(42)
+    rng = random.Random(seed)
     paths = []
     for index in range(count):
-        canvas = Image.new("RGB", (WIDTH, HEIGHT), (235, 235, 230))
+        canvas = Image.new("RGB", (width, height), (235, 235, 230))
         y = 0
-        while y < HEIGHT:
+        while y < height:
             x, row_height = 0, 0
-            while x < WIDTH:
+            while x < width:
                 tile = rng.choice(tiles)
                 canvas.paste(tile, (x, y))
                 x += tile.width

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import re
 import shutil
 import sys
@@ -46,26 +45,9 @@ GOALS = {"packaging_ratio": 0.9, "deposit_ratio": 0.8}
 
 
 def make_inputs(folder: Path, count: int) -> list[Path]:
-    from PIL import Image
+    from bench.ingest import make_inputs as mosaics
 
-    tiles = [Image.open(p).convert("RGB") for p in sorted(DEMO.glob("*/*.jpg"))]
-    rng = random.Random(7)
-    paths = []
-    for index in range(count):
-        canvas = Image.new("RGB", (WIDTH, HEIGHT), (235, 235, 230))
-        y = 0
-        while y < HEIGHT:
-            x, row_height = 0, 0
-            while x < WIDTH:
-                tile = rng.choice(tiles)
-                canvas.paste(tile, (x, y))
-                x += tile.width
-                row_height = max(row_height, tile.height)
-            y += row_height
-        path = folder / f"mosaic-{index:05d}.jpg"
-        canvas.save(path, "JPEG", quality=90)
-        paths.append(path)
-    return paths
+    return mosaics(folder, count, (WIDTH, HEIGHT), seed=7)
 
 
 def ready_set(inputs: Path, count: int, number: int):
@@ -275,11 +257,15 @@ def main() -> None:
             best["deposit_ours_s"] = min(best.get("deposit_ours_s", 1e9), deposit_s)
             shutil.rmtree(out / f"ours-{number}")
 
-        packaging_ratio = best["packaging_baseline_s"] / best["packaging_ours_s"]
-        deposit_ratio = best["deposit_baseline_s"] / best["deposit_ours_s"]
-
-        def rate(size: int, timing: str) -> float:
-            return round(size / 1e6 / best[timing], 1)
+        def timings(part: str, size: int) -> dict:
+            baseline, ours = best[f"{part}_baseline_s"], best[f"{part}_ours_s"]
+            return {
+                "baseline_s": round(baseline, 3),
+                "ours_s": round(ours, 3),
+                "baseline_mb_per_s": round(size / 1e6 / baseline, 1),
+                "ours_mb_per_s": round(size / 1e6 / ours, 1),
+                "ratio_ours_to_baseline": round(baseline / ours, 3),
+            }
 
         print(
             json.dumps(
@@ -297,21 +283,8 @@ def main() -> None:
                     "inveniordm": invenio_version(),
                     "inveniordm_url": url,
                     "ingest_s_all_sets": round(ingest_s, 2),
-                    "packaging": {
-                        "baseline_s": round(best["packaging_baseline_s"], 3),
-                        "ours_s": round(best["packaging_ours_s"], 3),
-                        "baseline_mb_per_s": rate(input_bytes, "packaging_baseline_s"),
-                        "ours_mb_per_s": rate(input_bytes, "packaging_ours_s"),
-                        "ratio_ours_to_baseline": round(packaging_ratio, 3),
-                    },
-                    "deposit": {
-                        "baseline_s": round(best["deposit_baseline_s"], 3),
-                        "ours_s": round(best["deposit_ours_s"], 3),
-                        "baseline_mb_per_s": rate(package_bytes, "deposit_baseline_s"),
-                        "ours_mb_per_s": rate(package_bytes, "deposit_ours_s"),
-                        "ratio_ours_to_baseline": round(deposit_ratio, 3),
-                        "last_doi": remote["doi"],
-                    },
+                    "packaging": timings("packaging", input_bytes),
+                    "deposit": {**timings("deposit", package_bytes), "last_doi": remote["doi"]},
                     "goals": GOALS,
                 },
                 indent=2,

@@ -30,8 +30,8 @@ from django.utils import timezone
 from catalogue.formats import datacite
 from catalogue.formats.common import landing_url
 from catalogue.models import Access, ImageSet
+from curation.repositories.answers import body_of, raise_for_answer
 from curation.repositories.base import Target, TargetError, TransientTargetError
-from curation.repositories.invenio import retry_after
 
 DRAFT_DOI = "draft doi"
 FINDABLE = "findable"
@@ -127,30 +127,17 @@ class DataCiteTarget(Target):
         status = response.status_code
         if status < 400 or status == 404:
             return
-        where = f"{response.request.method} {response.request.path_url}"
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
+        body = body_of(response)
         errors = self.field_errors(body)
         message = "; ".join(text for texts in errors.values() for text in texts)
         message = message or response.reason or f"HTTP {status}"
-        if status == 429:
-            raise TransientTargetError(
-                f"{self.name} is rate-limiting ({where}: 429)", retry_after(response)
-            )
-        if status >= 500:
-            raise TransientTargetError(
-                f"{self.name} answered {status} ({where}): {message}", retry_after(response)
-            )
-        if status in (401, 403):
-            raise TargetError(
-                f"{self.name} refused the credentials ({status} on {where}): {message}",
-                {"target": [f"{message} (check the repository id and password of {self.name!r})"]},
-            )
-        raise TargetError(
-            f"{self.name} refused the DOI ({status} on {where}): {message}",
-            errors or {"doi": [message]},
+        raise_for_answer(
+            self.name,
+            response,
+            message,
+            credentials="repository id and password",
+            refused="DOI",
+            errors=errors or {"doi": [message]},
         )
 
     @staticmethod

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import time
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -31,6 +30,7 @@ from django.utils import timezone
 from catalogue.formats.common import landing_url, publisher_name, split_name
 from catalogue.models import Access, ImageSet
 from curation import packaging
+from curation.repositories.answers import body_of, raise_for_answer
 from curation.repositories.base import Target, TargetError, TransientTargetError
 
 DRAFT_CREATED = "draft created"
@@ -72,25 +72,6 @@ def licence_id(spdx: str) -> str:
 
 def uuid_identifier(image_set: ImageSet) -> str:
     return f"urn:uuid:{image_set.uuid}"
-
-
-def retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            try:
-                return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-            except (TypeError, ValueError):
-                pass
-    reset = response.headers.get("X-RateLimit-Reset")
-    if reset:
-        try:
-            return max(0.0, float(reset) - time.time())
-        except ValueError:
-            pass
-    return None
 
 
 class InvenioTarget(Target):
@@ -143,32 +124,18 @@ class InvenioTarget(Target):
         return response
 
     def check(self, response: requests.Response) -> None:
-        status = response.status_code
-        if status < 400:
+        if response.status_code < 400:
             return
-        where = f"{response.request.method} {response.request.path_url}"
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        message = body.get("message") if isinstance(body, dict) else None
-        message = message or response.reason or f"HTTP {status}"
-        if status == 429:
-            raise TransientTargetError(
-                f"{self.name} is rate-limiting ({where}: 429)", retry_after(response)
-            )
-        if status >= 500:
-            raise TransientTargetError(
-                f"{self.name} answered {status} ({where}): {message}", retry_after(response)
-            )
-        if status in (401, 403):
-            raise TargetError(
-                f"{self.name} refused the token ({status} on {where}): {message}",
-                {"target": [f"{message} (check the token of target {self.name!r})"]},
-            )
-        raise TargetError(
-            f"{self.name} refused the record ({status} on {where}): {message}",
-            self.field_errors(body, message),
+        body = body_of(response)
+        message = body.get("message")
+        message = message or response.reason or f"HTTP {response.status_code}"
+        raise_for_answer(
+            self.name,
+            response,
+            message,
+            credentials="token",
+            refused="record",
+            errors=self.field_errors(body, message),
         )
 
     def field_errors(self, body: Any, message: str) -> dict[str, list[str]]:

@@ -12,6 +12,7 @@ from catalogue.access import SYSTEM
 from catalogue.models import ImageSet
 from curation import repositories
 from curation.repositories import Target, TargetError, TransientTargetError
+from curation.services.deposits import run_deposit
 from tests.catalogue.conftest import real_jpegs
 
 CREATORS = [{"name": "Mortelmans, Jonas", "orcid": "0000-0002-1825-0097"}]
@@ -180,3 +181,13 @@ def targets(settings, monkeypatch):
         return settings.PUBLISH_TARGETS
 
     return configure
+
+
+def expect_waiting(deposit, first_step: str) -> None:
+    """Run a deposit whose repository is down: the task raises to be retried, the
+    deposit waits with its first step not taken, and the set stays frozen."""
+    with pytest.raises(TransientTargetError):
+        run_deposit(deposit.pk)
+    deposit.refresh_from_db()
+    assert deposit.state == "waiting" and not deposit.step_done(first_step)
+    assert ImageSet.objects.get(pk=deposit.image_set_id).state == "publishing"
