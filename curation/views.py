@@ -29,8 +29,6 @@ from curation.forms import ROWS, CuratorsForm, ImageSetForm, SetEditor
 from curation.models import Deposit
 from curation.services import deposits
 
-IMMUTABLE = access.IMMUTABLE
-
 
 @login_required
 def my_sets(request):
@@ -53,7 +51,7 @@ def set_for_editor(request, uuid) -> tuple[ImageSet, bool]:
 
 def frozen_reason(image_set: ImageSet) -> str:
     """Why a frozen set is read-only: published, or frozen while its deposit runs."""
-    return access.BEING_PUBLISHED if image_set.state == State.PUBLISHING else IMMUTABLE
+    return access.BEING_PUBLISHED if image_set.state == State.PUBLISHING else access.IMMUTABLE
 
 
 def render_editor(request, editor: SetEditor, image_set: ImageSet | None):

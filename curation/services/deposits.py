@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from catalogue import access
 from catalogue.access import Action
+from catalogue.errors import FieldError
 from catalogue.models import ImageSet
 from catalogue.services.publication import (
     abandon_publication,
@@ -41,12 +42,11 @@ State = Deposit.State
 
 def checklist(image_set: ImageSet) -> dict[str, list[str]]:
     """What keeps a set from being published, by field: DataCite's mandatory
-    properties the curator supplies, a licence, and at least one image."""
+    properties the curator supplies, and at least one image (the model itself
+    requires a title and a licence)."""
     problems: dict[str, list[str]] = {}
     for check in completeness(image_set).missing_mandatory:
         problems.setdefault(check.field, []).append(f"{check.label} is required")
-    if not image_set.licence:
-        problems.setdefault("licence", []).append("a licence is required")
     if not image_set.images.exists():
         problems.setdefault("images", []).append("a set needs at least one image")
     return problems
@@ -77,7 +77,6 @@ def publish(image_set: ImageSet, *, actor, target: str | None = None) -> Deposit
         deposit = Deposit.objects.create(
             image_set=locked,
             target=chosen.name,
-            files_total=0,
             created_by=actor if access.signed_in(actor) and actor.pk else None,
         )
         transaction.on_commit(lambda: queue_deposit(deposit.pk))
@@ -141,7 +140,7 @@ def run_deposit(deposit_id: int) -> Deposit:
     except TransientTargetError as error:
         set_state(deposit, State.WAITING, error=f"waiting for {deposit.target}: {error}")
         raise
-    except (TargetError, ValueError) as error:
+    except (TargetError, FieldError) as error:  # a refusal, or a target no longer configured
         errors = getattr(error, "errors", {})
         set_state(deposit, State.FAILED, error=str(error), errors=errors)
         abandon_publication(deposit.image_set)
