@@ -64,12 +64,16 @@ class Action(StrEnum):
     RUN_MODELS = "run_models"  # enrichment is derived data: allowed on published sets
     PUBLISH = "publish"
     NEW_VERSION = "new_version"  # a draft of the next version of a published set
+    ANNOTATE = "annotate"  # create, change and delete annotations
+    REVIEW = "review"  # validate, mark dubious, reject, relabel
+    MANAGE_REVIEWERS = "manage_reviewers"
 
 
 @dataclass(frozen=True)
 class Visibility:
     """Who is searching, as data the search backends filter on (documents carry
-    state, access, embargo_until, owner_id and curator_ids)."""
+    state, access, embargo_until, owner_id and curator_ids: the users with a role
+    on the set, curators and reviewers)."""
 
     everything: bool
     user_id: int | None
@@ -206,10 +210,26 @@ class Curator(Rule):
         )
 
 
-STAFF, PUBLIC, OWNER, CURATOR = Staff(), Public(), Owner(), Curator()
+class Reviewer(Curator):
+    """A user named reviewer of the set. Search documents list curators and
+    reviewers together (`curator_ids`): both may see the set before it is public,
+    so the filter forms are the curator's."""
+
+    def allows(self, actor, image_set: ImageSet) -> bool:
+        if not signed_in(actor) or actor.pk is None or image_set.pk is None:
+            return False
+        return image_set.reviewers.filter(pk=actor.pk).exists()
+
+    def orm(self, actor, today: date) -> Q | None:
+        if not signed_in(actor) or actor.pk is None:
+            return None
+        return Q(pk__in=ImageSet.reviewers.through.objects.filter(user=actor.pk).values("imageset"))
+
+
+STAFF, PUBLIC, OWNER, CURATOR, REVIEWER = Staff(), Public(), Owner(), Curator(), Reviewer()
 
 POLICY: dict[Action, tuple[Rule, ...]] = {
-    Action.VIEW: (STAFF, OWNER, CURATOR, PUBLIC),
+    Action.VIEW: (STAFF, OWNER, CURATOR, REVIEWER, PUBLIC),
     Action.EDIT: (STAFF, OWNER, CURATOR),
     Action.DELETE: (STAFF, OWNER, CURATOR),
     Action.CHANGE_ACCESS: (STAFF, OWNER, CURATOR),
@@ -218,13 +238,16 @@ POLICY: dict[Action, tuple[Rule, ...]] = {
     Action.RUN_MODELS: (STAFF, OWNER, CURATOR),
     Action.PUBLISH: (STAFF, OWNER, CURATOR),
     Action.NEW_VERSION: (STAFF, OWNER, CURATOR),
+    Action.ANNOTATE: (STAFF, OWNER, CURATOR, REVIEWER),
+    Action.REVIEW: (STAFF, OWNER, CURATOR, REVIEWER),
+    Action.MANAGE_REVIEWERS: (STAFF, OWNER, CURATOR),
 }
 
 # What a published set (or one being published) refuses to everybody: its DOI
 # promises that the metadata and files cited stay as they are. Access may still
 # change (an embargo ends, a record is restricted), and who curates it is not
 # part of the record.
-FROZEN = {Action.EDIT, Action.DELETE, Action.PUBLISH}
+FROZEN = {Action.EDIT, Action.DELETE, Action.PUBLISH, Action.ANNOTATE, Action.REVIEW}
 FROZEN_STATES = {State.PUBLISHING, State.PUBLISHED}
 # Actions that only make sense in some states.
 ONLY_IN = {Action.NEW_VERSION: {State.PUBLISHED}}
@@ -239,6 +262,9 @@ REASONS = {
     Action.RUN_MODELS: "Only its owner, curators and staff may run models on this set.",
     Action.PUBLISH: "Only its owner, curators and staff may publish this set.",
     Action.NEW_VERSION: "Only its owner, curators and staff may make a new version of this set.",
+    Action.ANNOTATE: "Only the set's curators and reviewers may change its annotations.",
+    Action.REVIEW: "Only the set's curators and reviewers may review its annotations.",
+    Action.MANAGE_REVIEWERS: "Only the set's owner, curators and staff may change its reviewers.",
 }
 IMMUTABLE = (
     "This set is published, and a published set is immutable: its DOI promises that the "

@@ -48,3 +48,12 @@ class WrongState(AccessError):
 
 class Immutable(WrongState):
     """The set is frozen: published, or being published."""
+
+
+class Changed(WrongState):
+    """What the request was based on changed meanwhile (another reviewer, a model):
+    `current` holds the present state, so the client can show it and decide again."""
+
+    def __init__(self, reason: str, current: list[dict]):
+        super().__init__(reason)
+        self.current = current

@@ -99,6 +99,10 @@ class ImageSet(models.Model):
     curators = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="curated_image_sets"
     )
+    # Reviewers see the set and label, validate or reject its annotations; nothing else.
+    reviewers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="reviewed_image_sets"
+    )
     keywords = models.JSONField(default=list, blank=True)
     # [{"aphia_id", "scientific_name", "rank", "lineage": [names, kingdom first]}]
     taxa = models.JSONField(default=list, blank=True)

@@ -5,3 +5,8 @@ from django.dispatch import Signal
 # Sent after an ingest added images to a set and committed; sender: the ImageSet class,
 # image_set: the set. The inference app queues embeddings for the new images.
 images_added = Signal()
+
+# Sent inside the transaction that made the draft of a set's next version; sender: the
+# ImageSet class, source: the published set, draft: the new draft, images: pairs of
+# (source image id, draft image id). Curation copies the annotations onto the draft.
+version_drafted = Signal()

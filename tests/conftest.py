@@ -146,6 +146,7 @@ def people(db):
         "anonymous": None,
         "owner": users.create_user("owner", password="pw-owner-123"),
         "curator": users.create_user("curator"),
+        "reviewer": users.create_user("reviewer"),
         "other": users.create_user("other"),
         "staff": users.create_user("staff", is_staff=True),
     }

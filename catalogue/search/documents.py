@@ -117,7 +117,7 @@ def set_document(
         if predicted is None:
             predicted = found_predicted.get(image_set.pk, ([], 0))
     stats = stats or image_set.images.aggregate(image_count=Count("pk"), size=Sum("size"))
-    curator_ids = sorted(user.pk for user in image_set.curators.all())
+    curator_ids = member_ids(image_set)
     paths = taxon_paths(image_set.taxa)
     bbox = geometry.bbox_from_sides(
         image_set.west, image_set.south, image_set.east, image_set.north
@@ -233,7 +233,7 @@ def set_documents(ids: Iterable[int]) -> Iterator[dict]:
     sets = (
         ImageSet.objects.filter(pk__in=ids)
         .annotate(n_images=Count("images"), n_bytes=Sum("images__size"))
-        .prefetch_related("curators")
+        .prefetch_related("curators", "reviewers")
     )
     labels, predicted = set_summaries(ids)
     for image_set in sets:
@@ -245,6 +245,14 @@ def set_documents(ids: Iterable[int]) -> Iterator[dict]:
         )
 
 
+def member_ids(image_set: ImageSet) -> list[int]:
+    """Users with a role on the set who see it before it is public: its curators
+    and reviewers (the documents' `curator_ids`, see catalogue/access.py)."""
+    users = {user.pk for user in image_set.curators.all()}
+    users.update(user.pk for user in image_set.reviewers.all())
+    return sorted(users)
+
+
 def image_documents(ids: Iterable[int]) -> Iterator[dict]:
     """Documents of the images with these ids that still exist."""
     images = Image.objects.filter(pk__in=list(ids)).select_related("image_set")
@@ -252,7 +260,7 @@ def image_documents(ids: Iterable[int]) -> Iterator[dict]:
     for image in images:
         set_id = image.image_set_id
         if set_id not in curators:
-            curators[set_id] = sorted(image.image_set.curators.values_list("pk", flat=True))
+            curators[set_id] = member_ids(image.image_set)
         yield image_document(image, image.image_set, curators[set_id])
 
 

@@ -15,6 +15,7 @@ from catalogue.errors import WrongState
 from catalogue.formats.common import landing_url
 from catalogue.models import DESCRIPTIVE_FIELDS, Image, ImageSet, State
 from catalogue.search import outbox
+from catalogue.signals import version_drafted
 
 # What a new version takes over from the one it follows: its descriptive fields but
 # those set below, its owner and its concept; the rest is its own (identity, state,
@@ -81,10 +82,14 @@ def new_version(image_set: ImageSet, *, actor) -> ImageSet:
     draft.full_clean()
     draft.save()
     draft.curators.set(image_set.curators.all())
-    rows = image_set.images.order_by("pk").values(*IMAGE_FIELDS)
+    draft.reviewers.set(image_set.reviewers.all())
+    rows = list(image_set.images.order_by("pk").values("id", *IMAGE_FIELDS))
+    source_ids = [row.pop("id") for row in rows]
     images = Image.objects.bulk_create(
         [Image(image_set=draft, **row) for row in rows], batch_size=1000
     )
     outbox.record("set", [draft.pk])
     outbox.record("image", [image.pk for image in images])
+    pairs = [(source, image.pk) for source, image in zip(source_ids, images, strict=True)]
+    version_drafted.send(ImageSet, source=image_set, draft=draft, images=pairs)
     return draft

@@ -1,0 +1,40 @@
+"""What the curation app does when the catalogue changes."""
+
+from __future__ import annotations
+
+from curation.models import Annotation, Labelling
+
+# An annotation's columns a next version copies (not its identity, image, or review).
+COPIED = (
+    "label_id",
+    "shape",
+    "coordinates",
+    "status",
+    "confidence",
+    "created_by_id",
+    "model_version_id",
+    "annotator",
+    "reviewed_by_id",
+    "reviewed_at",
+    "created",
+)
+
+
+def copy_annotations(sender, source, draft, images, **kwargs) -> None:
+    """A set's next version starts with the published version's annotations and
+    label set: review goes on in the draft while the published ones stay frozen."""
+    labelling = Labelling.objects.filter(image_set=source).first()
+    if labelling is not None:
+        Labelling.objects.get_or_create(
+            image_set=draft, defaults={"label_set_id": labelling.label_set_id}
+        )
+    new_image = dict(images)
+    rows = (
+        Annotation.objects.filter(image__image_set=source)
+        .order_by("pk")
+        .values("image_id", *COPIED)
+    )
+    Annotation.objects.bulk_create(
+        (Annotation(image_id=new_image[row.pop("image_id")], **row) for row in rows),
+        batch_size=2000,
+    )
