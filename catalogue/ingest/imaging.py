@@ -79,6 +79,11 @@ def check_name(name: str, media_type: str) -> None:
         raise IngestError(name, f"the name says {suffix!r} but the content is {label}")
 
 
+# EXIF Orientation (0x0112) values that turn the image by 90 degrees one way or the other.
+ORIENTATION = 0x0112
+TURNED = {5, 6, 7, 8}
+
+
 @dataclass
 class ProcessedImage:
     media_type: str
@@ -113,6 +118,10 @@ def process_image(path: str, name: str, media_type: str) -> ProcessedImage:
                     )
                 frames = getattr(image, "n_frames", 1)
                 exif = image.getexif()
+                if exif.get(ORIENTATION) in TURNED:
+                    # Width and height as the image is seen (upright), as thumbnails,
+                    # crops and annotation coordinates are.
+                    width, height = height, width
                 result = ProcessedImage(
                     media_type=media_type,
                     width=width,

@@ -144,3 +144,16 @@ def test_garbage_after_a_jpeg_header_is_refused(tmp_path):
     with pytest.raises(IngestError) as caught:
         process_image(str(path), "fake.jpg", "image/jpeg")
     assert caught.value.name == "fake.jpg"
+
+
+def test_a_turned_jpeg_is_described_upright(tmp_path):
+    """EXIF orientation 6 (a camera held on its side): width and height as the image
+    is seen, as its thumbnails and annotation coordinates are."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = tmp_path / "turned.jpg"
+    Image.new("RGB", (400, 100), "navy").save(path, "JPEG", exif=exif)
+    result = process_image(str(path), path.name, "image/jpeg")
+    assert (result.width, result.height) == (100, 400)
+    thumbnail = Image.open(io.BytesIO(result.thumbnails["small"]))
+    assert thumbnail.height > thumbnail.width
