@@ -135,6 +135,9 @@ class InvenioRDM:
         self.s.port("inveniordm", claim=True)
         self.write_instance()
         self.set_up()
+        # The configuration may declare custom fields an earlier set-up did not map:
+        # adding their mappings is idempotent, and the record indices keep their data.
+        self.invenio("rdm-records", "custom-fields", "init")
         self.app_up()
 
     def down(self) -> None:

@@ -2,10 +2,15 @@
 files as zip packages plus manifest.json and datacite.xml, published so that
 Invenio mints the DOI (and the concept DOI of all versions).
 
-Options: `url` (the instance), `token` (a personal access token), `community`
-(optional, not used yet), `verify_tls` (default true), `timeout` (seconds per
-request, default 30), `max_files` (images per package, default 100) and
-`max_bytes` (bytes per package, default 2 GB).
+Options: `url` (the instance), `token` (a personal access token), `verify_tls`
+(default true), `timeout` (seconds per request, default 30), `max_files`
+(images per package, default 100) and `max_bytes` (bytes per package, default
+2 GB); `max_files_per_record` and `max_bytes_per_record` (default Zenodo's 100
+files and 50 GB: a set over them becomes linked records, see invenio_parts);
+`custom_fields` (the custom-field namespaces the instance declares, e.g.
+["dwc", "ac"] on Zenodo; default none, as a stock InvenioRDM refuses them);
+`community` (a community's slug or id: the record is submitted to it rather
+than published directly, see invenio_review).
 
 Steps, each recorded on the deposit once (a resumed deposit skips them):
 "draft created" (a new record, or a new version of the record of the set's
@@ -13,6 +18,11 @@ previous version), "files uploaded" (three calls per file; a file already
 committed with the same checksum is kept), "publish requested"; then the record
 is read for its DOIs. A create that timed out looks for the draft it may have
 made (by the set's uuid, in the record's identifiers) before creating again.
+
+This module speaks HTTP and takes the steps; the record's metadata is mapped in
+invenio_metadata (Zenodo's Darwin Core and Audubon Core fields in
+invenio_domain), linked records are made by invenio_parts, and community
+submission by invenio_review.
 """
 
 from __future__ import annotations
@@ -25,13 +35,13 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-from django.utils import timezone
 
-from catalogue.formats.common import landing_url, publisher_name, split_name
 from catalogue.models import Access, ImageSet
 from curation import packaging
+from curation.repositories import invenio_parts, invenio_review
 from curation.repositories.answers import body_of, raise_for_answer
 from curation.repositories.base import Target, TargetError, TransientTargetError
+from curation.repositories.invenio_metadata import record_body, uuid_identifier
 
 DRAFT_CREATED = "draft created"
 FILES_UPLOADED = "files uploaded"
@@ -40,38 +50,21 @@ PUBLISH_REQUESTED = "publish requested"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_FILES = 100
 DEFAULT_MAX_BYTES = 2 * 1000**3
-
-# DataCite relatedIdentifierType -> InvenioRDM scheme (idutils names).
-SCHEMES = {
-    "ARK": "ark",
-    "arXiv": "arxiv",
-    "bibcode": "ads",
-    "DOI": "doi",
-    "EAN13": "ean13",
-    "EISSN": "issn",
-    "Handle": "handle",
-    "IGSN": "igsn",
-    "ISBN": "isbn",
-    "ISSN": "issn",
-    "ISTC": "istc",
-    "LISSN": "issn",
-    "LSID": "lsid",
-    "PMID": "pmid",
-    "PURL": "purl",
-    "UPC": "upc",
-    "URL": "url",
-    "URN": "urn",
-    "w3id": "w3id",
-}
+# Zenodo's limits of one record.
+DEFAULT_MAX_FILES_PER_RECORD = 100
+DEFAULT_MAX_BYTES_PER_RECORD = 50 * 1000**3
 
 
-def licence_id(spdx: str) -> str:
-    """InvenioRDM's licence vocabulary ids are the SPDX ids in lower case."""
-    return spdx.strip().lower()
+class Progress:
+    """Files done of all the deposit uploads (over linked records too), saved as they go."""
 
+    def __init__(self, run, total: int):
+        self.run, self.total, self.done = run, total, 0
+        run.progress(0, total)
 
-def uuid_identifier(image_set: ImageSet) -> str:
-    return f"urn:uuid:{image_set.uuid}"
+    def add(self, count: int = 1) -> None:
+        self.done = min(self.total, self.done + count)
+        self.run.progress(self.done, self.total)
 
 
 class InvenioTarget(Target):
@@ -84,6 +77,14 @@ class InvenioTarget(Target):
         self.timeout = float(options.get("timeout", DEFAULT_TIMEOUT))
         self.max_files = int(options.get("max_files", DEFAULT_MAX_FILES))
         self.max_bytes = int(options.get("max_bytes", DEFAULT_MAX_BYTES))
+        self.max_files_per_record = int(
+            options.get("max_files_per_record", DEFAULT_MAX_FILES_PER_RECORD)
+        )
+        self.max_bytes_per_record = int(
+            options.get("max_bytes_per_record", DEFAULT_MAX_BYTES_PER_RECORD)
+        )
+        self.namespaces = [str(namespace) for namespace in options.get("custom_fields", [])]
+        self.community = str(options.get("community", "") or "")
         self.session = requests.Session()
         self.session.verify = bool(options.get("verify_tls", True))
         self.session.headers.update(
@@ -94,6 +95,7 @@ class InvenioTarget(Target):
             }
         )
         self._relation_types: set[str] | None = None
+        self._known: dict[tuple[str, str], bool] = {}
 
     # --- before anything is sent --------------------------------------------------------
 
@@ -155,7 +157,20 @@ class InvenioTarget(Target):
         response = self.request(method, path, json=body)
         return response.json() if response.content else {}
 
-    # --- metadata -----------------------------------------------------------------------
+    def read(self, path: str) -> dict | None:
+        """GET `path`; None when the instance answers 404."""
+        try:
+            response = self.session.get(f"{self.url}/api{path}", timeout=self.timeout)
+        except requests.Timeout:
+            raise
+        except requests.RequestException as error:
+            raise TransientTargetError(f"{self.name} cannot be reached: {error}") from error
+        if response.status_code == 404:
+            return None
+        self.check(response)
+        return response.json()
+
+    # --- what the instance knows, and the metadata ---------------------------------------
 
     def relation_types(self) -> set[str]:
         """The relation type ids the instance knows (its vocabulary), read once."""
@@ -164,96 +179,20 @@ class InvenioTarget(Target):
             self._relation_types = {hit["id"] for hit in found.get("hits", {}).get("hits", [])}
         return self._relation_types
 
-    def creator(self, creator: dict) -> dict:
-        name = creator.get("name", "").strip()
-        given, family = split_name(name)
-        person_or_org: dict[str, Any]
-        if family or creator.get("orcid"):
-            person_or_org = {"type": "personal", "family_name": family or name}
-            if given:
-                person_or_org["given_name"] = given
-            if creator.get("orcid"):
-                person_or_org["identifiers"] = [{"scheme": "orcid", "identifier": creator["orcid"]}]
-        else:
-            person_or_org = {"type": "organizational", "name": name}
-        entry: dict[str, Any] = {"person_or_org": person_or_org}
-        if creator.get("affiliation"):
-            entry["affiliations"] = [{"name": creator["affiliation"]}]
-        return entry
-
-    def related(self, image_set: ImageSet) -> list[dict]:
-        relations = [
-            {
-                "identifier": landing_url(image_set),
-                "scheme": "url",
-                "relation_type": {"id": "isidenticalto"},
-            }
-        ]
-        known = self.relation_types()
-        for relation in image_set.related_identifiers:
-            scheme = SCHEMES.get(relation.get("identifier_type", ""))
-            relation_type = str(relation.get("relation_type", "")).lower()
-            if scheme and relation_type in known and relation.get("identifier"):
-                relations.append(
-                    {
-                        "identifier": relation["identifier"],
-                        "scheme": scheme,
-                        "relation_type": {"id": relation_type},
-                    }
-                )
-        return relations
+    def knows(self, vocabulary: str, entry: str) -> bool:
+        """Whether the instance's `vocabulary` (affiliations, funders) has `entry`, read once."""
+        key = (vocabulary, entry)
+        if key not in self._known:
+            self._known[key] = self.read(f"/{vocabulary}/{quote(entry)}") is not None
+        return self._known[key]
 
     def record_body(self, image_set: ImageSet) -> dict:
-        metadata: dict[str, Any] = {
-            "resource_type": {"id": "dataset"},
-            "title": image_set.title,
-            "publication_date": timezone.localdate().isoformat(),
-            "publisher": publisher_name(),
-            "creators": [self.creator(creator) for creator in image_set.creators],
-            "rights": [{"id": licence_id(image_set.licence)}],
-            "identifiers": [{"scheme": "urn", "identifier": uuid_identifier(image_set)}],
-            "related_identifiers": self.related(image_set),
-        }
-        if image_set.description:
-            metadata["description"] = image_set.description
-        if image_set.keywords:
-            metadata["subjects"] = [{"subject": str(keyword)} for keyword in image_set.keywords]
-        if image_set.version:
-            metadata["version"] = image_set.version
-        collected = self.collected(image_set)
-        if collected:
-            metadata["dates"] = [{"date": collected, "type": {"id": "collected"}}]
-        geometry = self.geometry(image_set)
-        if geometry:
-            metadata["locations"] = {"features": [{"geometry": geometry}]}
-        return {
-            "access": {"record": "public", "files": "public"},
-            "files": {"enabled": True},
-            "metadata": metadata,
-            "pids": {},
-        }
-
-    @staticmethod
-    def collected(image_set: ImageSet) -> str:
-        days = [
-            moment.date() if hasattr(moment, "date") else moment
-            for moment in (image_set.time_start, image_set.time_end)
-            if moment is not None
-        ]
-        if not days:
-            return ""
-        first, last = min(days), max(days)
-        return first.isoformat() if first == last else f"{first.isoformat()}/{last.isoformat()}"
-
-    @staticmethod
-    def geometry(image_set: ImageSet) -> dict | None:
-        west, south, east, north = image_set.west, image_set.south, image_set.east, image_set.north
-        if west is None or south is None or east is None or north is None or west > east:
-            return None
-        if west == east and south == north:
-            return {"type": "Point", "coordinates": [west, south]}
-        ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
-        return {"type": "Polygon", "coordinates": [ring]}
+        return record_body(
+            image_set,
+            relation_types=self.relation_types(),
+            knows=self.knows,
+            namespaces=self.namespaces,
+        )
 
     # --- the deposit --------------------------------------------------------------------
 
@@ -264,27 +203,43 @@ class InvenioTarget(Target):
             raise TransientTargetError(f"{self.name} did not answer in time: {error}") from error
 
     def steps(self, run) -> tuple[str, str]:
-        image_set = run.image_set
-        if not run.done(DRAFT_CREATED):
-            draft = self.create_draft(image_set)
-            links = draft.get("links", {})
-            run.record(
-                DRAFT_CREATED,
-                f"draft {draft['id']}",
-                remote_id=draft["id"],
-                remote_url=links.get("self_html") or links.get("self", ""),
-            )
-        record_id = run.deposit.remote_id
         if not run.done(FILES_UPLOADED):
-            count = self.upload_files(run, record_id)
-            run.record(FILES_UPLOADED, f"{count} file(s)")
-        if not run.done(PUBLISH_REQUESTED):
+            with tempfile.TemporaryDirectory(prefix="aquacat-deposit-") as folder:
+                bundle = packaging.build(
+                    run.image_set, Path(folder), max_files=self.max_files, max_bytes=self.max_bytes
+                )
+                self.take_draft(run)
+                parts = invenio_parts.split(
+                    bundle, max_files=self.max_files_per_record, max_bytes=self.max_bytes_per_record
+                )
+                progress = Progress(run, len(bundle.files) + (1 if parts else 0))
+                files = bundle.files
+                if parts:  # over one record's limits: linked records
+                    files = invenio_parts.deposit_parts(self, run, bundle, parts, progress)
+                self.upload_files(run.deposit.remote_id, files, progress)
+            run.record(FILES_UPLOADED, f"{progress.total} file(s)")
+        record_id = run.deposit.remote_id
+        if self.community:
+            invenio_review.publish_in_community(self, run, record_id)
+        elif not run.done(PUBLISH_REQUESTED):
             self.publish(record_id)
             run.record(PUBLISH_REQUESTED)
         record = self.json("GET", f"/records/{record_id}")
         doi = record.get("pids", {}).get("doi", {}).get("identifier", "")
         concept = record.get("parent", {}).get("pids", {}).get("doi", {}).get("identifier", "")
         return doi, concept
+
+    def take_draft(self, run) -> None:
+        if run.done(DRAFT_CREATED):
+            return
+        draft = self.create_draft(run.image_set)
+        links = draft.get("links", {})
+        run.record(
+            DRAFT_CREATED,
+            f"draft {draft['id']}",
+            remote_id=draft["id"],
+            remote_url=links.get("self_html") or links.get("self", ""),
+        )
 
     def previous_record(self, image_set: ImageSet) -> str:
         """The record id of the set's previous version in this target, if it went there."""
@@ -302,30 +257,33 @@ class InvenioTarget(Target):
     def create_draft(self, image_set: ImageSet) -> dict:
         body = self.record_body(image_set)
         previous = self.previous_record(image_set)
-        if previous:
-            # Asking again while that draft exists gives the same draft: safe to retry.
-            draft = self.json("POST", f"/records/{quote(previous)}/versions")
-            draft = self.json("PUT", f"/records/{draft['id']}/draft", body)
-        else:
-            try:
-                # A worker that died after its create, or a deposit refused at publish,
-                # left our draft there: take it (with the set's metadata as it is now).
-                found = self.find_draft(image_set, tries=1)
-                if found:
-                    draft = self.json("PUT", f"/records/{found['id']}/draft", body)
-                else:
-                    try:
-                        draft = self.json("POST", "/records", body)
-                    except requests.Timeout:
-                        found = self.find_draft(image_set)
-                        if found:
-                            draft = self.json("PUT", f"/records/{found['id']}/draft", body)
-                        else:
-                            draft = self.json("POST", "/records", body)
-            except TargetError as error:
-                raise self.with_field(error, body) from error
+        try:
+            if previous:
+                # Asking again while that draft exists gives the same draft: safe to retry.
+                draft = self.json("POST", f"/records/{quote(previous)}/versions")
+                draft = self.json("PUT", f"/records/{draft['id']}/draft", body)
+            else:
+                draft = self.own_record(uuid_identifier(image_set), body)
+        except TargetError as error:
+            raise self.with_field(error, body) from error
         self.refuse_invalid(draft)
         return draft
+
+    def own_record(self, identifier: str, body: dict, *, published: bool = False) -> dict:
+        """Our record tagged with `identifier`: a draft a worker made before it died
+        (or a deposit refused at publish left) is taken again with `body`; with
+        `published`, one already published is returned as it is; else a new draft."""
+        found = self.find_own(identifier, tries=1, published=published)
+        if found is None:
+            try:
+                return self.json("POST", "/records", body)
+            except requests.Timeout:
+                found = self.find_own(identifier, published=published)
+                if found is None:
+                    return self.json("POST", "/records", body)
+        if found.get("is_published"):
+            return found
+        return self.json("PUT", f"/records/{found['id']}/draft", body)
 
     @staticmethod
     def with_field(error: TargetError, body: dict) -> TargetError:
@@ -344,20 +302,25 @@ class InvenioTarget(Target):
                 return TargetError(str(error), {name: error.errors["record"]})
         return error
 
-    def find_draft(self, image_set: ImageSet, tries: int = 3) -> dict | None:
-        """Our own unpublished draft of this set (by its uuid), e.g. made by a create
-        whose answer we did not get."""
-        query = f'metadata.identifiers.identifier:"{uuid_identifier(image_set)}"'
+    def find_own(self, identifier: str, tries: int = 3, published: bool = False) -> dict | None:
+        """Our record carrying exactly `identifier` (unpublished only, unless
+        `published`), e.g. made by a create whose answer we did not get."""
+        query = f'metadata.identifiers.identifier:"{identifier}"'
         for attempt in range(tries):
             if attempt:
                 time.sleep(1)  # the search index may not show it yet
             for hit in self.search(query):
-                if not hit.get("is_published"):
+                identifiers = hit.get("metadata", {}).get("identifiers", [])
+                tags = {entry.get("identifier") for entry in identifiers}
+                if identifier in tags and (published or not hit.get("is_published")):
                     return hit
         return None
 
+    def find_draft(self, image_set: ImageSet, tries: int = 3) -> dict | None:
+        return self.find_own(uuid_identifier(image_set), tries)
+
     def search(self, query: str) -> list[dict]:
-        response = self.request("GET", "/user/records", params={"q": query, "size": 10})
+        response = self.request("GET", "/user/records", params={"q": query, "size": 25})
         return response.json().get("hits", {}).get("hits", [])
 
     def refuse_invalid(self, draft: dict) -> None:
@@ -377,21 +340,16 @@ class InvenioTarget(Target):
         found = self.json("GET", f"/records/{record_id}/draft/files")
         return {entry["key"]: entry for entry in found.get("entries", [])}
 
-    def upload_files(self, run, record_id: str) -> int:
-        with tempfile.TemporaryDirectory(prefix="aquacat-deposit-") as folder:
-            bundle = packaging.build(
-                run.image_set, Path(folder), max_files=self.max_files, max_bytes=self.max_bytes
-            )
-            total = len(bundle.files)
-            remote = self.remote_files(record_id)
-            for key in set(remote) - {built.name for built in bundle.files}:
-                # Left by an earlier try of a draft taken again: not this version's.
-                self.request("DELETE", f"/records/{record_id}/draft/files/{quote(key)}")
-            run.progress(0, total)
-            for done, built in enumerate(bundle.files, 1):
-                self.upload(record_id, built, remote.get(built.name))
-                run.progress(done, total)
-        return total
+    def upload_files(
+        self, record_id: str, files: list[packaging.BuiltFile], progress: Progress
+    ) -> None:
+        remote = self.remote_files(record_id)
+        for key in set(remote) - {built.name for built in files}:
+            # Left by an earlier try of a draft taken again: not this version's.
+            self.request("DELETE", f"/records/{record_id}/draft/files/{quote(key)}")
+        for built in files:
+            self.upload(record_id, built, remote.get(built.name))
+            progress.add()
 
     def upload(self, record_id: str, built: packaging.BuiltFile, remote: dict | None) -> None:
         files = f"/records/{record_id}/draft/files"
@@ -401,7 +359,7 @@ class InvenioTarget(Target):
                 return  # uploaded before this deposit was resumed
             self.request("DELETE", f"{files}/{key}")
         self.request("POST", files, json=[{"key": built.name}])
-        with built.path.open("rb") as content:
+        with built.open() as content:  # its md5 is taken as it is sent
             self.request(
                 "PUT",
                 f"{files}/{key}/content",
@@ -430,13 +388,4 @@ class InvenioTarget(Target):
 
     def is_published(self, record_id: str) -> bool:
         """Whether the record is published (a draft that never was answers 404)."""
-        try:
-            response = self.session.get(f"{self.url}/api/records/{record_id}", timeout=self.timeout)
-        except requests.Timeout:
-            raise
-        except requests.RequestException as error:
-            raise TransientTargetError(f"{self.name} cannot be reached: {error}") from error
-        if response.status_code == 404:
-            return False
-        self.check(response)
-        return bool(response.json().get("is_published"))
+        return bool((self.read(f"/records/{record_id}") or {}).get("is_published"))

@@ -20,6 +20,7 @@ from catalogue import services
 from catalogue.access import SYSTEM
 from catalogue.formats.common import landing_url
 from catalogue.models import ImageSet
+from curation.packaging import METADATA_FILES
 from curation.repositories import TransientTargetError, target_for
 from curation.repositories.answers import retry_after
 from curation.repositories.invenio import InvenioTarget
@@ -30,9 +31,8 @@ from tests.curation.conftest import expect_waiting, ready_set
 pytestmark = [pytest.mark.django_db, pytest.mark.services("inveniordm")]
 
 
-@pytest.fixture
-def rdm(settings):
-    """The target "rdm" on the local InvenioRDM; call it with options to change them."""
+def rdm_target(settings):
+    """Configures the target "rdm" on the local InvenioRDM; call it with options."""
 
     def configure(**options):
         settings.PUBLISH_TARGETS = {
@@ -49,14 +49,23 @@ def rdm(settings):
     return configure
 
 
-def api(path: str, **params) -> dict:
-    response = requests.get(
+@pytest.fixture
+def rdm(settings):
+    """The target "rdm" on the local InvenioRDM; call it with options to change them."""
+    return rdm_target(settings)
+
+
+def api(path: str, method: str = "GET", body: dict | None = None, **params) -> dict:
+    """A call to the local InvenioRDM as the depositor; its JSON answer."""
+    response = requests.request(
+        method,
         os.environ["INVENIORDM_URL"].rstrip("/") + "/api" + path,
         params=params,
+        json=body,
         headers={"Authorization": f"Bearer {os.environ['INVENIORDM_TOKEN']}"},
         timeout=30,
     )
-    assert response.status_code == 200, response.text[:500]
+    assert response.status_code in (200, 201), response.text[:500]
     return response.json()
 
 
@@ -117,7 +126,7 @@ def test_a_set_is_published_with_a_doi_and_its_files(people, rdm):
         "publish requested",
         "published",
     ]
-    assert deposit.files_done == deposit.files_total == 3
+    assert deposit.files_done == deposit.files_total == 1 + len(METADATA_FILES)
 
     record = api(f"/records/{deposit.remote_id}")
     assert record["is_published"] and record["pids"]["doi"]["identifier"] == image_set.doi
@@ -140,7 +149,7 @@ def test_a_set_is_published_with_a_doi_and_its_files(people, rdm):
     }
 
     files = {entry["key"]: entry for entry in api(f"/records/{deposit.remote_id}/files")["entries"]}
-    assert set(files) == {"images-001.zip", "manifest.json", "datacite.xml"}
+    assert set(files) == {"images-001.zip", *METADATA_FILES}
     images = {image.sha256: image for image in image_set.images.all()}
     for key, entry in files.items():
         data = content(deposit.remote_id, key)
@@ -159,7 +168,7 @@ def test_small_packages_and_a_new_version_under_the_same_concept(people, rdm):
     first, first_set = published(people, ready_set(people, images=3))
     assert first.state == "published", (first.error, first.errors)
     keys = {entry["key"] for entry in api(f"/records/{first.remote_id}/files")["entries"]}
-    assert keys == {"images-001.zip", "images-002.zip", "manifest.json", "datacite.xml"}
+    assert keys == {"images-001.zip", "images-002.zip", *METADATA_FILES}
 
     draft = services.new_version(first_set, actor=people["owner"])
     services.ingest(draft, real_jpegs(4)[3:], actor=SYSTEM)
@@ -172,7 +181,7 @@ def test_small_packages_and_a_new_version_under_the_same_concept(people, rdm):
     assert record["parent"]["id"] == api(f"/records/{first.remote_id}")["parent"]["id"]
     assert record["metadata"]["version"] == second_set.version
     keys = {entry["key"] for entry in api(f"/records/{second.remote_id}/files")["entries"]}
-    assert keys == {"images-001.zip", "images-002.zip", "manifest.json", "datacite.xml"}
+    assert keys == {"images-001.zip", "images-002.zip", *METADATA_FILES}
     assert second_set.doi in {call["doi"] for call in datacite_calls()}
 
 
@@ -211,7 +220,7 @@ def test_a_resumed_deposit_makes_one_record(people, rdm, monkeypatch):
     before = user_records()
     deposit = publish(image_set, actor=people["owner"], target="rdm")
 
-    def down(self, run, record_id):
+    def down(self, *args):
         raise TransientTargetError("503 Service Unavailable", retry_after=1)
 
     with monkeypatch.context() as patch:
@@ -249,6 +258,8 @@ def test_the_target_is_configured_by_settings(rdm):
     target = target_for("rdm")
     assert isinstance(target, InvenioTarget) and target.mints_doi
     assert target.max_files == 100 and target.timeout == 30
+    assert (target.max_files_per_record, target.max_bytes_per_record) == (100, 50 * 1000**3)
+    assert target.namespaces == [] and target.community == ""
 
 
 def test_a_bad_token_fails_the_deposit(people, rdm):
@@ -290,7 +301,7 @@ def test_a_draft_made_before_a_crash_is_taken_again(people, rdm):
     assert deposit.state == "published", (deposit.error, deposit.errors)
     assert deposit.remote_id == made["id"] and user_records() == before + 1
     keys = {entry["key"] for entry in api(f"/records/{made['id']}/files")["entries"]}
-    assert keys == {"images-001.zip", "manifest.json", "datacite.xml"}
+    assert keys == {"images-001.zip", *METADATA_FILES}
 
 
 def test_a_publish_whose_step_was_not_recorded_is_not_repeated(people, rdm, monkeypatch):
