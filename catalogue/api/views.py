@@ -12,6 +12,7 @@ import hashlib
 from django.conf import settings
 from django.http import HttpResponseNotModified
 from django.utils.http import parse_etags
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status, viewsets
@@ -356,6 +357,7 @@ class SuggestionsView(ApiMixin, APIView):
         )
 
 
+@csrf_exempt  # an unknown path answers 404 whatever the method, never a CSRF page
 def not_found(request, *args, **kwargs):
     """Anything else under /api/v1/: a problem, not Django's HTML page."""
     return problem_response(404, "There is no such API endpoint.", request=request)

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
 
 from catalogue import services
 from catalogue.access import SYSTEM
@@ -69,6 +70,14 @@ def test_errors_are_problems(people, catalogue):
     assert list(named["errors"]) == ["depth_min"]
     put = client_for("owner", people).put(f"/api/v1/image-sets/{catalogue['draft'].pk}/", {})
     assert put.status_code == 405 and put["Content-Type"] == "application/problem+json"
+
+
+def test_a_write_to_an_unknown_path_is_a_404_problem_not_a_csrf_page(people):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(people["owner"])
+    response = client.post("/api/v1/nowhere/", {"x": 1}, format="json")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
 
 
 def test_oversized_bodies_are_413(people, settings, catalogue):
