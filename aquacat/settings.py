@@ -278,6 +278,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Several models have a `state`: each choice set gets its own enum name.
+    "ENUM_NAME_OVERRIDES": {
+        "StateEnum": "catalogue.models.State",
+        "DepositStateEnum": "curation.models.Deposit.State",
+        "LabelSetStateEnum": "curation.models.LabelSet.State",
+    },
 }
 
 # --- Security (production sets these; `manage.py check --deploy` verifies) -------

@@ -8,6 +8,13 @@ form the code needs, side by side, so the forms cannot drift apart:
 - `index(visibility)`: a filter on the database search index's entries;
 - `engine(visibility)`: a filter clause for OpenSearch / Elasticsearch.
 
+Seeing a set (its metadata) and reading its files are two actions: `VIEW` and
+`READ_FILES`. They differ only for a set whose files are under embargo (Zenodo's
+embargo): its metadata is public once published, its images, originals,
+thumbnails, crops, image-level exports and packages only from `embargo_until` on
+(`is_public` and `files_public`). An image (its row, its search document) counts
+as a file: it is listed to those who may read the set's files.
+
 `POLICY` lists, per action, the rules of which any one suffices; `FROZEN` lists
 the actions a published set refuses to everybody. Services call `require()`,
 which raises `NotVisible` (404), `NotAllowed` (403) or `Immutable` (409); the
@@ -27,7 +34,7 @@ from elasticsearch.dsl import Q as EngineQ
 from elasticsearch.dsl.query import Query as EngineQuery
 
 from catalogue.errors import Immutable, NotAllowed, NotVisible, WrongState
-from catalogue.models import Access, ImageSet, State
+from catalogue.models import EMBARGOES, Access, ImageSet, State
 from catalogue.search.dbindex import SearchValue
 
 
@@ -55,10 +62,11 @@ SYSTEM = SystemActor()
 
 
 class Action(StrEnum):
-    VIEW = "view"
+    VIEW = "view"  # the set and its metadata
+    READ_FILES = "read_files"  # its images: rows, originals, thumbnails, crops, exports
     EDIT = "edit"  # metadata, files (ingest), annotations
     DELETE = "delete"
-    CHANGE_ACCESS = "change_access"  # open / embargoed / restricted
+    CHANGE_ACCESS = "change_access"  # open / embargoed (wholly or files only) / restricted
     MANAGE_CURATORS = "manage_curators"
     SEE_CURATION = "see_curation"  # the curator pages and deposits of a set, in any state
     RUN_MODELS = "run_models"  # enrichment is derived data: allowed on published sets
@@ -130,25 +138,26 @@ class Staff(Rule):
         return EngineQ("match_all") if visibility.everything else None
 
 
-class Public(Rule):
-    """Anybody: a published set that is open, or embargoed with the embargo over."""
+class PublicFiles(Rule):
+    """Anybody may read the files of a published set that is open, or embargoed
+    (wholly or its files only) with the embargo over. Image documents are files."""
 
     def allows(self, actor, image_set: ImageSet) -> bool:
-        return is_public(image_set)
+        return files_public(image_set)
 
     def orm(self, actor, today: date) -> Q | None:
-        return public_filter(today)
+        return files_public_filter(today)
 
-    def index(self, visibility: Visibility) -> Q | None:
+    def index(self, visibility: Visibility) -> Q:
         return Q(state=State.PUBLISHED) & (
-            Q(access=Access.OPEN) | Q(access=Access.EMBARGOED, embargo_until__lte=visibility.today)
+            Q(access=Access.OPEN) | Q(access__in=EMBARGOES, embargo_until__lte=visibility.today)
         )
 
-    def engine(self, visibility: Visibility) -> EngineQuery | None:
+    def engine(self, visibility: Visibility) -> EngineQuery:
         lapsed = EngineQ(
             "bool",
             filter=[
-                EngineQ("term", access=Access.EMBARGOED.value),
+                EngineQ("terms", access=[value.value for value in EMBARGOES]),
                 EngineQ("range", embargo_until={"lte": visibility.today.isoformat()}),
             ],
         )
@@ -163,6 +172,34 @@ class Public(Rule):
                 ),
             ],
         )
+
+
+class Public(Rule):
+    """Anybody may see a published set whose files they may read, and one whose files
+    only are under embargo: its metadata (its set document; its image documents are
+    files, see `PublicFiles`)."""
+
+    def allows(self, actor, image_set: ImageSet) -> bool:
+        return is_public(image_set)
+
+    def orm(self, actor, today: date) -> Q | None:
+        return public_filter(today)
+
+    def index(self, visibility: Visibility) -> Q | None:
+        metadata_only = Q(kind="set", state=State.PUBLISHED, access=Access.FILES_EMBARGOED)
+        return PUBLIC_FILES.index(visibility) | metadata_only
+
+    def engine(self, visibility: Visibility) -> EngineQuery | None:
+        metadata_only = EngineQ(
+            "bool",
+            filter=[
+                EngineQ("term", kind="set"),
+                EngineQ("term", state=State.PUBLISHED.value),
+                EngineQ("term", access=Access.FILES_EMBARGOED.value),
+            ],
+        )
+        files = PUBLIC_FILES.engine(visibility)
+        return EngineQ("bool", should=[files, metadata_only], minimum_should_match=1)
 
 
 class Owner(Rule):
@@ -226,10 +263,13 @@ class Reviewer(Curator):
         return Q(pk__in=ImageSet.reviewers.through.objects.filter(user=actor.pk).values("imageset"))
 
 
-STAFF, PUBLIC, OWNER, CURATOR, REVIEWER = Staff(), Public(), Owner(), Curator(), Reviewer()
+STAFF, OWNER, CURATOR, REVIEWER = Staff(), Owner(), Curator(), Reviewer()
+PUBLIC, PUBLIC_FILES = Public(), PublicFiles()
 
 POLICY: dict[Action, tuple[Rule, ...]] = {
     Action.VIEW: (STAFF, OWNER, CURATOR, REVIEWER, PUBLIC),
+    # Never more than VIEW: whoever may read a set's files may see the set.
+    Action.READ_FILES: (STAFF, OWNER, CURATOR, REVIEWER, PUBLIC_FILES),
     Action.EDIT: (STAFF, OWNER, CURATOR),
     Action.DELETE: (STAFF, OWNER, CURATOR),
     Action.CHANGE_ACCESS: (STAFF, OWNER, CURATOR),
@@ -254,6 +294,7 @@ ONLY_IN = {Action.NEW_VERSION: {State.PUBLISHED}}
 
 REASONS = {
     Action.VIEW: "No image set with this id (or none you may see).",
+    Action.READ_FILES: "The files of this set are under embargo.",
     Action.EDIT: "Only its owner, curators and staff may change this set.",
     Action.DELETE: "Only its owner, curators and staff may delete this set.",
     Action.CHANGE_ACCESS: "Only its owner, curators and staff may change who may see this set.",
@@ -318,29 +359,51 @@ def require_signed_in(actor, what: str = "create image sets") -> None:
         raise NotAllowed(f"Sign in to {what}.")
 
 
-def is_public(image_set: ImageSet, today: date | None = None) -> bool:
-    """Whether anybody, signed in or not, may see this set and its files now."""
-    if image_set.state != State.PUBLISHED:
-        return False
+def files_open(image_set: ImageSet, today: date | None = None) -> bool:
+    """Whether the set's access lets anybody read its files now (once published):
+    open, or embargoed (wholly or its files only) with the embargo over."""
     if image_set.access == Access.OPEN:
         return True
     today = today or timezone.localdate()
     return (
-        image_set.access == Access.EMBARGOED
+        image_set.access in EMBARGOES
         and image_set.embargo_until is not None
         and image_set.embargo_until <= today
     )
 
 
+def metadata_open(image_set: ImageSet, today: date | None = None) -> bool:
+    """Whether the set's access lets anybody see its metadata now (once published):
+    its files may be read, or only they are under embargo. A DOI makes metadata
+    public, so only such a set may be registered (DataCite) or deposited as a
+    public record."""
+    return image_set.access == Access.FILES_EMBARGOED or files_open(image_set, today)
+
+
+def is_public(image_set: ImageSet, today: date | None = None) -> bool:
+    """Whether anybody, signed in or not, may see this set (its metadata) now."""
+    return image_set.state == State.PUBLISHED and metadata_open(image_set, today)
+
+
+def files_public(image_set: ImageSet, today: date | None = None) -> bool:
+    """Whether anybody, signed in or not, may read this set's files now."""
+    return image_set.state == State.PUBLISHED and files_open(image_set, today)
+
+
 # --- the filter forms --------------------------------------------------------------------
+
+
+def files_public_filter(today: date | None = None) -> Q:
+    """`files_public` as a filter on ImageSet rows."""
+    today = today or timezone.localdate()
+    return Q(state=State.PUBLISHED) & (
+        Q(access=Access.OPEN) | Q(access__in=EMBARGOES, embargo_until__lte=today)
+    )
 
 
 def public_filter(today: date | None = None) -> Q:
     """`is_public` as a filter on ImageSet rows."""
-    today = today or timezone.localdate()
-    return Q(state=State.PUBLISHED) & (
-        Q(access=Access.OPEN) | Q(access=Access.EMBARGOED, embargo_until__lte=today)
-    )
+    return files_public_filter(today) | Q(state=State.PUBLISHED, access=Access.FILES_EMBARGOED)
 
 
 def _any_of(parts: list[Q | None]) -> Q:

@@ -23,7 +23,14 @@ from catalogue.vocabularies import licence_choices, normalise_orcid, normalise_r
 class Access(models.TextChoices):
     OPEN = "open", "Open"
     EMBARGOED = "embargoed", "Embargoed"
+    # Zenodo's embargo: the metadata is public once published, the images and files
+    # only from `embargo_until` on (catalogue/access.py decides both).
+    FILES_EMBARGOED = "files_embargoed", "Files under embargo"
     RESTRICTED = "restricted", "Restricted"
+
+
+#: The accesses that need an end date (`embargo_until`).
+EMBARGOES = (Access.EMBARGOED, Access.FILES_EMBARGOED)
 
 
 class State(models.TextChoices):
@@ -182,7 +189,7 @@ class ImageSet(models.Model):
                 name="imageset_depth_order",
             ),
             models.CheckConstraint(
-                condition=~Q(access=Access.EMBARGOED) | Q(embargo_until__isnull=False),
+                condition=~Q(access__in=EMBARGOES) | Q(embargo_until__isnull=False),
                 name="imageset_embargo_has_date",
             ),
         ]
@@ -200,7 +207,7 @@ class ImageSet(models.Model):
         bbox = [self.west, self.south, self.east, self.north]
         if any(v is not None for v in bbox) and any(v is None for v in bbox):
             errors.setdefault("west", []).append("a bounding box needs west, south, east, north")
-        if self.access == Access.EMBARGOED and not self.embargo_until:
+        if self.access in EMBARGOES and not self.embargo_until:
             errors.setdefault("embargo_until", []).append("an embargoed set needs its end date")
         try:
             self.creators = [clean_creator(c, i) for i, c in enumerate(self.creators or [])]
@@ -248,6 +255,9 @@ class Image(models.Model):
     # the same keys (under the first set's prefix), so no byte is copied.
     storage_key = models.CharField(max_length=1000, db_index=True)
     sha256 = models.CharField(max_length=64)
+    crc32 = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="CRC-32 of the original, for zip packages"
+    )
     size = models.PositiveBigIntegerField()
     media_type = models.CharField(max_length=64)
     width = models.PositiveIntegerField()

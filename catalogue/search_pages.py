@@ -46,12 +46,14 @@ SET_FACETS = [
     "year",
     "label",
     "predicted",
+    "label_status",
     "has_annotations",
 ]
 IMAGE_FACETS = [
     "taxon",
     "label",
     "predicted",
+    "label_status",
     "instrument",
     "platform",
     "modality",
@@ -66,8 +68,9 @@ FACET_LABELS = {
     "licence": "Licence",
     "access": "Access",
     "taxon": "Taxa",
-    "label": "Annotation label",
+    "label": "Validated label",
     "predicted": "Predicted class",
+    "label_status": "Annotation status",
     "year": "Year",
     "has_annotations": "Annotated",
 }

@@ -21,7 +21,15 @@ def visible_image_sets(user=None) -> QuerySet[ImageSet]:
 
 
 def visible_images(user=None) -> QuerySet[Image]:
-    return Image.objects.filter(image_set__in=visible_image_sets(user).values("pk"))
+    """Images whose files `user` may read: an image of a set whose files are under
+    embargo is not listed to those who may see the set's metadata only."""
+    readable = ImageSet.objects.filter(access.orm_filter(user, Action.READ_FILES))
+    return Image.objects.filter(image_set__in=readable.values("pk"))
+
+
+def can_read_files(user, image_set: ImageSet) -> bool:
+    """Whether `user` may read the set's images and files now."""
+    return access.allowed(user, Action.READ_FILES, image_set)
 
 
 def can_edit_image_set(user, image_set: ImageSet) -> bool:

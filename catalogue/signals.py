@@ -10,3 +10,10 @@ images_added = Signal()
 # ImageSet class, source: the published set, draft: the new draft, images: pairs of
 # (source image id, draft image id). Curation copies the annotations onto the draft.
 version_drafted = Signal()
+
+# Sent inside the transaction that applies one sidecar to a set's images; sender: the
+# ImageSet class, image_set: the set, sidecar: the sidecar's file name, found: pairs of
+# (Image, list of catalogue.ingest.sidecars.AnnotationRecord). Curation stores them as
+# annotation rows. A receiver refuses the whole sidecar by raising IngestError (naming
+# the sidecar and every problem): the transaction is undone and the ingest reports it.
+annotations_found = Signal()

@@ -21,8 +21,11 @@ def _abs(base: str, path: str) -> str:
     return urljoin(base, path.lstrip("/"))
 
 
-def set_links(image_set: ImageSet, base: str, *, max_items: int | None = None) -> list[dict]:
-    """[{"href", "rel", "type"?}] of a set's landing page."""
+def set_links(
+    image_set: ImageSet, base: str, *, max_items: int | None = None, files: bool = True
+) -> list[dict]:
+    """[{"href", "rel", "type"?}] of a set's landing page; its files (`item`) only
+    with `files` (for a caller who may read them)."""
     links = [{"href": common.cite_as(image_set, base), "rel": "cite-as"}]
     for creator in image_set.creators:
         orcid = common.orcid_url(creator)
@@ -41,6 +44,8 @@ def set_links(image_set: ImageSet, base: str, *, max_items: int | None = None) -
     links.append({"href": "https://schema.org/Dataset", "rel": "type"})
     links.append({"href": "https://schema.org/AboutPage", "rel": "type"})
     images = image_set.images.order_by("pk").values_list("pk", "media_type")
+    if not files:
+        images = images.none()
     if max_items is not None:
         images = images[:max_items]
     for pk, media_type in images:
@@ -85,11 +90,12 @@ def link_header(links: list[dict]) -> str:
     return " , ".join(parts)
 
 
-def linkset(image_set: ImageSet, base: str) -> dict:
-    """RFC 9264 JSON linkset: the landing page as anchor, every file as an item."""
+def linkset(image_set: ImageSet, base: str, *, files: bool = True) -> dict:
+    """RFC 9264 JSON linkset: the landing page as anchor, every file as an item (with
+    `files`: for a caller who may read them)."""
     anchor = common.landing_url(image_set, base)
     grouped: dict[str, list[dict]] = {}
-    for link in set_links(image_set, base):
+    for link in set_links(image_set, base, files=files):
         if link["rel"] == "linkset":
             continue
         target = {"href": link["href"]}

@@ -15,7 +15,7 @@ from catalogue.ingest.imaging import IMAGE_TYPES
 from catalogue.landing import landing_context
 from catalogue.landing.versions import latest_version, versions
 from catalogue.search_pages import card_for_set
-from catalogue.selectors import visible_image_sets, visible_images
+from catalogue.selectors import can_read_files, visible_image_sets, visible_images
 
 # Files are data, never pages: nothing in them may run or load anything.
 FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
@@ -43,7 +43,8 @@ HOME_SETS = 8
 
 @require_safe
 def image_file(request, pk: int, variant: str = "original"):
-    """An original or thumbnail, for callers allowed to see its set; 404 otherwise."""
+    """An original or thumbnail, for callers allowed to read its set's files (a set
+    whose files are under embargo shows its metadata only); 404 otherwise."""
     image = get_object_or_404(visible_images(request.user).select_related("image_set"), pk=pk)
     if variant == "original":
         key, media_type = image.storage_key, image.media_type
@@ -70,7 +71,7 @@ def image_file(request, pk: int, variant: str = "original"):
         response["Link"] = signposting.link_header(
             signposting.file_links(image.image_set, request.build_absolute_uri("/"))
         )
-    if access.is_public(image.image_set):
+    if access.files_public(image.image_set):
         response["Cache-Control"] = "public, max-age=86400"
     else:
         response["Cache-Control"] = "private, max-age=300"
@@ -85,8 +86,18 @@ def _visible_set(request, uuid):
     return get_object_or_404(visible_image_sets(request.user), uuid=uuid)
 
 
-def _private(response, image_set) -> None:
-    if not access.is_public(image_set):
+def _readable_files(request, image_set) -> None:
+    """Refuse (404) what lists or holds a set's files to a caller who may see its
+    metadata only (its files are under embargo)."""
+    if not can_read_files(request.user, image_set):
+        raise Http404(access.REASONS[access.Action.READ_FILES])
+
+
+def _private(response, image_set, *, files: bool = False) -> None:
+    """Not cached by shared caches unless anybody may read it (its files, too, when
+    the answer shows them or depends on who may read them)."""
+    public = access.files_public(image_set) if files else access.is_public(image_set)
+    if not public:
         response["Cache-Control"] = "private, max-age=300"
         response["Vary"] = "Cookie, Authorization"
 
@@ -97,11 +108,12 @@ def set_landing(request, uuid):
     Signposting links (Link header and <link> elements) for machines."""
     image_set = _visible_set(request, uuid)
     base = request.build_absolute_uri("/")
-    context = landing_context(image_set, base=base, page=request.GET.get("page"))
+    files = can_read_files(request.user, image_set)
+    context = landing_context(image_set, base=base, page=request.GET.get("page"), files=files)
     context.update(versions(request.user, image_set))
     response = render(request, "catalogue/landing.html", context)
     response["Link"] = signposting.link_header(context["links"])
-    _private(response, image_set)
+    _private(response, image_set, files=True)
     return response
 
 
@@ -124,9 +136,11 @@ def set_latest(request, uuid):
 def set_linkset(request, uuid):
     """The set's Signposting links, every file included, as an RFC 9264 linkset."""
     image_set = _visible_set(request, uuid)
-    body = json.dumps(signposting.linkset(image_set, request.build_absolute_uri("/")), indent=1)
+    files = can_read_files(request.user, image_set)
+    base = request.build_absolute_uri("/")
+    body = json.dumps(signposting.linkset(image_set, base, files=files), indent=1)
     response = HttpResponse(body, content_type="application/linkset+json")
-    _private(response, image_set)
+    _private(response, image_set, files=True)
     return response
 
 
@@ -137,12 +151,14 @@ def set_metadata(request, uuid, fmt: str):
     if metadata_format is None:
         raise Http404("no such metadata format")
     image_set = _visible_set(request, uuid)
+    if metadata_format.lists_images:
+        _readable_files(request, image_set)
     base = request.build_absolute_uri("/")
     response = HttpResponse(
         metadata_format.render(image_set, base=base), content_type=metadata_format.content_type
     )
     response["Link"] = signposting.link_header(signposting.metadata_links(image_set, base))
-    _private(response, image_set)
+    _private(response, image_set, files=metadata_format.lists_images)
     return response
 
 
@@ -150,11 +166,12 @@ def set_metadata(request, uuid, fmt: str):
 def set_rocrate(request, uuid):
     """The set as an RO-Crate zip: its image files and metadata, streamed."""
     image_set = _visible_set(request, uuid)
+    _readable_files(request, image_set)
     base = request.build_absolute_uri("/")
     crate = rocrate.build(image_set, base=base)
     response = StreamingHttpResponse(rocrate.stream_zip(crate), content_type=rocrate.MEDIA_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{rocrate.download_name(image_set)}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Link"] = signposting.link_header(signposting.metadata_links(image_set, base))
-    _private(response, image_set)
+    _private(response, image_set, files=True)
     return response

@@ -76,13 +76,17 @@ class ImageSetForm(forms.Form):
     access = forms.ChoiceField(
         choices=Access.choices,
         widget=forms.RadioSelect,
-        help_text="Restricted sets are seen only by their owner, curators and staff.",
+        help_text=(
+            "Embargoed sets are hidden until the date; under a files embargo the metadata "
+            "is public once published and the images and files open on the date. "
+            "Restricted sets are seen only by their owner, curators and staff."
+        ),
     )
     embargo_until = forms.DateField(
         required=False,
         label="Embargo until",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="Needed when access is embargoed: the set opens on this date.",
+        help_text="Needed for an embargo: the set (or its files) opens on this date.",
     )
     keywords = forms.CharField(
         required=False,

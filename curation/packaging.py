@@ -1,42 +1,120 @@
-"""A set's files as a repository takes them: zip packages of its originals, a
-manifest and its DataCite XML.
+"""A set's files as a repository takes them: zip packages of its originals, and
+beside them manifest.json, the set's iFDO, its DataCite XML and RO-Crate metadata.
 
 Repositories limit the files of a record (InvenioRDM and Zenodo: 100) and their
 sizes, so the originals go into zip packages of at most `max_files` images and
 `max_bytes` bytes each (an image larger than `max_bytes` gets a package of its
-own). Images are stored, not recompressed (ZIP_STORED), and streamed from
-`default_storage` one chunk at a time. `manifest.json` says where each image is
-(package, path inside it, sha256, size, its AquaCat URL). The output is the same
-bytes every time for the same set (fixed entry order and dates), so a resumed
-upload can compare checksums with what the repository already holds.
+own). Images are stored, not recompressed, and streamed from `default_storage`
+(a local file is opened directly). `manifest.json` says where each image is
+(package, path inside it, sha256, size, its AquaCat URL); `ifdo.json` and
+`datacite.xml` are the set's own formats (catalogue.formats.registry);
+`ro-crate-metadata.json` describes the set (as its RO-Crate download does) and
+every file beside it. The output is the same bytes every time for the same set
+(fixed entry order and dates), so a resumed upload can compare checksums with
+what the repository already holds.
+
+A file's md5 (what repositories report) is taken as it is read for the upload
+(`BuiltFile.open`), or read from the file when first asked for: packaging
+itself reads every original once and writes every byte once.
+
+Packages are written by a zip writer of our own (`StoredZip`), because zipfile cannot
+take a CRC-32 already known: it computes every entry's again. Ingest stores each
+original's CRC-32 (`Image.crc32`, taken in the read that takes its sha256), and the
+writer puts it in the entry's header and copies the bytes unchanged after it (by the
+kernel, os.sendfile, for a local file). Measured on 2,000 images of 123 MB
+(bench/publish.py, page cache, 2 cores), the packages took 0.109 s with zipfile,
+0.093 s with this writer computing the CRCs and 0.078 s with stored ones, against
+0.070 s for a bare copy of the same bytes; the whole of packaging (with the metadata
+files) went from 0.147 s to 0.113 s. An image without a stored CRC-32 (ingested
+before there was one) has it computed as it is copied. zip64 (a package of 4 GB or
+more, over 65,535 entries, or an entry of 2 GiB or more) is left to zipfile; where
+zip64 is not needed, both write the same bytes. The stored CRC-32 is not checked
+against the bytes while packaging (that would cost what storing it saves): a wrong
+one is reported by every zip reader (`unzip -t`, zipfile's testzip()).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
 import json
-import shutil
+import os
+import struct
 import zipfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import IO, NamedTuple
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.urls import reverse
+from rocrate.model.file import File as CrateFile
+from rocrate.rocrate import ROCrate
 
-from catalogue.formats import datacite
-from catalogue.models import Image, ImageSet
+from catalogue.formats import rocrate as rocrate_format
+from catalogue.formats.registry import FORMATS
+from catalogue.models import ImageSet
 
 CHUNK = 1024 * 1024
 MANIFEST = "manifest.json"
+IFDO = "ifdo.json"
 DATACITE = "datacite.xml"
+ROCRATE = "ro-crate-metadata.json"
+#: The files beside the packages, in the order they are built (and uploaded).
+METADATA_FILES = (MANIFEST, IFDO, DATACITE, ROCRATE)
 # Zip entries carry this date, so that the same set always gives the same bytes.
 ENTRY_DATE = (1980, 1, 1, 0, 0, 0)
 ZIP64_FROM = 2**31 - 1
+#: Threads writing packages, beside the one making the metadata files (more than one
+#: gained nothing measurable on 2 cores: the per-entry work holds the GIL).
+WRITERS = 1
+# zip64, left to zipfile, from this package size (every offset must fit in 32 bits,
+# 0xFFFFFFFF meaning "see zip64"), or with more entries than this, or with an entry
+# of ZIP64_FROM bytes or more.
+ZIP_LIMIT = 2**32 - 1
+ZIP_MAX_ENTRIES = 0xFFFF
+# -rw-r--r--, and "made by" Unix (3), zip 2.0: as zipfile writes them.
+EXTERNAL_ATTR = 0o644 << 16
+MADE_BY = (3 << 8) | 20
+DOS_DATE = ((ENTRY_DATE[0] - 1980) << 9) | (ENTRY_DATE[1] << 5) | ENTRY_DATE[2]
+DOS_TIME = (ENTRY_DATE[3] << 11) | (ENTRY_DATE[4] << 5) | (ENTRY_DATE[5] // 2)
+UTF8_NAME = 0x800
+LOCAL_HEADER = struct.Struct("<4s5H3L2H")
+CENTRAL_HEADER = struct.Struct("<4s6H3L5H2L")
+END_RECORD = struct.Struct("<4s4H2LH")
+# os.sendfile refusing these files (not Linux): the bytes are copied in chunks instead.
+NO_SENDFILE = {errno.EINVAL, errno.ENOSYS, errno.ENOTSOCK, errno.EOPNOTSUPP, errno.ENOTSUP}
+MEDIA_TYPES = {
+    MANIFEST: "application/json",
+    IFDO: "application/json",
+    DATACITE: "application/vnd.datacite.datacite+xml",
+}
+DESCRIPTIONS = {
+    MANIFEST: "Where each image is: its package, its path inside it, sha256, size and URL",
+    IFDO: "iFDO (image FAIR Digital Object) of the set: a header and one item per image",
+    DATACITE: "DataCite metadata of the set",
+}
 
 
-@dataclass
+class Row(NamedTuple):
+    """What packaging reads of an image."""
+
+    pk: int
+    file_name: str
+    storage_key: str
+    sha256: str
+    size: int
+    crc32: int | None
+
+
+ROW_FIELDS = Row._fields
+
+
+@dataclass(slots=True)
 class Entry:
     """One image inside a package."""
 
@@ -51,7 +129,7 @@ class Entry:
 @dataclass
 class Package:
     name: str
-    images: list[Image] = field(default_factory=list)
+    images: list[Row] = field(default_factory=list)
     size: int = 0
 
 
@@ -62,7 +140,49 @@ class BuiltFile:
     name: str
     path: Path
     size: int
-    md5: str
+    known_md5: str = field(default="", repr=False)
+
+    @property
+    def md5(self) -> str:
+        if not self.known_md5:
+            self.known_md5 = md5_of(self.path)
+        return self.known_md5
+
+    def open(self) -> HashingReader:
+        """The file for an upload body: its md5 is taken as it is read."""
+        return HashingReader(self)
+
+
+class HashingReader:
+    """A built file read once (by an HTTP client sending it), its md5 taken on the way:
+    read to the end, it sets the file's md5, so no second read is needed."""
+
+    def __init__(self, built: BuiltFile):
+        self.built = built
+        self.file = built.path.open("rb")
+        self.digest = hashlib.md5(usedforsecurity=False)
+        self.done = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.file.read(size)
+        self.digest.update(chunk)
+        self.done += len(chunk)
+        if self.done == self.built.size:
+            self.built.known_md5 = self.digest.hexdigest()
+        return chunk
+
+    def __len__(self) -> int:
+        """What is left to read: HTTP clients take it as the body's length."""
+        return self.built.size - self.done
+
+    def close(self) -> None:
+        self.file.close()
+
+    def __enter__(self) -> HashingReader:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
 
 @dataclass
@@ -76,9 +196,19 @@ class Bundle:
         return [built for built in self.files if built.name.endswith(".zip")]
 
 
-def image_url(image: Image) -> str:
-    path = reverse("catalogue:image-original", kwargs={"pk": image.pk})
-    return settings.SITE_URL.rstrip("/") + path
+def url_maker() -> Callable[[int], str]:
+    """An image's AquaCat URL by its id: one reverse() for all images."""
+    marker = 9876543210123
+    url = settings.SITE_URL.rstrip("/") + reverse("catalogue:image-original", kwargs={"pk": marker})
+    prefix, suffix = url.split(str(marker), 1)
+    return lambda pk: f"{prefix}{pk}{suffix}"
+
+
+def rows(image_set: ImageSet) -> Iterator[Row]:
+    """The set's images in a stable order (file name, then id), only what packaging needs."""
+    found = image_set.images.order_by("file_name", "pk").values_list(*ROW_FIELDS)
+    for values in found.iterator(chunk_size=2000):
+        yield Row(*values)
 
 
 def plan(image_set: ImageSet, *, max_files: int, max_bytes: int) -> list[Package]:
@@ -87,63 +217,243 @@ def plan(image_set: ImageSet, *, max_files: int, max_bytes: int) -> list[Package
         raise ValueError("a package holds at least one file and one byte")
     packages: list[Package] = []
     current: Package | None = None
-    for image in image_set.images.order_by("file_name", "pk").iterator(chunk_size=1000):
+    for row in rows(image_set):
         full = current is not None and (
-            len(current.images) >= max_files or current.size + image.size > max_bytes
+            len(current.images) >= max_files or current.size + row.size > max_bytes
         )
         if current is None or full:
             current = Package(name="")
             packages.append(current)
-        current.images.append(image)
-        current.size += image.size
+        current.images.append(row)
+        current.size += row.size
     width = max(3, len(str(len(packages))))
     for number, package in enumerate(packages, 1):
         package.name = f"images-{number:0{width}d}.zip"
     return packages
 
 
-def entry_path(image: Image, used: set[str]) -> str:
+def entry_path(image: Row, used: set[str]) -> str:
     """The image's path inside its package: its file name, made safe and unique."""
-    parts = [
-        part
-        for part in PurePosixPath(image.file_name.replace("\\", "/")).parts
-        if part not in {"", ".", "..", "/"}
-    ]
-    path = "/".join(parts) or f"image-{image.pk}"
-    if path in used:
-        stem, dot, suffix = path.rpartition(".")
-        path = f"{stem}-{image.pk}.{suffix}" if dot and "/" not in suffix else f"{path}-{image.pk}"
-    used.add(path)
-    return path
+    name = image.file_name
+    if "\\" in name or any(part in {"", ".", ".."} for part in name.split("/")):
+        parts = [
+            part
+            for part in PurePosixPath(name.replace("\\", "/")).parts
+            if part not in {"", ".", "..", "/"}
+        ]
+        name = "/".join(parts) or f"image-{image.pk}"
+    if name in used:
+        stem, dot, suffix = name.rpartition(".")
+        name = f"{stem}-{image.pk}.{suffix}" if dot and "/" not in suffix else f"{name}-{image.pk}"
+    used.add(name)
+    return name
 
 
-def write_package(package: Package, target: Path) -> list[Entry]:
+def source_opener() -> Callable[[str], IO[bytes]]:
+    """Opens an original by its storage key: a local file directly (keys are ours, made
+    at ingest; one that could leave the folder goes through the storage's own check)."""
+    location = getattr(default_storage, "location", None)
+    try:
+        default_storage.path("probe")
+    except NotImplementedError:
+        location = None
+    if location is None:
+        return lambda key: default_storage.open(key, "rb")
+    base = os.fspath(location)
+
+    def open_local(key: str) -> IO[bytes]:
+        if key.startswith("/") or ".." in key:
+            return open(default_storage.path(key), "rb")
+        return open(os.path.join(base, key), "rb")
+
+    return open_local
+
+
+def lay_out(packages: list[Package], url: Callable[[int], str]) -> list[Entry]:
+    """Each image's entry: its package, its path inside it, its URL (in package order)."""
     entries: list[Entry] = []
-    used: set[str] = set()
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
-        for image in package.images:
-            path = entry_path(image, used)
-            info = zipfile.ZipInfo(path, date_time=ENTRY_DATE)
-            info.compress_type = zipfile.ZIP_STORED
-            info.file_size = image.size
-            info.external_attr = 0o644 << 16
-            with (
-                default_storage.open(image.storage_key, "rb") as source,
-                archive.open(info, "w", force_zip64=image.size >= ZIP64_FROM) as sink,
-            ):
-                shutil.copyfileobj(source, sink, CHUNK)
-            entries.append(
-                Entry(image.pk, package.name, path, image.sha256, image.size, image_url(image))
-            )
+    for package in packages:
+        used: set[str] = set()
+        entries.extend(
+            Entry(image.pk, package.name, entry_path(image, used), image.sha256, image.size,
+                  url(image.pk))
+            for image in package.images
+        )  # fmt: skip
     return entries
 
 
-def manifest(image_set: ImageSet, entries: list[Entry]) -> dict:
-    return {
-        "image_set": str(image_set.uuid),
-        "title": image_set.title,
-        "version": image_set.version,
-        "images": [
+def paths_of(packages: list[Package], entries: list[Entry]) -> Iterator[list[str]]:
+    """Each package's entry paths (entries are in package order)."""
+    first = 0
+    for package in packages:
+        yield [entry.path for entry in entries[first : first + len(package.images)]]
+        first += len(package.images)
+
+
+def write_package(
+    package: Package, paths: list[str], target: Path, opener: Callable[[str], IO[bytes]]
+) -> BuiltFile:
+    """One package (file reads and writes only, no database: run by a writer thread)."""
+    if needs_zip64(package, paths):
+        with target.open("wb") as sink:
+            write_zip64(package, paths, sink, opener)
+    else:
+        with open(target, "wb", buffering=0) as raw:
+            archive = StoredZip(raw)
+            for image, path in zip(package.images, paths, strict=True):
+                with opener(image.storage_key) as source:
+                    archive.add(path, source, image.size, image.crc32)
+            archive.close()
+    return built(package.name, target)
+
+
+def needs_zip64(package: Package, paths: list[str]) -> bool:
+    """Whether the package is beyond a plain zip: too many entries, too large an
+    entry, or offsets past 32 bits (the images and all headers counted)."""
+    if len(paths) > ZIP_MAX_ENTRIES or any(image.size >= ZIP64_FROM for image in package.images):
+        return True
+    headers = sum(
+        LOCAL_HEADER.size + CENTRAL_HEADER.size + 2 * len(path.encode()) for path in paths
+    )
+    return package.size + headers + END_RECORD.size >= ZIP_LIMIT
+
+
+class StoredZip:
+    """A zip of stored entries (no compression, no zip64), written in one pass to an
+    unbuffered file: an entry's header, then its bytes unchanged. With the CRC-32
+    known, the bytes are only copied (by the kernel for a local file); without it,
+    it is computed on the way and put in the header after."""
+
+    def __init__(self, sink: io.FileIO):
+        self.sink = sink
+        self.offset = 0
+        self.central: list[bytes] = []
+
+    def add(self, path: str, source: IO[bytes], size: int, crc: int | None = None) -> None:
+        name = path.encode()
+        flags = 0 if name.isascii() else UTF8_NAME
+        start = self.offset
+        if crc is not None and sendable(source):
+            check_size(path, os.fstat(source.fileno()).st_size, size)
+            self.write(self.local_header(name, flags, crc, size))
+            if not self.send(path, source, size):
+                self.copy(path, source, size)
+        elif size <= CHUNK:
+            data = source.read()
+            check_size(path, len(data), size)
+            if crc is None:
+                crc = zlib.crc32(data)
+            self.write(self.local_header(name, flags, crc, size) + data)
+        elif crc is not None:
+            self.write(self.local_header(name, flags, crc, size))
+            self.copy(path, source, size)
+        else:
+            # The CRC comes before the bytes: written as 0, then put in place.
+            self.write(self.local_header(name, flags, 0, size))
+            crc = self.copy(path, source, size, with_crc=True)
+            self.sink.seek(start + 14)
+            self.write(struct.pack("<L", crc))
+            self.sink.seek(0, os.SEEK_END)
+        self.offset += LOCAL_HEADER.size + len(name) + size
+        # version made by, needed, flags, method, time, date, crc, sizes, name length,
+        # extra, comment, disk, internal and external attributes, local header offset
+        fields = (MADE_BY, 20, flags, 0, DOS_TIME, DOS_DATE, crc, size, size, len(name))
+        header = CENTRAL_HEADER.pack(b"PK\x01\x02", *fields, 0, 0, 0, 0, EXTERNAL_ATTR, start)
+        self.central.append(header + name)
+
+    def send(self, path: str, source: IO[bytes], size: int) -> bool:
+        """A local file's bytes after what is written, copied by the kernel; False
+        (nothing copied) where the system cannot."""
+        done = 0
+        try:
+            while done < size:
+                sent = os.sendfile(self.sink.fileno(), source.fileno(), done, size - done)
+                if not sent:
+                    check_size(path, done, size)
+                done += sent
+        except OSError as error:
+            if done or error.errno not in NO_SENDFILE:
+                raise
+            return False
+        return True
+
+    def copy(self, path: str, source: IO[bytes], size: int, *, with_crc: bool = False) -> int:
+        """The source's bytes after what is written, in chunks; their CRC-32 if asked."""
+        crc, copied = 0, 0
+        while chunk := source.read(CHUNK):
+            if with_crc:
+                crc = zlib.crc32(chunk, crc)
+            copied += len(chunk)
+            self.write(chunk)
+        check_size(path, copied, size)
+        return crc
+
+    def write(self, data: bytes) -> None:
+        """All of `data` (an unbuffered file may take part of it)."""
+        view = memoryview(data)
+        while view:
+            view = view[self.sink.write(view) :]
+
+    @staticmethod
+    def local_header(name: bytes, flags: int, crc: int, size: int) -> bytes:
+        return (
+            LOCAL_HEADER.pack(
+                b"PK\x03\x04", 20, flags, 0, DOS_TIME, DOS_DATE, crc, size, size, len(name), 0
+            )
+            + name
+        )
+
+    def close(self) -> None:
+        directory = b"".join(self.central)
+        count = len(self.central)
+        self.write(
+            directory
+            + END_RECORD.pack(b"PK\x05\x06", 0, 0, count, count, len(directory), self.offset, 0)
+        )
+
+
+def check_size(path: str, actual: int, size: int) -> None:
+    if actual != size:
+        raise ValueError(f"{path}: {actual} bytes, the catalogue says {size}")
+
+
+def sendable(source: IO[bytes]) -> bool:
+    """Whether the kernel can copy the source: a local file as opened by source_opener."""
+    return type(source) is io.BufferedReader and hasattr(os, "sendfile")
+
+
+def write_zip64(
+    package: Package, paths: list[str], sink: IO[bytes], opener: Callable[[str], IO[bytes]]
+) -> None:
+    """A package beyond a plain zip, written by zipfile with zip64 where needed."""
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:
+        for image, path in zip(package.images, paths, strict=True):
+            info = zipfile.ZipInfo(path, date_time=ENTRY_DATE)
+            info.compress_type = zipfile.ZIP_STORED
+            info.file_size = image.size
+            info.external_attr = EXTERNAL_ATTR
+            with (
+                opener(image.storage_key) as source,
+                archive.open(info, "w", force_zip64=image.size >= ZIP64_FROM) as out,
+            ):
+                copied = 0
+                while chunk := source.read(CHUNK):
+                    copied += len(chunk)
+                    out.write(chunk)
+            check_size(path, copied, image.size)
+
+
+def manifest_text(image_set: ImageSet, entries: list[Entry]) -> str:
+    """manifest.json: the set, then one image per line."""
+    head = json.dumps(
+        {"image_set": str(image_set.uuid), "title": image_set.title, "version": image_set.version},
+        indent=2,
+        ensure_ascii=False,
+    )
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    images = ",\n".join(
+        "    "
+        + encode(
             {
                 "package": entry.package,
                 "path": entry.path,
@@ -151,9 +461,41 @@ def manifest(image_set: ImageSet, entries: list[Entry]) -> dict:
                 "size": entry.size,
                 "url": entry.url,
             }
-            for entry in entries
-        ],
-    }
+        )
+        for entry in entries
+    )
+    return head[: -len("\n}")] + ',\n  "images": [\n' + images + "\n  ]\n}\n"
+
+
+def manifest(image_set: ImageSet, entries: list[Entry]) -> dict:
+    return json.loads(manifest_text(image_set, entries))
+
+
+def crate_metadata(image_set: ImageSet, files: list[BuiltFile], counts: dict[str, int]) -> bytes:
+    """ro-crate-metadata.json: the set as root Dataset (as its RO-Crate download
+    describes it), each package and metadata file a File of it."""
+    crate = ROCrate(gen_preview=False, version=rocrate_format.VERSION)
+    rocrate_format.describe_root(crate, image_set, None)
+    for built in files:
+        properties: dict = {"name": built.name, "contentSize": str(built.size)}
+        if built.name in counts:
+            properties["encodingFormat"] = "application/zip"
+            properties["description"] = (
+                f"{counts[built.name]} images of the set, stored (not compressed); "
+                f"{MANIFEST} lists each one's path, sha256 and size"
+            )
+        else:
+            properties["encodingFormat"] = MEDIA_TYPES[built.name]
+            properties["description"] = DESCRIPTIONS[built.name]
+        crate.add(CrateFile(crate, source=None, dest_path=built.name, properties=properties))
+    text = json.dumps(crate.metadata.generate(), indent=2, ensure_ascii=False) + "\n"
+    return text.encode()
+
+
+def write(folder: Path, name: str, body: bytes) -> BuiltFile:
+    path = folder / name
+    path.write_bytes(body)
+    return BuiltFile(name, path, len(body))
 
 
 def md5_of(path: Path) -> str:
@@ -165,28 +507,35 @@ def md5_of(path: Path) -> str:
 
 
 def built(name: str, path: Path) -> BuiltFile:
-    return BuiltFile(name, path, path.stat().st_size, md5_of(path))
+    return BuiltFile(name, path, path.stat().st_size)
 
 
 def build(image_set: ImageSet, folder: Path | str, *, max_files: int, max_bytes: int) -> Bundle:
-    """Write the set's packages, manifest.json and datacite.xml into `folder`."""
+    """Write the set's packages, manifest.json, ifdo.json, datacite.xml and
+    ro-crate-metadata.json into `folder`."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    files: list[BuiltFile] = []
-    entries: list[Entry] = []
-    for package in plan(image_set, max_files=max_files, max_bytes=max_bytes):
-        target = folder / package.name
-        entries.extend(write_package(package, target))
-        files.append(built(package.name, target))
-    manifest_path = folder / MANIFEST
-    manifest_path.write_text(
-        json.dumps(manifest(image_set, entries), indent=2, ensure_ascii=False) + "\n",
-        encoding="utf-8",
-    )
-    files.append(built(MANIFEST, manifest_path))
-    datacite_path = folder / DATACITE
-    datacite_path.write_bytes(datacite.to_xml(image_set))
-    files.append(built(DATACITE, datacite_path))
+    packages = plan(image_set, max_files=max_files, max_bytes=max_bytes)
+    entries = lay_out(packages, url_maker())
+    # The packages are written by another thread (file reads, writes and copies, which
+    # release the GIL) while this one reads the database for the metadata files.
+    pool = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="packaging")
+    try:
+        opener = source_opener()
+        writing = [
+            pool.submit(write_package, package, paths, folder / package.name, opener)
+            for package, paths in zip(packages, paths_of(packages, entries), strict=True)
+        ]
+        metadata = [
+            write(folder, MANIFEST, manifest_text(image_set, entries).encode()),
+            write(folder, IFDO, FORMATS["ifdo.json"].render(image_set)),
+            write(folder, DATACITE, FORMATS["datacite.xml"].render(image_set)),
+        ]
+        files = [future.result() for future in writing] + metadata
+    finally:
+        pool.shutdown(cancel_futures=True)
+    counts = {package.name: len(package.images) for package in packages}
+    files.append(write(folder, ROCRATE, crate_metadata(image_set, files, counts)))
     return Bundle(folder, files, entries)
 
 

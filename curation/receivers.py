@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from curation.models import Annotation, Labelling
+from curation.services.imports import import_annotations
 
 # An annotation's columns a next version copies (not its identity, image, or review).
 COPIED = (
@@ -38,3 +39,9 @@ def copy_annotations(sender, source, draft, images, **kwargs) -> None:
         (Annotation(image_id=new_image[row.pop("image_id")], **row) for row in rows),
         batch_size=2000,
     )
+
+
+def store_imported_annotations(sender, image_set, sidecar, found, **kwargs) -> None:
+    """A sidecar's annotations become rows in the ingest's transaction; IngestError
+    (every problem named) refuses the sidecar."""
+    import_annotations(image_set=image_set, sidecar=sidecar, found=found)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from curation import views
+from curation import review_views, role_views, views
 
 app_name = "curation"
 urlpatterns = [
@@ -8,8 +8,22 @@ urlpatterns = [
     path("sets/new", views.create_set, name="new-set"),
     path("sets/<uuid:uuid>/edit", views.edit_set, name="edit-set"),
     path("sets/<uuid:uuid>/upload", views.upload, name="upload"),
-    path("sets/<uuid:uuid>/curators", views.curators, name="curators"),
+    path(
+        "sets/<uuid:uuid>/curators",
+        role_views.members,
+        {"role": "curators"},
+        name="curators",
+    ),
+    path(
+        "sets/<uuid:uuid>/reviewers",
+        role_views.members,
+        {"role": "reviewers"},
+        name="reviewers",
+    ),
     path("sets/<uuid:uuid>/publish", views.publish, name="publish"),
     path("sets/<uuid:uuid>/new-version", views.new_version, name="new-version"),
+    path("sets/<uuid:uuid>/review", review_views.review_grid, name="review"),
+    path("images/<int:pk>/annotate", review_views.annotate, name="annotate"),
+    path("annotations/<int:pk>/crop.jpg", review_views.annotation_crop, name="annotation-crop"),
     path("deposits/<int:pk>", views.deposit_page, name="deposit"),
 ]

@@ -23,9 +23,9 @@ from catalogue.access import Action
 from catalogue.errors import FieldError, Immutable
 from catalogue.models import ImageSet, State
 from catalogue.services.versions import draft_of_next_version
-from curation import repositories, selectors
+from curation import repositories, review_selectors, selectors
 from curation.completeness import completeness
-from curation.forms import ROWS, CuratorsForm, ImageSetForm, SetEditor
+from curation.forms import ROWS, ImageSetForm, SetEditor
 from curation.models import Deposit
 from curation.services import deposits
 
@@ -69,6 +69,7 @@ def render_editor(request, editor: SetEditor, image_set: ImageSet | None):
         "errors": editor.error_summary() if editor.form.is_bound else [],
         "image_set": image_set,
         "completeness": completeness(image_set) if image_set else None,
+        "summary": review_selectors.annotation_summary(image_set) if image_set else None,
         "may_publish": image_set is not None
         and access.permitted(request.user, Action.PUBLISH, image_set),
     }
@@ -103,6 +104,7 @@ def edit_set(request, uuid):
             "image_set": image_set,
             "reason": frozen_reason(image_set),
             "completeness": completeness(image_set),
+            "summary": review_selectors.annotation_summary(image_set),
             "deposit": deposits.live_deposit(image_set),
             "may_new_version": access.permitted(request.user, Action.NEW_VERSION, image_set),
             "next_draft": visible_next_draft(request.user, image_set),
@@ -146,28 +148,6 @@ def upload(request, uuid):
         batch = services.ingest(image_set, [files], actor=request.user)
         context["report"] = batch
     return render(request, "curation/upload.html", context)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def curators(request, uuid):
-    """Who curates a set. Its curators see the list; its owner and staff change it."""
-    image_set = catalogue_selectors.image_set_for(request.user, Action.SEE_CURATION, uuid=uuid)
-    may_change = access.permitted(request.user, Action.MANAGE_CURATORS, image_set)
-    current = list(image_set.curators.order_by("username"))
-    form = CuratorsForm(
-        request.POST if request.method == "POST" else None,
-        owner=image_set.owner,
-        initial={"usernames": "\n".join(u.get_username() for u in current)},
-    )
-    if request.method == "POST":
-        access.require(request.user, Action.MANAGE_CURATORS, image_set)
-        if form.is_valid():
-            services.set_curators(image_set, form.cleaned_data["usernames"], actor=request.user)
-            messages.success(request, "Curators saved.")
-            return redirect("curation:curators", uuid=image_set.uuid)
-    context = {"image_set": image_set, "form": form, "curators": current, "may_change": may_change}
-    return render(request, "curation/curators.html", context)
 
 
 # --- publishing: the checklist, the deposit, new versions --------------------------------

@@ -23,7 +23,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from catalogue.api.renderers import ProblemRenderer, dumps
-from catalogue.errors import AccessError, FieldError, NotAllowed, NotVisible, WrongState
+from catalogue.errors import AccessError, Changed, FieldError, NotAllowed, NotVisible, WrongState
 
 PROBLEM_TYPE = "about:blank"
 MEDIA_TYPE = "application/problem+json"
@@ -33,6 +33,24 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the state of the resource."
     default_code = "conflict"
+
+
+class Stale(Conflict):
+    """A Changed refusal: `current` carries the present state of what changed."""
+
+    default_code = "changed"
+
+    def __init__(self, error: Changed):
+        super().__init__(error.reason)
+        self.current = error.current
+
+
+class Missing(exceptions.NotFound):
+    """A 404 for ids named in a request body: `errors` says which field held them."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(reason)
+        self.errors = {field: [reason]}
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -98,6 +116,8 @@ def access_exception(exc: AccessError) -> exceptions.APIException:
     """catalogue.access's refusals, each as its status (the one place the API maps them)."""
     if isinstance(exc, NotVisible):
         return exceptions.NotFound(exc.reason)
+    if isinstance(exc, Changed):
+        return Stale(exc)
     if isinstance(exc, WrongState):
         return Conflict(exc.reason)
     if isinstance(exc, NotAllowed):
@@ -138,11 +158,13 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         extra["errors"] = flatten(exc.detail)
         detail = "The input is not valid; see errors."
-    elif isinstance(exc, BadQuery):
+    elif isinstance(exc, BadQuery | Missing):
         extra["errors"] = exc.errors
         detail = str(exc.detail)
     else:
         detail = str(exc.detail) if isinstance(exc, exceptions.APIException) else ""
+    if isinstance(exc, Stale):
+        extra["current"] = exc.current
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         extra["retry_after"] = int(exc.wait + 0.999)
     response.data = problem(
@@ -177,6 +199,11 @@ class ProblemSerializer(serializers.Serializer):
         help_text="per field, what is wrong with it (validation and query errors)",
     )
     retry_after = serializers.IntegerField(required=False, help_text="seconds, with 429")
+    current = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="with a 409 for a change made meanwhile: the present state of what changed",
+    )
 
 
 DESCRIPTIONS = {
@@ -186,7 +213,8 @@ DESCRIPTIONS = {
     404: "no such resource, or one the caller may not see",
     405: "method not allowed",
     406: "no acceptable representation",
-    409: "conflicts with the resource's state (a published set is immutable)",
+    409: "conflicts with the resource's state (a published set is immutable; or it changed "
+    "meanwhile, and `current` holds its present state)",
     413: "the request body is too large, or carries too many files",
     415: "unsupported media type",
     429: "too many requests; retry after `Retry-After` seconds",

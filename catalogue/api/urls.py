@@ -22,7 +22,7 @@ urlpatterns = [
     path("models/<int:pk>/", inference_api.ModelCardView.as_view(), name="model"),
     path("jobs/<int:pk>/", inference_api.JobView.as_view(), name="job"),
     path("", include(inference_api.urlpatterns)),  # jobs/, cancel, retry, images/<id>/similar/
-    path("", include(curation_api.urlpatterns)),  # publish/, versions/, deposits/<id>/
+    path("", include(curation_api.urlpatterns)),  # publishing, label sets, annotations
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

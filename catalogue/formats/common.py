@@ -31,12 +31,16 @@ WORMS_URL = "https://www.marinespecies.org/"
 ACCESS_RIGHTS: dict[str, str] = {
     Access.OPEN: "info:eu-repo/semantics/openAccess",
     Access.EMBARGOED: "info:eu-repo/semantics/embargoedAccess",
+    Access.FILES_EMBARGOED: "info:eu-repo/semantics/embargoedAccess",
     Access.RESTRICTED: "info:eu-repo/semantics/restrictedAccess",
 }
 # EU vocabulary of access rights, for DCAT-AP.
 EU_ACCESS_RIGHTS: dict[str, str] = {
     Access.OPEN: "http://publications.europa.eu/resource/authority/access-right/PUBLIC",
     Access.EMBARGOED: "http://publications.europa.eu/resource/authority/access-right/NON_PUBLIC",
+    Access.FILES_EMBARGOED: (
+        "http://publications.europa.eu/resource/authority/access-right/NON_PUBLIC"
+    ),
     Access.RESTRICTED: "http://publications.europa.eu/resource/authority/access-right/RESTRICTED",
 }
 

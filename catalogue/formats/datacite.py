@@ -21,7 +21,7 @@ from lxml import etree
 
 from catalogue import geometry
 from catalogue.formats import common
-from catalogue.models import Access, ImageSet, State
+from catalogue.models import EMBARGOES, ImageSet, State
 
 NAMESPACE = "http://datacite.org/schema/kernel-4"
 SCHEMA_LOCATION = "http://schema.datacite.org/meta/kernel-4.5/metadata.xsd"
@@ -137,7 +137,7 @@ def to_json(image_set: ImageSet, *, base: str | None = None) -> dict:
         dates.append({"date": s.created.date().isoformat(), "dateType": "Created"})
     if s.updated:
         dates.append({"date": s.updated.date().isoformat(), "dateType": "Updated"})
-    if s.access == Access.EMBARGOED and s.embargo_until:
+    if s.access in EMBARGOES and s.embargo_until:
         dates.append({"date": s.embargo_until.isoformat(), "dateType": "Available"})
     if s.time_start or s.time_end:
         start = common.iso(s.time_start) or ""

@@ -1,10 +1,16 @@
 """EcoTaxa TSV of a set's images: what `catalogue.ingest.sidecars.parse_ecotaxa_tsv` reads.
 
 Row 1 names the columns, row 2 gives their `[t]`/`[f]` types, then one row per
-image. Position, depth, time (UTC) and the annotation come from the image's
-catalogue fields; every free EcoTaxa field (`object_*`, `sample_*`, `acq_*`,
-`process_*`) kept at ingest is written back with its type. Values holding tabs
-or newlines are quoted the way Python's csv (tab dialect) reads them back.
+image. Position, depth and time (UTC) come from the image's catalogue fields.
+The annotation columns (category, status, person, date) come from the image's
+annotation rows: EcoTaxa classifies an object once, so the row written is the
+most decided one (validated, then dubious, then predicted; the latest first),
+its person the reviewer who decided it (else who made it) and its date that of
+the decision. An image whose rows are as its sidecar gave them is written from
+the sidecar annotation kept in its fields (catalogue/formats/annotations.py).
+Every free EcoTaxa field (`object_*`, `sample_*`, `acq_*`, `process_*`) kept
+at ingest is written back with its type. Values holding tabs or newlines are
+quoted the way Python's csv (tab dialect) reads them back.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
+from catalogue.formats import annotations as sources
 from catalogue.models import Image, ImageSet
 
 FREE_PREFIXES = ("object_", "sample_", "acq_", "process_")
@@ -37,6 +44,8 @@ OPTIONAL_ANNOTATION = {
     "object_annotation_date": "date",
 }
 _TAKEN = {name for name, _ in FIXED} | set(OPTIONAL_ANNOTATION)
+#: Which annotation row an image's EcoTaxa row gives: the most decided.
+_DECIDED = {"validated": 0, "dubious": 1, "predicted": 2}
 
 
 def _number(value: Any) -> bool:
@@ -75,9 +84,27 @@ def _depths(image: Image) -> tuple[float | None, float | None]:
     return image.depth, image.depth
 
 
-def _annotation(image: Image) -> dict[str, Any]:
+def _sidecar_annotation(image: Image) -> dict[str, Any]:
     value = (image.fields or {}).get("annotation")
     return value if isinstance(value, dict) else {}
+
+
+def _from_rows(rows: list[sources.Exported]) -> dict[str, Any]:
+    row = min(rows, key=lambda r: (_DECIDED.get(r.status, 3), -r.decided.timestamp()))
+    out: dict[str, Any] = {"category": row.label.name, "status": row.status}
+    if row.person:
+        out["person"] = row.person
+    out["date"] = row.decided.astimezone(UTC)
+    return out
+
+
+def _annotations(images: list[Image], found: sources.SetAnnotations) -> dict[int, dict]:
+    """Per image, its annotation as the columns say it."""
+    out = {}
+    for image in images:
+        rows = found.of(image, dict)
+        out[image.pk] = _sidecar_annotation(image) if rows is None else _from_rows(rows)
+    return out
 
 
 def _free_fields(image: Image) -> dict[str, Any]:
@@ -88,10 +115,9 @@ def _free_fields(image: Image) -> dict[str, Any]:
     }
 
 
-def _row(image: Image, optional: list[str], free: list[str]) -> list[str]:
+def _row(image: Image, annotation: dict, optional: list[str], free: list[str]) -> list[str]:
     depth_min, depth_max = _depths(image)
     when = image.captured_at.astimezone(UTC) if image.captured_at else None
-    annotation = _annotation(image)
     fields = image.fields or {}
     object_id = fields.get("object_id") or image.file_name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     cells = [
@@ -117,10 +143,11 @@ def _row(image: Image, optional: list[str], free: list[str]) -> list[str]:
 def to_tsv(image_set: ImageSet, *, base: str | None = None) -> str:
     """The set's images as an EcoTaxa import TSV (UTF-8 text, CRLF rows)."""
     images = list(image_set.images.order_by("file_name", "pk"))
+    annotations = _annotations(images, sources.read(image_set))
     optional = [
         column
         for column, key in OPTIONAL_ANNOTATION.items()
-        if any(_annotation(i).get(key) not in (None, "") for i in images)
+        if any(annotations[i.pk].get(key) not in (None, "") for i in images)
     ]
     kinds: dict[str, str] = {}
     for image in images:
@@ -142,5 +169,5 @@ def to_tsv(image_set: ImageSet, *, base: str | None = None) -> str:
     writer.writerow(columns)
     writer.writerow(f"[{kind}]" for kind in types)
     for image in images:
-        writer.writerow(_row(image, optional, free))
+        writer.writerow(_row(image, annotations[image.pk], optional, free))
     return out.getvalue()

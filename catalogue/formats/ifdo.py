@@ -3,9 +3,17 @@
 Written as YAML (the iFDO norm) or JSON, and read back by
 `catalogue.ingest.sidecars.parse_ifdo`. The header carries only set fields, so
 that nothing of it becomes a per-image default on re-ingest. Each item gives
-time (UTC), position and depth, the annotation as ingest kept it
-(`image-annotations`) and every other free field of the image unchanged, a
-depth range included, so an export re-ingested gives the same image metadata.
+time (UTC), position and depth, its `image-annotations` and every other free
+field of the image unchanged, a depth range included, so an export re-ingested
+gives the same image metadata.
+
+Annotations are the image's annotation rows in iFDO 2 terms: a shape
+(whole-image, single-pixel, circle, rectangle, polygon, polyline) with its pixel
+coordinates, and labels naming the label id, the annotator, when and with what
+confidence; the header then lists the labels (`image-annotation-labels`) and
+annotators (`image-annotation-creators`) they refer to. An image whose rows are
+as its sidecar gave them keeps the sidecar's annotations word for word
+(catalogue/formats/annotations.py).
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from catalogue.formats import annotations as sources
 from catalogue.formats import common
 from catalogue.models import Image, ImageSet
 
@@ -51,7 +60,62 @@ def header(image_set: ImageSet, *, base: str | None = None) -> dict[str, Any]:
     return out
 
 
-def item(image: Image) -> dict[str, Any]:
+#: What `item` reads of an image (and its set, which the related manager sets on each).
+ITEM_FIELDS = ("image_set", "file_name", "captured_at", "latitude", "longitude", "depth", "fields")
+
+
+#: iFDO 2 shape names of the portal's shapes (curation/geometry.py).
+SHAPES = {
+    "whole": "whole-image",
+    "point": "single-pixel",
+    "circle": "circle",
+    "box": "rectangle",
+    "rotated_box": "rectangle",
+    "polygon": "polygon",
+    "line": "polyline",
+}
+
+
+def coordinates(row: sources.Exported) -> list:
+    """One list of pixel coordinates (iFDO: one per video frame; a photo has one)."""
+    if row.shape == "whole":
+        return []
+    if row.outline is not None:  # a box or rotated box as its four corners, a polygon
+        return [[value for point in row.outline for value in point]]
+    if row.shape == "line":
+        return [[float(value) for point in row.coordinates for value in point]]
+    return [[float(value) for value in row.coordinates]]  # a point [x, y], a circle [x, y, r]
+
+
+def annotation(row: sources.Exported) -> dict[str, Any]:
+    label: dict[str, Any] = {
+        "label": str(row.label.id),
+        "annotator": row.person or "unknown",
+        "created-at": row.decided.astimezone(UTC).isoformat(),
+    }
+    if row.confidence is not None:
+        label["confidence"] = row.confidence
+    return {"shape": SHAPES[row.shape], "coordinates": coordinates(row), "labels": [label]}
+
+
+def annotation_header(found: sources.SetAnnotations, written: list[list]) -> dict[str, Any]:
+    """The labels and annotators the written annotation rows refer to."""
+    used = {row.label.id for rows in written for row in rows}
+    people = sorted({row.person or "unknown" for rows in written for row in rows})
+    labels = []
+    for category in found.categories:
+        if category.id in used:
+            entry = {"id": str(category.id), "name": category.name}
+            if category.aphia_id:
+                entry["info"] = f"urn:lsid:marinespecies.org:taxname:{category.aphia_id}"
+            labels.append(entry)
+    return {
+        "image-annotation-labels": labels,
+        "image-annotation-creators": [{"id": person, "name": person} for person in people],
+    }
+
+
+def item(image: Image, rows: list[sources.Exported] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if image.captured_at is not None:
         when = image.captured_at.astimezone(UTC)
@@ -62,17 +126,29 @@ def item(image: Image) -> dict[str, Any]:
     if image.depth is not None:
         out["image-depth"] = image.depth
     fields = dict(image.fields or {})
-    annotation = fields.pop("annotation", None)
-    if annotation:
-        out["image-annotations"] = annotation
+    sidecar = fields.pop("annotation", None)
+    if rows is not None:
+        out["image-annotations"] = [annotation(row) for row in rows]
+    elif sidecar:
+        out["image-annotations"] = sidecar
     for key, value in fields.items():
         out.setdefault(key, value)
     return out
 
 
 def to_document(image_set: ImageSet, *, base: str | None = None) -> dict[str, Any]:
-    items = {image.file_name: item(image) for image in image_set.images.order_by("file_name", "pk")}
-    return {"image-set-header": header(image_set, base=base), "image-set-items": items}
+    images = image_set.images.order_by("file_name", "pk").only(*ITEM_FIELDS)
+    found = sources.read(image_set)
+    items, written = {}, []
+    for image in images.iterator(chunk_size=2000):
+        rows = found.of(image, list)
+        items[image.file_name] = item(image, rows)
+        if rows is not None:
+            written.append(rows)
+    head = header(image_set, base=base)
+    if written:
+        head.update(annotation_header(found, written))
+    return {"image-set-header": head, "image-set-items": items}
 
 
 def to_yaml(image_set: ImageSet, *, base: str | None = None) -> str:

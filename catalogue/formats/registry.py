@@ -28,6 +28,7 @@ from catalogue.formats import (
     ecotaxa,
     ifdo,
     schema_org,
+    yolo,
 )
 from catalogue.models import ImageSet
 
@@ -71,6 +72,12 @@ class MetadataFormat:
     @property
     def content_type(self) -> str:
         return f"{self.media_type}; charset={self.charset}" if self.charset else self.media_type
+
+    @property
+    def lists_images(self) -> bool:
+        """The document is about the set's images, one by one: it is read as the
+        files are (catalogue.access.Action.READ_FILES), not as the set's metadata."""
+        return self.group == IMAGES
 
     @property
     def file_name(self) -> str:
@@ -167,9 +174,12 @@ FORMATS: dict[str, MetadataFormat] = {
         ),
         MetadataFormat("ifdo.yaml", "application/yaml", "iFDO YAML", IMAGES, ifdo.to_yaml),
         MetadataFormat("ifdo.json", "application/json", "iFDO JSON", IMAGES, ifdo.to_json),
-        # Curated whole-image annotations, for detection and COCO tools.
+        # Annotations with their geometry, for detection and segmentation tools.
         MetadataFormat(
             "coco.json", "application/json", "COCO JSON (annotations)", IMAGES, coco.to_json
+        ),
+        MetadataFormat(
+            "yolo.zip", "application/zip", "YOLO labels (zip)", IMAGES, yolo.to_zip, charset=None
         ),
     )
 }

@@ -78,7 +78,9 @@ def _agent(crate: ROCrate, creator: dict, index: int):
     return crate.add(ContextEntity(crate, identifier, {"@type": "Organization", **properties}))
 
 
-def _describe_root(crate: ROCrate, s: ImageSet, base: str | None) -> None:
+def describe_root(crate: ROCrate, s: ImageSet, base: str | None) -> None:
+    """The root Dataset of a crate: the set's citation metadata (shared by the RO-Crate zip
+    and the deposit packages' ro-crate-metadata.json)."""
     root = crate.root_dataset
     root["name"] = s.title
     root["description"] = s.description or s.title
@@ -119,7 +121,7 @@ def _describe_root(crate: ROCrate, s: ImageSet, base: str | None) -> None:
 def build(image_set: ImageSet, *, base: str | None = None) -> ROCrate:
     """The crate of a set: entities only; bytes are read when it is streamed."""
     crate = ROCrate(gen_preview=False, version=VERSION)
-    _describe_root(crate, image_set, base)
+    describe_root(crate, image_set, base)
     for image in image_set.images.order_by("file_name"):
         properties = {
             "name": image.file_name.rsplit("/", 1)[-1],

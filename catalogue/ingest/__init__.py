@@ -5,7 +5,7 @@
 - archives: safe streaming reading of ZIP and TAR
 - storing: one candidate into storage (sniff, sha256, decode, thumbnails)
 - imaging: image formats, EXIF/GPS, thumbnails
-- sidecars/: metadata files, one module per format (EcoTaxa TSV, iFDO)
+- sidecars/: metadata files, one module per format (EcoTaxa TSV, iFDO, COCO, BIIGLE CSV)
 - outcomes: what passes between the stages
 - pipeline: the stages in order, the batch report; rows via catalogue.services
 - errors: IngestError, naming the file refused and why

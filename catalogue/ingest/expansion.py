@@ -18,7 +18,7 @@ from catalogue.ingest.errors import IngestError
 from catalogue.ingest.outcomes import CHUNK, Candidate, Outcome, discard, rejected
 from catalogue.ingest.sources import SourceFile
 
-SIDECAR_SUFFIXES = {".tsv", ".txt", ".yaml", ".yml", ".json"}
+SIDECAR_SUFFIXES = {".tsv", ".txt", ".yaml", ".yml", ".json", ".csv"}
 SIDECAR_MAX_BYTES = 50 * 1024 * 1024
 
 

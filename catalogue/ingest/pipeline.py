@@ -5,8 +5,11 @@
             -> per file, in 1..N processes (storing.py): sniff, sha256,
                duplicate check, decode + EXIF + thumbnails, store
             -> write the rows (one writer, here, through services.images)
-            -> apply sidecars, derive the set's coverage (services.images,
-               services.coverage), close the report
+            -> apply sidecars, each in a transaction with its annotations
+               (handed to curation by catalogue.signals.annotations_found; a
+               refused one is reported like a refused file and leaves nothing),
+               derive the set's coverage (services.images, services.coverage),
+               close the report
 
 Each file either becomes one `Image` row with its original and thumbnails in
 storage, or is reported (duplicate, rejected with its reason) with nothing of
@@ -42,7 +45,7 @@ from catalogue.ingest.storing import (
 from catalogue.models import Image, ImageSet, IngestBatch
 from catalogue.services import revisions
 from catalogue.services.coverage import apply_set_metadata, refresh_coverage
-from catalogue.services.images import add_image, add_images, apply_sidecars
+from catalogue.services.images import add_image, add_images, apply_sidecar
 
 ProgressCallback = Callable[[Outcome], None]
 
@@ -156,6 +159,24 @@ def added(outcome: Outcome, image_id: int) -> Outcome:
     return Outcome(outcome.name, "added", sha256=outcome.sha256, image_id=image_id)
 
 
+def apply_sidecars(image_set: ImageSet, sidecars: list, progress: Progress) -> list[str]:
+    """Apply each sidecar (its set header, image fields and annotations) in a transaction
+    of its own: one whose annotations are refused is reported like a file refused, and
+    nothing of it stays. Returns the warnings of the applied ones."""
+    warnings: list[str] = []
+    images = list(image_set.images.all()) if sidecars else []
+    for sidecar in sidecars:
+        try:
+            with transaction.atomic():
+                apply_set_metadata(image_set, sidecar.set_metadata.fields)
+                warnings += apply_sidecar(image_set, sidecar, images)
+        except IngestError as error:
+            image_set.refresh_from_db()
+            images = list(image_set.images.all())
+            progress.record(Outcome(error.name, "rejected", error.reason))
+    return warnings
+
+
 def run_ingest(
     image_set: ImageSet,
     sources: Iterable[Iterable[SourceFile | IngestError]],
@@ -191,9 +212,7 @@ def run_ingest(
             for item in items:
                 writer.add(ingest_one(item))
         writer.flush()
-        for sidecar in expander.sidecars:
-            apply_set_metadata(image_set, sidecar.set_metadata.fields)
-        batch.warnings = apply_sidecars(image_set, expander.sidecars)
+        batch.warnings = apply_sidecars(image_set, expander.sidecars, progress)
         refresh_coverage(image_set)
         # Counts, labels and coverage of the set changed with its images.
         revisions.set_changed(image_set)

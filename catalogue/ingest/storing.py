@@ -1,8 +1,9 @@
 """Stage 2 of an ingest: one candidate file into storage, run in worker processes.
 
-Sniff, hash (sha256), skip a duplicate of an image the set holds, decode (EXIF,
-GPS, thumbnails), store the original and thumbnails under the set's prefix, and
-describe the Image row for the pipeline's writer. Nothing here touches the
+Sniff, hash (sha256, and the CRC-32 that zip packages need, in the same read), skip
+a duplicate of an image the set holds, decode (EXIF, GPS, thumbnails), store the
+original and thumbnails under the set's prefix, and describe the Image row for the
+pipeline's writer. Nothing here touches the
 database: rows are written by one writer, through catalogue.services.images.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import zlib
 from dataclasses import dataclass
 
 from django.core.files import File
@@ -75,8 +77,11 @@ def store_candidate(context: SetContext, candidate: Candidate) -> Outcome:
             raise IngestError(name, f"refused: the content is {imaging.describe(head)}")
         imaging.check_name(name, media_type)
         digest.update(head)
+        # The CRC-32 that zip packages need (curation.packaging), taken in the same read.
+        crc32 = zlib.crc32(head)
         while chunk := stream.read(CHUNK):
             digest.update(chunk)
+            crc32 = zlib.crc32(chunk, crc32)
     sha256 = digest.hexdigest()
     if sha256 in context.known:
         return Outcome(name, "duplicate", sha256=sha256, same_as=context.known[sha256])
@@ -103,6 +108,7 @@ def store_candidate(context: SetContext, candidate: Candidate) -> Outcome:
         "file_name": name,
         "storage_key": original,
         "sha256": sha256,
+        "crc32": crc32,
         "size": path.stat().st_size,
         "media_type": media_type,
         "width": processed.width,

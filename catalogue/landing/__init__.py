@@ -21,13 +21,17 @@ from catalogue.landing.coverage import coverage, map_data
 from catalogue.landing.description import access_status, creators, facts, related_identifiers, taxa
 from catalogue.landing.downloads import citations, downloads
 from catalogue.landing.enrichments import enrichments
-from catalogue.landing.gallery import gallery
+from catalogue.landing.gallery import gallery, withheld_gallery
 from catalogue.models import ImageSet, State
 
 
-def landing_context(image_set: ImageSet, *, base: str, page: str | int | None = 1) -> dict:
-    """Everything the landing template renders, for a set the caller may see."""
-    links = signposting.set_links(image_set, base, max_items=signposting.max_items())
+def landing_context(
+    image_set: ImageSet, *, base: str, page: str | int | None = 1, files: bool = True
+) -> dict:
+    """Everything the landing template renders, for a set the caller may see; `files`:
+    whether they may read its files (`catalogue.selectors.can_read_files`). Without,
+    the page shows the metadata only: no thumbnails, file links or image exports."""
+    links = signposting.set_links(image_set, base, max_items=signposting.max_items(), files=files)
     licence = common.licence(image_set)
     return {
         "image_set": image_set,
@@ -47,8 +51,8 @@ def landing_context(image_set: ImageSet, *, base: str, page: str | int | None = 
         "facts": facts(image_set),
         "coverage": coverage(image_set),
         "map_data": map_data(image_set),
-        "downloads": downloads(image_set),
+        "downloads": downloads(image_set, files=files),
         "related": related_identifiers(image_set),
         "enrichments": enrichments(image_set),
-        "gallery": gallery(image_set, page),
+        "gallery": gallery(image_set, page) if files else withheld_gallery(image_set),
     }

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from catalogue import access
 from catalogue.formats import common
-from catalogue.models import Access, ImageSet
+from catalogue.models import EMBARGOES, ImageSet
 
 #: Related identifiers that say which version a set is of another.
 VERSION_RELATIONS = (
@@ -34,11 +34,16 @@ RESOLVERS = {
 
 
 def access_status(image_set: ImageSet) -> dict:
-    if image_set.access == Access.EMBARGOED:
-        public = access.is_public(image_set)
+    if image_set.access in EMBARGOES:
+        if access.files_public(image_set):
+            return {
+                "kind": "open",
+                "label": "Open (embargo ended)",
+                "until": image_set.embargo_until,
+            }
         return {
-            "kind": "open" if public else "embargoed",
-            "label": "Open (embargo ended)" if public else "Embargoed",
+            "kind": image_set.access,
+            "label": image_set.get_access_display(),
             "until": image_set.embargo_until,
         }
     return {"kind": image_set.access, "label": image_set.get_access_display(), "until": None}

@@ -46,12 +46,16 @@ def citations(image_set: ImageSet, base: str) -> list[dict]:
     ]
 
 
-def downloads(image_set: ImageSet) -> list[dict]:
-    """Every metadata format the set can be had in, grouped, plus the RO-Crate zip."""
+def downloads(image_set: ImageSet, *, files: bool = True) -> list[dict]:
+    """Every metadata format the set can be had in, grouped, plus the RO-Crate zip;
+    without `files` (they are under embargo for the caller), the set-level metadata only."""
     groups: dict[str, list[dict]] = {}
     for fmt in FORMATS.values():
-        groups.setdefault(fmt.group, []).append(_download(image_set, fmt))
+        if files or not fmt.lists_images:
+            groups.setdefault(fmt.group, []).append(_download(image_set, fmt))
     out = [{"title": title, "items": items} for title, items in groups.items()]
+    if not files:
+        return out
     out.append(
         {
             "title": "Everything",

@@ -1,16 +1,23 @@
 """The landing page's gallery, one page of thumbnails at a time, and its lightbox data:
-file links, EXIF summary, annotation and prediction boxes in percent of the image."""
+file links, EXIF summary, annotation and prediction boxes in percent of the image.
+
+Annotations are the image's annotation rows (label, status, geometry), read
+through the reverse relation the curation app declares; rejected ones are left out."""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Prefetch
 from django.urls import reverse
 
 from catalogue.formats import common
 from catalogue.models import Image, ImageSet
+
+REJECTED = "rejected"
 
 #: Thumbnails per gallery page (settings.AQUACAT_LANDING_GALLERY_SIZE overrides).
 GALLERY_SIZE = 48
@@ -45,7 +52,11 @@ def gallery(image_set: ImageSet, page: str | int | None) -> dict:
     except (TypeError, ValueError):
         number = 1
     number = min(max(1, number), pages)
-    images = list(image_set.images.order_by("file_name", "pk")[(number - 1) * size : number * size])
+    images = list(
+        image_set.images.order_by("file_name", "pk").prefetch_related(
+            Prefetch("annotations", queryset=shown_annotations())
+        )[(number - 1) * size : number * size]
+    )
     items = [image_item(image) for image in images]
     first = (number - 1) * size + 1 if items else 0
     return {
@@ -63,6 +74,34 @@ def gallery(image_set: ImageSet, page: str | int | None) -> dict:
     }
 
 
+def withheld_gallery(image_set: ImageSet) -> dict:
+    """The gallery of a set whose files the caller may not read yet: how many images
+    there are and until when they are withheld, never a thumbnail or a file name."""
+    total = image_set.images.count()
+    return {
+        "items": [],
+        "total": total,
+        "page": 1,
+        "pages": 1,
+        "size": gallery_size(),
+        "first": 0,
+        "last": 0,
+        "previous": None,
+        "next": None,
+        "data": [],
+        "withheld": True,
+        "until": image_set.embargo_until,
+    }
+
+
+def shown_annotations():
+    """The annotations a gallery shows: all but rejected, with their labels. The
+    table is the curation app's, reached through the image's reverse relation
+    (the catalogue never imports curation)."""
+    model = Image._meta.get_field("annotations").related_model
+    return model.objects.exclude(status=REJECTED).select_related("label").order_by("pk")
+
+
 def _file_url(image: Image, variant: str) -> str:
     if variant == "original":
         return reverse("catalogue:image-original", kwargs={"pk": image.pk})
@@ -71,7 +110,7 @@ def _file_url(image: Image, variant: str) -> str:
 
 def image_item(image: Image) -> dict:
     fields = image.fields if isinstance(image.fields, dict) else {}
-    annotations = image_annotations(fields, image.width, image.height)
+    annotations = image_annotations(image)
     predictions = image_predictions(fields, image.width, image.height)
     small = _file_url(image, "small") if image.thumbnail_small else None
     medium = _file_url(image, "medium") if image.thumbnail_medium else small
@@ -148,28 +187,23 @@ def _flat_numbers(value) -> list[float]:
     return []
 
 
-def _ifdo_box(entry: dict, width: int, height: int) -> list[float] | None:
-    """The bounding box of an iFDO marker's pixel coordinates (none for whole-image)."""
-    if entry.get("shape") in (None, "", "whole-image"):
+def _outline_box(shape: str, coordinates, width: int, height: int) -> list[float] | None:
+    """The box around an annotation's geometry (curation/geometry.py's coordinates)."""
+    numbers = _flat_numbers(coordinates)
+    if shape == "whole" or len(numbers) < 2:
         return None
-    numbers = _flat_numbers(entry.get("coordinates"))
-    if len(numbers) < 2 or len(numbers) % 2:
-        return None
+    if shape == "circle" and len(numbers) == 3:
+        x, y, r = numbers
+        return _box([x - r, y - r, x + r, y + r], width, height)
+    if shape == "rotated_box" and len(numbers) == 5:
+        cx, cy, w, h, angle = numbers
+        cos, sin = abs(math.cos(math.radians(angle))), abs(math.sin(math.radians(angle)))
+        half_w, half_h = (w * cos + h * sin) / 2, (w * sin + h * cos) / 2
+        return _box([cx - half_w, cy - half_h, cx + half_w, cy + half_h], width, height)
+    if shape == "box" and len(numbers) == 4:
+        return _box(numbers, width, height)
     xs, ys = numbers[0::2], numbers[1::2]
     return _box([min(xs), min(ys), max(xs), max(ys)], width, height)
-
-
-def _dict_box(entry: dict, width: int, height: int) -> list[float] | None:
-    if "box" in entry:  # [x0, y0, x1, y1], as model predictions
-        return _box(entry["box"], width, height)
-    bbox = entry.get("bbox")  # [x, y, w, h], as COCO
-    if (
-        isinstance(bbox, list | tuple)
-        and len(bbox) == 4
-        and all(isinstance(v, int | float) for v in bbox)
-    ):
-        return _box([bbox[0], bbox[1], bbox[0] + bbox[2], bbox[1] + bbox[3]], width, height)
-    return None
 
 
 def _label(entry: dict) -> str | None:
@@ -177,45 +211,21 @@ def _label(entry: dict) -> str | None:
     return str(label) if label not in (None, "") else None
 
 
-def image_annotations(fields: dict, width: int, height: int) -> list[dict]:
-    """Curated annotations of an image as {label, box?, status?, by?}.
-
-    Ingest stores an EcoTaxa row's annotation as a dict ({"category", "status",
-    "person", "date"}), further rows of the same image under fields["objects"],
-    and iFDO image-annotations as given (markers with a shape, pixel
-    coordinates and labels)."""
-    raw = fields.get("annotation")
-    objects = fields.get("objects")
-    entries: list = []
-    if isinstance(objects, list) and objects:
-        entries = [o.get("annotation") for o in objects if isinstance(o, dict)]
-    elif isinstance(raw, list):
-        entries = raw
-    elif isinstance(raw, dict):
-        entries = [raw]
+def image_annotations(image: Image) -> list[dict]:
+    """The image's annotations as {label, status, shape, box, by?, confidence?}: the box
+    in percent of the image around the geometry (None for the whole image)."""
     out = []
-    for entry in entries:
-        if not isinstance(entry, dict):
-            continue
-        if isinstance(entry.get("labels"), list):  # an iFDO marker
-            box = _ifdo_box(entry, width, height)
-            for label in entry["labels"]:
-                if isinstance(label, dict) and _label(label):
-                    item: dict[str, Any] = {"label": _label(label), "box": box}
-                    if label.get("annotator"):
-                        item["by"] = str(label["annotator"])
-                    if isinstance(label.get("confidence"), int | float):
-                        item["confidence"] = float(label["confidence"])
-                    out.append(item)
-            continue
-        label = _label(entry)
-        if not label:
-            continue
-        item = {"label": label, "box": _dict_box(entry, width, height)}
-        if entry.get("status"):
-            item["status"] = str(entry["status"])
-        if entry.get("person"):
-            item["by"] = str(entry["person"])
+    for row in image.annotations.all():
+        item: dict[str, Any] = {
+            "label": row.label.name,
+            "status": row.status,
+            "shape": row.shape,
+            "box": _outline_box(row.shape, row.coordinates, image.width, image.height),
+        }
+        if row.annotator:
+            item["by"] = row.annotator
+        if row.confidence is not None:
+            item["confidence"] = row.confidence
         out.append(item)
     return out
 

@@ -8,21 +8,31 @@ fields visibility is decided on (state, access, embargo, owner, curators).
 Document fields (both kinds unless noted):
     id, kind ("set"|"image"), revision, set_id
     title, description (sets), file_name (images), keywords, creators (names)
-    taxa (stated names), taxon_path (taxa and all their ancestors), labels
+    taxa (stated names), taxon_path (taxa and all their ancestors)
+    labels (validated annotation labels: an image's; a set's, over its images)
+    label_status (annotation statuses present: predicted, validated, dubious, rejected)
     platform, instrument, modality, research_infrastructure, licence
     access, state, embargo_until (ISO date|None), owner_id, curator_ids
     years (every year covered), time_start, time_end (ISO datetimes|None)
     depth_min, depth_max (metres), bbox ([west, south, east, north]|None)
     polygon (GeoJSON Polygon|None, sets only), point ([lon, lat]|None, images only)
     image_count (sets), size (bytes: images; total bytes: sets)
-    has_annotations, doi (sets), created (ISO datetime)
-    predicted (class labels predicted by models: an image's; a set's, over its images)
+    has_annotations (an annotation that is not rejected), doi (sets), created (ISO datetime)
+    predicted (class labels predicted by models, as image predictions or predicted
+        annotations: an image's; a set's, over its images)
     predicted_share (sets: share of images with at least one prediction; images: None)
+
+Annotations are read through the image's reverse relations (`annotations`,
+`review_events`) that the curation app declares: the catalogue never imports it.
+An image document's revision also counts its review events, which every
+annotation write records, so reviewing an annotation makes a newer document.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Sum
 
@@ -45,17 +55,56 @@ def iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def annotation_labels(fields: dict) -> list[str]:
-    """Class names an image is annotated with (sidecar annotations, for now)."""
-    annotation = (fields or {}).get("annotation")
-    entries = annotation if isinstance(annotation, list) else [annotation]
-    labels = []
-    for entry in entries:
-        if isinstance(entry, dict):
-            label = entry.get("category") or entry.get("label") or entry.get("name")
-            if isinstance(label, str) and label and label not in labels:
-                labels.append(label)
-    return labels
+REJECTED = "rejected"
+
+
+@dataclass
+class Labels:
+    """What an image's (or a set's images') annotations say, by status."""
+
+    validated: list[str] = field(default_factory=list)
+    predicted: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+
+    @property
+    def annotated(self) -> bool:
+        return any(status != REJECTED for status in self.statuses)
+
+
+def labels_by_status(rows: Iterable[tuple[str, str]]) -> Labels:
+    """From (label name, status) pairs: validated and predicted labels, and statuses."""
+    validated: set[str] = set()
+    predicted: set[str] = set()
+    statuses: set[str] = set()
+    for name, status in rows:
+        if name is None:
+            continue
+        statuses.add(status)
+        if status == "validated":
+            validated.add(name)
+        elif status == "predicted":
+            predicted.add(name)
+    return Labels(sorted(validated), sorted(predicted), sorted(statuses))
+
+
+def annotation_rows(image_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """Per image: (label name, status) of its annotations, through the reverse relation."""
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    rows = (
+        Image.objects.filter(pk__in=image_ids, annotations__isnull=False)
+        .order_by()
+        .values_list("pk", "annotations__label__name", "annotations__status")
+        .distinct()
+    )
+    for image_id, name, status in rows:
+        found[image_id].append((name, status))
+    return found
+
+
+def event_counts(image_ids: list[int]) -> dict[int, int]:
+    """Per image: how many annotation changes it has had (grows with every one)."""
+    rows = Image.objects.filter(pk__in=image_ids).annotate(n=Count("review_events"))
+    return dict(rows.filter(n__gt=0).values_list("pk", "n"))
 
 
 def prediction_labels(fields: dict) -> list[str]:
@@ -101,21 +150,25 @@ def descriptive_fields(image_set: ImageSet) -> dict:
     }
 
 
+@dataclass
+class SetSummary:
+    """A set's labels over its images: annotations by status, model predictions,
+    how many images have a prediction, and how many annotation changes there were."""
+
+    labels: Labels = field(default_factory=Labels)
+    predicted: list[str] = field(default_factory=list)
+    predicted_images: int = 0
+    events: int = 0
+
+
 def set_document(
-    image_set: ImageSet,
-    *,
-    labels: list[str] | None = None,
-    predicted: tuple[list[str], int] | None = None,
-    stats: dict | None = None,
+    image_set: ImageSet, *, summary: SetSummary | None = None, stats: dict | None = None
 ) -> dict:
-    """The document of a set; `labels`, `predicted` (labels, number of images
-    with predictions) and `stats` (image_count, size) may be given when computed
-    in bulk."""
-    if labels is None or predicted is None:
-        found_labels, found_predicted = set_summaries([image_set.pk])
-        labels = found_labels.get(image_set.pk, []) if labels is None else labels
-        if predicted is None:
-            predicted = found_predicted.get(image_set.pk, ([], 0))
+    """The document of a set; `summary` and `stats` (image_count, size) may be given
+    when computed in bulk."""
+    if summary is None:
+        summary = set_summaries([image_set.pk]).get(image_set.pk, SetSummary())
+    labels = summary.labels.validated
     stats = stats or image_set.images.aggregate(image_count=Count("pk"), size=Sum("size"))
     curator_ids = member_ids(image_set)
     paths = taxon_paths(image_set.taxa)
@@ -125,7 +178,7 @@ def set_document(
     return {
         "id": image_set.pk,
         "kind": "set",
-        "revision": image_set.revision,
+        "revision": image_set.revision + summary.events,
         "set_id": image_set.pk,
         "title": image_set.title,
         "description": image_set.description,
@@ -135,6 +188,7 @@ def set_document(
         "taxa": list(paths),
         "taxon_path": sorted({name for path in paths.values() for name in path} | set(labels)),
         "labels": labels,
+        "label_status": summary.labels.statuses,
         **descriptive_fields(image_set),
         **visibility_fields(image_set, curator_ids),
         "years": years_between(image_set.time_start, image_set.time_end),
@@ -147,47 +201,85 @@ def set_document(
         "point": None,
         "image_count": stats["image_count"] or 0,
         "size": stats["size"] or 0,
-        "has_annotations": bool(labels),
+        "has_annotations": summary.labels.annotated,
         "doi": image_set.doi,
         "created": iso(image_set.created),
-        "predicted": predicted[0],
+        "predicted": summary.predicted,
         "predicted_share": (
-            round(predicted[1] / stats["image_count"], 4) if stats["image_count"] else 0.0
+            round(summary.predicted_images / stats["image_count"], 4)
+            if stats["image_count"]
+            else 0.0
         ),
     }
 
 
-def set_summaries(
-    set_ids: list[int],
-) -> tuple[dict[int, list[str]], dict[int, tuple[list[str], int]]]:
-    """Per set, from its images in one pass: annotation labels, and predicted
-    labels with the number of images that have at least one prediction."""
-    labels: dict[int, set[str]] = {}
-    predicted: dict[int, set[str]] = {}
-    predicted_images: dict[int, int] = {}
-    rows = Image.objects.filter(image_set_id__in=set_ids).exclude(fields={})
-    for set_id, fields in rows.values_list("image_set_id", "fields").iterator(chunk_size=2000):
-        labels.setdefault(set_id, set()).update(annotation_labels(fields))
+def set_summaries(set_ids: list[int]) -> dict[int, SetSummary]:
+    """Per set, from its images: annotation labels by status, predicted labels (model
+    predictions and predicted annotations) with the number of images that have
+    one, and the number of annotation changes."""
+    annotations: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    predicted: dict[int, set[str]] = defaultdict(set)
+    predicting: dict[int, set[int]] = defaultdict(set)
+    rows = (
+        Image.objects.filter(image_set_id__in=set_ids, annotations__isnull=False)
+        .order_by()
+        .values_list("image_set_id", "pk", "annotations__label__name", "annotations__status")
+        .distinct()
+    )
+    for set_id, image_id, name, status in rows.iterator(chunk_size=2000):
+        annotations[set_id].append((name, status))
+        if status == "predicted":
+            predicted[set_id].add(name)
+            predicting[set_id].add(image_id)
+    with_fields = Image.objects.filter(image_set_id__in=set_ids).exclude(fields={})
+    for set_id, image_id, fields in with_fields.values_list(
+        "image_set_id", "pk", "fields"
+    ).iterator(chunk_size=2000):
         found = prediction_labels(fields)
         if found:
-            predicted.setdefault(set_id, set()).update(found)
-            predicted_images[set_id] = predicted_images.get(set_id, 0) + 1
-    return (
-        {set_id: sorted(values) for set_id, values in labels.items()},
-        {
-            set_id: (sorted(values), predicted_images[set_id])
-            for set_id, values in predicted.items()
-        },
+            predicted[set_id].update(found)
+            predicting[set_id].add(image_id)
+    events = dict(
+        Image.objects.filter(image_set_id__in=set_ids)
+        .order_by()
+        .values("image_set_id")
+        .annotate(n=Count("review_events"))
+        .values_list("image_set_id", "n")
     )
+    return {
+        set_id: SetSummary(
+            labels=labels_by_status(annotations.get(set_id, [])),
+            predicted=sorted(predicted.get(set_id, set())),
+            predicted_images=len(predicting.get(set_id, set())),
+            events=events.get(set_id, 0),
+        )
+        for set_id in set_ids
+    }
 
 
-def image_document(image: Image, image_set: ImageSet, curator_ids: list[int]) -> dict:
+def image_document(
+    image: Image,
+    image_set: ImageSet,
+    curator_ids: list[int],
+    *,
+    annotations: list[tuple[str, str]] | None = None,
+    events: int | None = None,
+) -> dict:
     """The document of an image; the set's fields make set filters work on images too.
 
-    Its version is the sum of the image's and the set's revisions: it grows when
-    either changes (the set's access, say), so a newer document always wins.
+    Its version is the sum of the image's and the set's revisions and of its
+    annotation changes: it grows when any changes (the set's access, a review),
+    so a newer document always wins. `annotations` ((label name, status) pairs)
+    and `events` may be given when computed in bulk.
     """
-    labels = annotation_labels(image.fields)
+    if annotations is None:
+        annotations = annotation_rows([image.pk]).get(image.pk, [])
+    if events is None:
+        events = event_counts([image.pk]).get(image.pk, 0)
+    found = labels_by_status(annotations)
+    labels = found.validated
+    predicted = prediction_labels(image.fields)
+    predicted += [name for name in found.predicted if name not in predicted]
     paths = taxon_paths(image_set.taxa)
     taxon_path = sorted({name for label in labels for name in paths.get(label, [label])})
     point = None
@@ -197,7 +289,7 @@ def image_document(image: Image, image_set: ImageSet, curator_ids: list[int]) ->
     return {
         "id": image.pk,
         "kind": "image",
-        "revision": image.revision + image_set.revision,
+        "revision": image.revision + image_set.revision + events,
         "set_id": image_set.pk,
         "title": image_set.title,
         "description": "",
@@ -207,6 +299,7 @@ def image_document(image: Image, image_set: ImageSet, curator_ids: list[int]) ->
         "taxa": labels,
         "taxon_path": taxon_path,
         "labels": labels,
+        "label_status": found.statuses,
         **descriptive_fields(image_set),
         **visibility_fields(image_set, curator_ids),
         "years": [image.captured_at.year] if image.captured_at else [],
@@ -219,10 +312,10 @@ def image_document(image: Image, image_set: ImageSet, curator_ids: list[int]) ->
         "point": point,
         "image_count": 1,
         "size": image.size,
-        "has_annotations": bool(labels),
+        "has_annotations": found.annotated,
         "doi": "",
         "created": iso(image.created),
-        "predicted": prediction_labels(image.fields),
+        "predicted": predicted,
         "predicted_share": None,
     }
 
@@ -235,12 +328,11 @@ def set_documents(ids: Iterable[int]) -> Iterator[dict]:
         .annotate(n_images=Count("images"), n_bytes=Sum("images__size"))
         .prefetch_related("curators", "reviewers")
     )
-    labels, predicted = set_summaries(ids)
+    summaries = set_summaries(ids)
     for image_set in sets:
         yield set_document(
             image_set,
-            labels=labels.get(image_set.pk, []),
-            predicted=predicted.get(image_set.pk, ([], 0)),
+            summary=summaries.get(image_set.pk, SetSummary()),
             stats={"image_count": image_set.n_images, "size": image_set.n_bytes},
         )
 
@@ -255,13 +347,21 @@ def member_ids(image_set: ImageSet) -> list[int]:
 
 def image_documents(ids: Iterable[int]) -> Iterator[dict]:
     """Documents of the images with these ids that still exist."""
-    images = Image.objects.filter(pk__in=list(ids)).select_related("image_set")
+    ids = list(ids)
+    images = Image.objects.filter(pk__in=ids).select_related("image_set")
+    annotations, events = annotation_rows(ids), event_counts(ids)
     curators: dict[int, list[int]] = {}
     for image in images:
         set_id = image.image_set_id
         if set_id not in curators:
             curators[set_id] = member_ids(image.image_set)
-        yield image_document(image, image.image_set, curators[set_id])
+        yield image_document(
+            image,
+            image.image_set,
+            curators[set_id],
+            annotations=annotations.get(image.pk, []),
+            events=events.get(image.pk, 0),
+        )
 
 
 def documents(kind: str, ids: Iterable[int]) -> Iterator[dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from django.db.models import F
+from django.db.models import Count, F
 
 from catalogue.models import Image, ImageSet
 from catalogue.search.documents import documents
@@ -13,11 +13,17 @@ CHUNK = 1000
 
 
 def truth(kind: str) -> dict[int, int]:
-    """Every id of this kind in the database and the revision its document carries."""
+    """Every id of this kind in the database and the revision its document carries
+    (catalogue/search/documents.py: annotation changes count too)."""
     if kind == "set":
-        return dict(ImageSet.objects.values_list("pk", "revision"))
-    rows = Image.objects.annotate(version=F("revision") + F("image_set__revision"))
-    return dict(rows.values_list("pk", "version"))
+        sets = ImageSet.objects.annotate(
+            document_revision=F("revision") + Count("images__review_events")
+        )
+        return dict(sets.values_list("pk", "document_revision"))
+    rows = Image.objects.annotate(
+        document_revision=F("revision") + F("image_set__revision") + Count("review_events")
+    )
+    return dict(rows.values_list("pk", "document_revision"))
 
 
 def document_batches(kind: str, ids: list[int] | None = None) -> Iterator[list[dict]]:

@@ -33,8 +33,9 @@ TERM_FILTERS = {
     "licence": "licence",
     "access": "access",
     "taxon": "taxon_path",  # a taxon matches itself and every descendant
-    "label": "labels",
-    "predicted": "predicted",  # class labels predicted by models (inference)
+    "label": "labels",  # validated annotation labels
+    "predicted": "predicted",  # labels predicted by models (inference, predicted annotations)
+    "label_status": "label_status",  # statuses of the annotations: validated, predicted, ...
     "year": "years",
     "image_set": "set_id",
 }
@@ -49,6 +50,7 @@ FACETS = {
     "taxon": "taxon_path",
     "label": "labels",
     "predicted": "predicted",
+    "label_status": "label_status",
     "year": "years",
     "has_annotations": "has_annotations",
 }
@@ -78,6 +80,7 @@ class SearchQuery:
     taxon: list[str] = field(default_factory=list)
     label: list[str] = field(default_factory=list)
     predicted: list[str] = field(default_factory=list)
+    label_status: list[str] = field(default_factory=list)
     year: list[int] = field(default_factory=list)
     image_set: list[int] = field(default_factory=list)
     has_annotations: bool | None = None
@@ -175,6 +178,7 @@ LIST_PARAMS = {
     "taxon",
     "label",
     "predicted",
+    "label_status",
 }
 INT_LIST_PARAMS = {"year", "image_set"}
 

@@ -1,7 +1,7 @@
 """Every write to the catalogue goes through a function of this package. The
 entry points take the acting user (`actor`) and enforce catalogue.access:
 
-- image_sets: create, change, curators, delete
+- image_sets: create, change, curators, reviewers, delete
 - ingest: files into a set
 - publication: draft -> publishing -> published (or back to a draft)
 - versions: a draft of the next version of a published set
@@ -20,6 +20,7 @@ from catalogue.services.image_sets import (
     create_image_set,
     delete_image_set,
     set_curators,
+    set_reviewers,
     update_image_set,
 )
 from catalogue.services.ingest import ingest
@@ -35,5 +36,6 @@ __all__ = [
     "new_version",
     "publish_image_set",
     "set_curators",
+    "set_reviewers",
     "update_image_set",
 ]

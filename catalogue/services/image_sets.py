@@ -1,4 +1,4 @@
-"""Writes to image sets: create, change, curators, delete. Each takes the acting
+"""Writes to image sets: create, change, curators, reviewers, delete. Each takes the acting
 user (`actor`; `access.SYSTEM` for the portal itself) and enforces
 catalogue.access, so no caller can bypass the policy."""
 
@@ -75,6 +75,15 @@ def update_image_set(image_set: ImageSet, *, actor, **fields) -> ImageSet:
 def set_curators(image_set: ImageSet, curators: Iterable, *, actor) -> None:
     access.require(actor, Action.MANAGE_CURATORS, image_set)
     image_set.curators.set(curators)
+    revisions.set_changed(image_set, with_images=True)
+
+
+@transaction.atomic
+def set_reviewers(image_set: ImageSet, reviewers: Iterable, *, actor) -> None:
+    """Who may review (and annotate) the set's annotations. Reviewers see the set
+    before it is public, so the set and its images are reindexed."""
+    access.require(actor, Action.MANAGE_REVIEWERS, image_set)
+    image_set.reviewers.set(reviewers)
     revisions.set_changed(image_set, with_images=True)
 
 

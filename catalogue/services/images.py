@@ -14,6 +14,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from catalogue import signals
 from catalogue.ingest.sidecars import ImageMetadata, Sidecar
 from catalogue.models import Image, ImageSet
 from catalogue.search import outbox
@@ -44,40 +45,51 @@ def add_image(row: dict[str, Any]) -> Image:
 
 
 def apply_sidecars(image_set: ImageSet, found: list[Sidecar]) -> list[str]:
-    """Fill image fields from sidecar metadata, matching by path then by base name.
+    """Apply sidecars in order (see `apply_sidecar`); IngestError when one is refused."""
+    images = list(image_set.images.all()) if found else []
+    return [warning for sidecar in found for warning in apply_sidecar(image_set, sidecar, images)]
 
-    Returns the warnings of the sidecars and of names that match no image. No
-    actor: an internal step of an ingest whose access was already checked. The
-    sidecars' set-level headers are applied by catalogue.services.coverage.
+
+def apply_sidecar(image_set: ImageSet, sidecar: Sidecar, images: list[Image]) -> list[str]:
+    """Fill image fields from one sidecar, matching by path then by base name, and
+    hand its annotations to whoever stores them (catalogue.signals.annotations_found).
+
+    One transaction: when the annotations are refused (IngestError, naming every
+    problem), nothing of the sidecar stays. `images` are the set's images, updated
+    in place. Returns the sidecar's warnings and those of names that match no
+    image. No actor: an internal step of an ingest whose access was already
+    checked. The sidecar's set-level header is applied by catalogue.services.coverage.
     """
-    warnings: list[str] = []
-    if not found:
-        return warnings
-    images = list(image_set.images.all())
+    warnings = [f"{sidecar.format}: {warning}" for warning in sidecar.warnings]
     by_name = {image.file_name: image for image in images}
     by_base: dict[str, list[Image]] = {}
     for image in images:
         by_base.setdefault(PurePosixPath(image.file_name).name, []).append(image)
     changed: dict[int, Image] = {}
-    for sidecar in found:
-        warnings.extend(f"{sidecar.format}: {warning}" for warning in sidecar.warnings)
-        for file_name, metadata in sidecar.images.items():
-            matches = [by_name[file_name]] if file_name in by_name else None
-            matches = matches or by_base.get(PurePosixPath(file_name).name, [])
-            if not matches:
-                warnings.append(f"{sidecar.format}: no image named {file_name!r} in this set")
-                continue
-            for image in matches:
-                apply_image_metadata(image, metadata)
-                if image.pk not in changed:
-                    image.revision += 1
-                changed[image.pk] = image
+    found: list[tuple[Image, list]] = []
+    for file_name, metadata in sidecar.images.items():
+        matches = [by_name[file_name]] if file_name in by_name else None
+        matches = matches or by_base.get(PurePosixPath(file_name).name, [])
+        if not matches:
+            warnings.append(f"{sidecar.format}: no image named {file_name!r} in this set")
+            continue
+        for image in matches:
+            apply_image_metadata(image, metadata)
+            if image.pk not in changed:
+                image.revision += 1
+            changed[image.pk] = image
+            if metadata.annotations:
+                found.append((image, metadata.annotations))
     with transaction.atomic():
         Image.objects.bulk_update(
             changed.values(),
             ["captured_at", "latitude", "longitude", "depth", "fields", "revision"],
         )
         outbox.record("image", list(changed))
+        if found:
+            signals.annotations_found.send(
+                sender=ImageSet, image_set=image_set, sidecar=sidecar.name, found=found
+            )
     return warnings
 
 

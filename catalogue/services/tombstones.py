@@ -10,7 +10,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from catalogue.access import is_public
-from catalogue.models import Access, ImageSet, OaiTombstone, State
+from catalogue.models import EMBARGOES, ImageSet, OaiTombstone, State
 from catalogue.oai.records import set_specs
 
 
@@ -35,11 +35,12 @@ def bury(image_set: ImageSet) -> None:
 
 
 def release_embargoes() -> int:
-    """Stamp sets whose embargo has ended since their last write, so that incremental
-    harvests (from = last harvest) see them: their datestamp becomes now."""
+    """Stamp sets whose embargo (of the set, or of its files only) has ended since their
+    last write, so that incremental harvests (from = last harvest) see them, or see
+    that their files opened: their datestamp becomes now."""
     due = ImageSet.objects.filter(
         state=State.PUBLISHED,
-        access=Access.EMBARGOED,
+        access__in=EMBARGOES,
         embargo_until__lte=timezone.localdate(),
         updated__lt=Cast(F("embargo_until"), DateTimeField()),
     )

@@ -25,11 +25,11 @@ from urllib.parse import quote
 from uuid import UUID
 
 import requests
-from django.utils import timezone
 
+from catalogue import access
 from catalogue.formats import datacite
 from catalogue.formats.common import landing_url
-from catalogue.models import Access, ImageSet
+from catalogue.models import ImageSet
 from curation.repositories.answers import body_of, raise_for_answer
 from curation.repositories.base import Target, TargetError, TransientTargetError
 
@@ -53,12 +53,9 @@ def short_uuid(value: UUID) -> str:
 
 
 def metadata_private(image_set: ImageSet) -> bool:
-    """Whether the set's metadata may not be shown to everybody (now)."""
-    if image_set.access == Access.OPEN:
-        return False
-    if image_set.access == Access.EMBARGOED and image_set.embargo_until:
-        return image_set.embargo_until > timezone.localdate()
-    return True
+    """Whether the set's metadata may not be shown to everybody (now): the access
+    policy decides (open, files under embargo, or an embargo over are public)."""
+    return not access.metadata_open(image_set)
 
 
 class DataCiteTarget(Target):
@@ -94,7 +91,7 @@ class DataCiteTarget(Target):
             problems["access"] = [
                 "a DOI makes its metadata public on DataCite: "
                 f"a {image_set.access} set cannot be registered there "
-                "(make it open, or wait for its embargo to end)"
+                "(make it open or embargo its files only, or wait for its embargo to end)"
             ]
         missing = [
             option

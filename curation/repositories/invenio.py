@@ -36,7 +36,8 @@ from urllib.parse import quote
 
 import requests
 
-from catalogue.models import Access, ImageSet
+from catalogue import access
+from catalogue.models import ImageSet
 from curation import packaging
 from curation.repositories import invenio_parts, invenio_review
 from curation.repositories.answers import body_of, raise_for_answer
@@ -101,10 +102,11 @@ class InvenioTarget(Target):
 
     def refuses(self, image_set) -> dict[str, list[str]]:
         problems: dict[str, list[str]] = {}
-        if image_set.access != Access.OPEN:
+        if not access.metadata_open(image_set):
             problems["access"] = [
                 "InvenioRDM publishes a DOI, which makes the record public: "
-                f"a {image_set.access} set cannot be deposited there (make it open first)"
+                f"a {image_set.access} set cannot be deposited there (make it open, or "
+                "put only its files under embargo)"
             ]
         if not self.url:
             problems["target"] = [f"target {self.name!r} has no url"]

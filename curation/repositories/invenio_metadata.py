@@ -14,8 +14,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from catalogue import access
 from catalogue.formats.common import landing_url, modality_label, publisher_name, split_name
-from catalogue.models import ImageSet
+from catalogue.models import Access, ImageSet
 from catalogue.vocabularies import normalise_ror
 from curation.repositories.invenio_domain import custom_fields
 
@@ -209,7 +210,7 @@ def record_body(
     }
     metadata.update({name: value for name, value in optional.items() if value})
     body: dict[str, Any] = {
-        "access": {"record": "public", "files": "public"},
+        "access": record_access(image_set),
         "files": {"enabled": True},
         "metadata": metadata,
         "pids": {},
@@ -218,3 +219,20 @@ def record_body(
     if fields:
         body["custom_fields"] = fields
     return body
+
+
+def record_access(image_set: ImageSet) -> dict:
+    """InvenioRDM's access block: public metadata, and files public or, as Zenodo
+    embargoes, restricted until the date (InvenioRDM wants that date in the future)."""
+    if image_set.access == Access.FILES_EMBARGOED and not access.files_open(image_set):
+        assert image_set.embargo_until is not None  # the model requires it
+        return {
+            "record": "public",
+            "files": "restricted",
+            "embargo": {
+                "active": True,
+                "until": image_set.embargo_until.isoformat(),
+                "reason": "The files are under embargo until this date.",
+            },
+        }
+    return {"record": "public", "files": "public"}

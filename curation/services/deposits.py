@@ -104,15 +104,29 @@ class DepositRun:
     def done(self, step: str) -> bool:
         return self.deposit.step_done(step)
 
-    def record(self, step: str, detail: str = "", **remote: str) -> None:
-        """Note a finished step (and any remote id, url or DOI it produced)."""
-        self.deposit.steps = [
-            *self.deposit.steps,
-            {"step": step, "at": timezone.now().isoformat(), "detail": detail},
-        ]
+    def record(
+        self, step: str, detail: str = "", *, data: dict | None = None, **remote: str
+    ) -> None:
+        """Note a finished step (and any remote id, url or DOI it produced); `data` is
+        what a resumed deposit needs of it (e.g. the id of one of linked records)."""
+        entry: dict[str, object] = {
+            "step": step,
+            "at": timezone.now().isoformat(),
+            "detail": detail,
+        }
+        if data:
+            entry["data"] = data
+        self.deposit.steps = [*self.deposit.steps, entry]
         for name, value in remote.items():
             setattr(self.deposit, name, value)
         self.deposit.save(update_fields=["steps", *remote, "updated"])
+
+    def data(self, step: str) -> dict:
+        """The `data` recorded with a step ({} when the step is not done)."""
+        for entry in self.deposit.steps:
+            if entry.get("step") == step:
+                return dict(entry.get("data") or {})
+        return {}
 
     def progress(self, done: int, total: int) -> None:
         self.deposit.files_done, self.deposit.files_total = done, total

@@ -164,6 +164,11 @@ def new_label_set_version(
     unknown = (set(rename) | merged | retire) - set(old)
     if unknown:
         raise ValidationError({"labels": [f"no label {name!r} in {label_set}" for name in unknown]})
+    kept = [rename.get(name, name) for name in old if name not in merged]
+    if clashes := sorted({name for name in kept if kept.count(name) > 1}):
+        raise ValidationError(
+            {"rename": [f"two labels would be named {name!r}" for name in clashes]}
+        )
     draft = LabelSet.objects.create(
         concept_uuid=label_set.concept_uuid,
         name=label_set.name,

@@ -153,11 +153,11 @@ def check(actor, wanted, rows, action, label, revisions) -> None:
     found = {row["pk"] for row in rows}
     missing = [pk for pk in wanted if pk not in found]
     sets = ImageSet.objects.in_bulk({row["image__image_set_id"] for row in rows})
-    hidden = [
-        row["pk"]
-        for row in rows
-        if not access.allowed(actor, Action.VIEW, sets[row["image__image_set_id"]])
-    ]
+    # Asked once per set, not per annotation: a grid's thousands share a set or two.
+    unseen = {
+        pk for pk, image_set in sets.items() if not access.allowed(actor, Action.VIEW, image_set)
+    }
+    hidden = [row["pk"] for row in rows if row["image__image_set_id"] in unseen]
     if missing or hidden:
         unknown = ", ".join(str(pk) for pk in (missing + hidden)[:20])
         raise NotVisible(f"No annotation (or none you may see) with id: {unknown}")

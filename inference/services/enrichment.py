@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 
 from catalogue.models import Image
 from catalogue.services.enrichment import record_predictions, record_set_summaries
+from curation.services import predictions as predicted_annotations
 from inference import vectors
 from inference.models import (
     ImageEmbedding,
@@ -64,11 +65,12 @@ def write_embeddings(version: ModelVersion, job: InferenceJob | None, results: d
 
 
 def enrich_images(version: ModelVersion, image_ids: list[int]) -> list[int]:
-    """Put this version's predictions on the images as predicted annotations
-    (`fields["predictions"]`, one entry per box or class, with provenance),
-    replacing an older version's of the same model and recording the change
-    for validation. Images already carrying this version are left alone.
-    Returns the ids of the images changed."""
+    """Put this version's predictions on the images: as entries of
+    `fields["predictions"]` (one per box or class, with provenance), replacing an
+    older version's of the same model and recording the change
+    (PredictionChange), and as predicted annotations with their review queue
+    (curation.services.predictions). Images already carrying this version are
+    left alone. Returns the ids of the images whose fields changed."""
     model = version.model
     predictions = defaultdict(list)
     for p in Prediction.objects.filter(model_version=version, image_id__in=image_ids).order_by(
@@ -110,6 +112,7 @@ def enrich_images(version: ModelVersion, image_ids: list[int]) -> list[int]:
                 )
             )
     PredictionChange.objects.bulk_create(changes, ignore_conflicts=True)
+    predicted_annotations.record_predictions(version, image_ids)
     return list(replaced)
 
 

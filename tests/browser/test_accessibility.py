@@ -60,6 +60,7 @@ def test_curator_pages_pass_wcag_rules(page, browse_catalogue, people, sign_in):
         f"/curate/sets/{med.uuid}/upload",
         f"/sets/{med.uuid}/analyse",
         f"/curate/sets/{med.uuid}/curators",
+        f"/curate/sets/{med.uuid}/reviewers",
         "/accounts/",
     ):
         page.goto(page.base + path)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.db.models import F
 from playwright.sync_api import expect
 
 from catalogue.models import Image
 from catalogue.services import revisions
 from tests.conftest import index_all
+from tests.curation.annotating import annotate as annotate_image
 
 
 def total(page) -> int:
@@ -29,9 +29,8 @@ def wait_for_map(page) -> None:
 def annotate(image_set, label: str) -> None:
     """Give every image of the set an annotation (as a sidecar would) and reindex."""
 
-    Image.objects.filter(image_set=image_set).update(
-        fields={"annotation": {"category": label}}, revision=F("revision") + 1
-    )
+    for image in Image.objects.filter(image_set=image_set):
+        annotate_image(image, label)
     revisions.set_changed(image_set, with_images=True)
     index_all()
 

@@ -29,6 +29,18 @@ STATES = {
     "restricted": {"state": "published", "access": "restricted"},
     "embargoed": {"state": "published", "access": "embargoed", "embargo_until": FUTURE},
     "embargo-over": {"state": "published", "access": "embargoed", "embargo_until": PAST},
+    # Zenodo's embargo: the metadata is public, the files are withheld until the date.
+    "files-embargoed": {"state": "published", "access": "files_embargoed", "embargo_until": FUTURE},
+    "files-embargo-over": {
+        "state": "published",
+        "access": "files_embargoed",
+        "embargo_until": PAST,
+    },
+    "files-embargoed-draft": {
+        "state": "draft",
+        "access": "files_embargoed",
+        "embargo_until": FUTURE,
+    },
 }
 # Who may see a set in each state (everybody else gets 404 for every action).
 SEES = {
@@ -38,7 +50,13 @@ SEES = {
     "restricted": {"curator", "owner", "staff", "system"},
     "embargoed": {"curator", "owner", "staff", "system"},
     "embargo-over": set(ROLES),
+    "files-embargoed": set(ROLES),
+    "files-embargo-over": set(ROLES),
+    "files-embargoed-draft": {"curator", "owner", "staff", "system"},
 }
+# Who may read a set's files (originals, thumbnails, image rows and documents): those
+# who see it, but for a set whose files are under embargo only those with a role.
+READS_FILES = {**SEES, "files-embargoed": {"curator", "owner", "staff", "system"}}
 EDITORS = {"curator", "owner", "staff", "system"}
 # Per action: the roles it is allowed to, and the states that refuse it to everybody
 # (a set being published or published is frozen; only a published set has a next version).
@@ -142,6 +160,33 @@ def test_every_form_of_the_visibility_rule_agrees(people, role, state, settings)
     assert backend.index("set", list(documents("set", [image_set.pk]))) == []
     result = backend.search(SearchQuery(kind="set").validate(), access.visibility_of(actor))
     assert (image_set.pk in [hit.id for hit in result.hits]) == sees
+
+
+@pytest.mark.parametrize("state", sorted(STATES))
+@pytest.mark.parametrize("role", ROLES)
+def test_every_form_of_the_files_rule_agrees(people, role, state, settings):
+    """Reading files: the object check, the images' ORM filter and the database index's
+    filter on image documents give the same answer."""
+    settings.SEARCH_URL = ""
+    image_set = make_set(people, state)
+    image = image_set.images.create(
+        file_name="a.jpg",
+        sha256="0" * 64,
+        size=1,
+        media_type="image/jpeg",
+        storage_key="k",
+        width=1,
+        height=1,
+    )
+    actor = people[role]
+    reads = role in READS_FILES[state]
+    assert access.allowed(actor, Action.READ_FILES, image_set) == reads
+    assert selectors.visible_images(actor).filter(pk=image.pk).exists() == reads
+    backend = DatabaseBackend()
+    backend.setup()
+    assert backend.index("image", list(documents("image", [image.pk]))) == []
+    result = backend.search(SearchQuery(kind="image").validate(), access.visibility_of(actor))
+    assert (image.pk in [hit.id for hit in result.hits]) == reads
 
 
 def test_a_new_role_is_one_rule(people):

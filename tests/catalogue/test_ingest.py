@@ -7,6 +7,7 @@ import tarfile
 import unicodedata
 import uuid
 import zipfile
+import zlib
 from datetime import UTC, datetime
 
 import boto3
@@ -56,6 +57,7 @@ def test_folder_of_real_images(storage, tmp_path):
     for path in real_jpegs(12):
         image = image_set.images.get(file_name=f"{path.parent.name}/{path.name}")
         assert image.sha256 == sha256(path)
+        assert image.crc32 == zlib.crc32(path.read_bytes())  # for zip packages
         assert image.size == path.stat().st_size
         assert image.media_type == "image/jpeg"
         with storages["default"].open(image.storage_key, "rb") as stored:

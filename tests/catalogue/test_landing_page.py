@@ -248,7 +248,9 @@ def test_ecotaxa_annotations_reach_the_gallery_and_lightbox(client, storage, tmp
     _, html = page(client, image_set)
     data = {item["path"]: item for item in gallery_data(html)}
     tripos = data[f"Tripos/{paths[0].name}"]
-    assert tripos["annotations"] == [{"label": "Tripos", "box": None, "status": "validated"}]
+    assert tripos["annotations"] == [
+        {"label": "Tripos", "box": None, "status": "validated", "shape": "whole"}
+    ]
     assert data["unlabelled.jpg"]["annotations"] == []
     assert tripos["medium"].endswith(f"/files/images/{tripos['id']}/medium")
     assert tripos["exif"] is not None and tripos["width"] > 0
@@ -297,7 +299,8 @@ def test_ifdo_boxes_become_overlay_boxes(client, storage, tmp_path):
     assert boxed["box"] == pytest.approx(
         [5 / w * 100, 10 / h * 100, 20 / w * 100, 20 / h * 100], abs=0.01
     )
-    assert whole == {"label": "plankton", "box": None}
+    assert boxed["status"] == "validated" and boxed["shape"] == "box"
+    assert whole == {"label": "plankton", "box": None, "status": "validated", "shape": "whole"}
 
 
 def test_model_enrichment_with_provenance(client, storage, tmp_path):

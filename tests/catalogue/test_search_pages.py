@@ -8,15 +8,14 @@ from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db.models import F
 
 from catalogue import services
 from catalogue.access import SYSTEM
-from catalogue.models import Image
 from catalogue.search_pages import safe_fragment
 from catalogue.services import revisions
 from tests.catalogue.conftest import real_jpegs
 from tests.conftest import index_all
+from tests.curation.annotating import annotate
 
 pytestmark = pytest.mark.django_db
 
@@ -267,10 +266,8 @@ def test_image_search_grid_filtered_by_taxon(client, sets):
     # No image is annotated yet: a taxon filter leaves none.
     page = client.get("/images/?taxon=Bacillariophyceae").content.decode()
     assert "<strong>0</strong> images found" in page
-    # Annotated (as a sidecar would), an image is found by its taxon and its ancestors.
-    Image.objects.filter(pk=image.pk).update(
-        fields={"annotation": {"category": "Bacillariophyceae"}}, revision=F("revision") + 1
-    )
+    # Annotated (as a sidecar import would), an image is found by its taxon and its ancestors.
+    annotate(image, "Bacillariophyceae")
     revisions.set_changed(sets["diatoms"], with_images=True)
     index_all()
     page = client.get("/images/?taxon=Chromista").content.decode()

@@ -9,7 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from catalogue.ingest.sidecars import ECOTAXA_TSV, ImageMetadata, parse_ecotaxa_tsv, parse_sidecar
+from catalogue.ingest.sidecars import (
+    ECOTAXA_TSV,
+    AnnotationRecord,
+    ImageMetadata,
+    parse_ecotaxa_tsv,
+    parse_sidecar,
+)
 from tests.catalogue.ingest_samples import (
     CLASSES,
     FIRSTS,
@@ -58,6 +64,15 @@ def test_full_ecotaxa_tsv_parses_to_exact_values(tmp_path):
             "person": "Wout Decrop",
             "date": date(2024, 1, 2),
         },
+        annotations=[
+            AnnotationRecord(
+                label=cls,
+                where="row 4",
+                status="validated",
+                annotator="Wout Decrop",
+                created_at=datetime(2024, 1, 2, tzinfo=UTC),
+            )
+        ],
     )
     first = sidecar.images[FIRSTS[0][1]]
     assert first.captured_at == datetime(2023, 6, 10, 10, 5, 30, tzinfo=UTC)

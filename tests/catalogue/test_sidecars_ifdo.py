@@ -13,6 +13,7 @@ import yaml
 from catalogue.ingest.sidecars import (
     IFDO,
     MAX_IFDO_BYTES,
+    AnnotationRecord,
     ImageMetadata,
     parse_ifdo,
     parse_sidecar,
@@ -60,6 +61,9 @@ def _check_ifdo(sidecar):
         depth_max=3.0,
         fields={"image-acquisition": "slide"},
         annotation=[{"labels": [{"label": c0}]}],
+        annotations=[
+            AnnotationRecord(label=c0, where=f"item {f0!r}, image-annotations[1], labels[1]")
+        ],
     )
     overridden = sidecar.images[f1]
     assert overridden.captured_at == datetime(2023, 6, 2, 7, 30, tzinfo=UTC)

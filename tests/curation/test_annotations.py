@@ -45,13 +45,17 @@ def test_a_person_draws_a_box_and_it_is_validated_with_history(people, labelled)
     made = annotations.create_annotation(
         actor=people["reviewer"], image=image, label=named["Tripos"], shape="box", coordinates=box
     )
-    assert (made.status, made.created_by, made.coordinates) == ("validated", people["reviewer"], box)
+    assert (made.status, made.created_by, made.coordinates) == (
+        "validated",
+        people["reviewer"],
+        box,
+    )
     event = ReviewEvent.objects.get(annotation=made)
     assert event.action == "create" and event.after["label_name"] == "Tripos"
 
 
 def test_every_geometry_and_label_problem_is_named_at_once(people, labelled):
-    image_set, named = labelled
+    image_set, _ = labelled
     image = first_image(image_set)
     other = labels.create_label_set(actor=people["other"], name="Elsewhere", labels=[{"name": "x"}])
     with pytest.raises(ValidationError) as refused:

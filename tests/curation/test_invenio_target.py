@@ -10,7 +10,7 @@ import json
 import os
 import time
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import requests
@@ -213,6 +213,22 @@ def test_a_restricted_set_is_refused_before_anything_is_sent(people, rdm):
     image_set.refresh_from_db()
     assert image_set.state == "draft" and not image_set.deposits.exists()
     assert user_records() == before
+
+
+def test_a_set_with_files_under_embargo_gets_a_public_record_with_restricted_files(people, rdm):
+    until = date.today() + timedelta(days=200)
+    image_set = ready_set(people, images=1, access="files_embargoed", embargo_until=until)
+    deposit, image_set = published(people, image_set)
+    assert deposit.state == "published" and image_set.doi
+    record = api(f"/records/{deposit.remote_id}")
+    assert record["access"]["record"] == "public"
+    assert record["access"]["files"] == "restricted"
+    assert record["access"]["embargo"]["until"] == until.isoformat()
+    anonymous = requests.get(
+        f"{os.environ['INVENIORDM_URL'].rstrip('/')}/api/records/{deposit.remote_id}/files",
+        timeout=30,
+    )
+    assert anonymous.status_code == 403  # the repository withholds the files too
 
 
 def test_a_resumed_deposit_makes_one_record(people, rdm, monkeypatch):

@@ -29,6 +29,7 @@ EXPECTED = [
     ("ifdo.yaml", "application/yaml" + UTF8, IMAGES, "iFDO YAML"),
     ("ifdo.json", "application/json" + UTF8, IMAGES, "iFDO JSON"),
     ("coco.json", "application/json" + UTF8, IMAGES, "COCO JSON (annotations)"),
+    ("yolo.zip", "application/zip", IMAGES, "YOLO labels (zip)"),
 ]
 # The formats that describe the set (Signposting `describedby`), in registry order.
 DESCRIBED = ["datacite.xml", "datacite.json", "jsonld", "dc.xml", "dcat.ttl", "dcat.rdf"]

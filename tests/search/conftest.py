@@ -19,6 +19,7 @@ from catalogue.search.backends.engine import EngineBackend
 from catalogue.search.documents import documents
 from catalogue.selectors import search_visibility
 from tests.catalogue.conftest import local_storages, real_jpegs
+from tests.curation.annotating import annotate
 
 UTC = dt.UTC
 
@@ -43,6 +44,7 @@ def blank_document(object_id) -> dict:
         "taxa": [],
         "taxon_path": [],
         "labels": [],
+        "label_status": [],
         "platform": "",
         "instrument": "",
         "modality": "",
@@ -285,7 +287,7 @@ def corpus(db, tmp_path, settings) -> Corpus:
         for image, label, prediction in zip(rows, labels, predictions, strict=True):
             fields = {}
             if label:
-                fields["annotation"] = {"category": label, "status": "validated"}
+                annotate(image, label)
             if prediction is not None:
                 fields["predictions"] = prediction
             if fields:

@@ -14,7 +14,14 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from catalogue.ingest.errors import IngestError
-from catalogue.ingest.sidecars.records import ECOTAXA_TSV, ImageMetadata, SetMetadata, Sidecar
+from catalogue.ingest.sidecars.records import (
+    ECOTAXA_TSV,
+    MAX_LABEL_LENGTH,
+    AnnotationRecord,
+    ImageMetadata,
+    SetMetadata,
+    Sidecar,
+)
 from catalogue.ingest.sidecars.values import check_position, decode_text, nfc, short
 
 _TYPE_CELL = re.compile(r"\[[tf]\]", re.IGNORECASE)
@@ -29,6 +36,10 @@ _ECOTAXA_ANNOTATION = {
     "object_annotation_date": "date",
 }
 _ECOTAXA_STATUSES = ("predicted", "validated", "dubious")
+#: EcoTaxa's own one-letter codes (classif_qual), as some exports write them.
+ECOTAXA_STATUS_CODES = {"p": "predicted", "v": "validated", "d": "dubious"}
+#: "Not identified": the object has no annotation.
+_ECOTAXA_NO_ID = "noid"
 _ECOTAXA_CONSUMED = frozenset(
     {"img_file_name", "object_date", "object_time", *_ECOTAXA_NUMERIC, *_ECOTAXA_ANNOTATION}
 )
@@ -79,6 +90,7 @@ def parse_ecotaxa_tsv(data: bytes | str, *, name: str) -> Sidecar:
             first_object[key] = obj
             continue
         kept = images[key]
+        kept.annotations.extend(image.annotations)
         kept.fields.setdefault("objects", [first_object[key]]).append(obj)
         warnings.append(
             f"row {row_no}, img_file_name: {key!r} already on row {first_row[key]}; "
@@ -87,7 +99,7 @@ def parse_ecotaxa_tsv(data: bytes | str, *, name: str) -> Sidecar:
         )
     if not images:
         warnings.append("no data rows: the file describes no images")
-    return Sidecar(ECOTAXA_TSV, SetMetadata(), images, warnings)
+    return Sidecar(ECOTAXA_TSV, SetMetadata(), images, warnings, name=name)
 
 
 def _ecotaxa_columns(cells: list[str], name: str) -> list[str]:
@@ -223,28 +235,7 @@ def _ecotaxa_row(
     elif clock is not None:
         warnings.append(f"{where('object_time')}: a time without object_date was ignored")
 
-    annotation: dict[str, Any] | None = None
-    category = typed.get("object_annotation_category")
-    status = typed.get("object_annotation_status")
-    if status is not None:
-        status = str(status).lower()
-        if status not in _ECOTAXA_STATUSES:
-            raise IngestError(
-                name,
-                f"{where('object_annotation_status')}: status {short(status)} is not one of "
-                + ", ".join(_ECOTAXA_STATUSES),
-            )
-    if category is not None or status is not None:
-        annotation = {"category": category, "status": status}
-        person = typed.get("object_annotation_person_name")
-        if person is not None:
-            annotation["person"] = person
-        annotated_on = _tsv_date(
-            raw.get("object_annotation_date", ""), where("object_annotation_date"), name
-        )
-        if annotated_on is not None:
-            annotation["date"] = annotated_on
-
+    annotation, record = _ecotaxa_annotation(typed, raw, row_no, name)
     fields = {k: v for k, v in typed.items() if k not in _ECOTAXA_CONSUMED}
     image = ImageMetadata(
         file_name=file_name,
@@ -255,6 +246,76 @@ def _ecotaxa_row(
         depth_max=depth_max,
         fields=fields,
         annotation=annotation,
+        annotations=[record] if record else [],
     )
     obj = {"row": row_no, "object_id": typed.get("object_id"), "annotation": annotation}
     return image, obj
+
+
+def _ecotaxa_status(value: Any, where: str, name: str) -> str | None:
+    """A status word or EcoTaxa's one-letter code; None for "noid" (not identified)."""
+    if value is None:
+        return None
+    status = str(value).strip().lower()
+    if status == _ECOTAXA_NO_ID:
+        return None
+    status = ECOTAXA_STATUS_CODES.get(status, status)
+    if status not in _ECOTAXA_STATUSES:
+        raise IngestError(
+            name,
+            f"{where}: status {short(status)} is not one of " + ", ".join(_ECOTAXA_STATUSES),
+        )
+    return status
+
+
+def _ecotaxa_annotation(
+    typed: dict[str, Any], raw: dict[str, str], row_no: int, name: str
+) -> tuple[dict[str, Any] | None, AnnotationRecord | None]:
+    """The row's annotation as kept in the image's fields, and as a record.
+
+    An EcoTaxa object is a vignette of one organism: its label is the whole
+    image's. A category without a status is a prediction (nobody vouched for it).
+    """
+
+    def where(column: str) -> str:
+        return f"row {row_no}, column {column}"
+
+    category = typed.get("object_annotation_category")
+    status = _ecotaxa_status(
+        typed.get("object_annotation_status"), where("object_annotation_status"), name
+    )
+    if category is None and status is None:
+        return None, None
+    annotation: dict[str, Any] = {"category": category, "status": status}
+    person = typed.get("object_annotation_person_name")
+    if person is not None:
+        annotation["person"] = person
+    annotated_on = _tsv_date(
+        raw.get("object_annotation_date", ""), where("object_annotation_date"), name
+    )
+    annotated_at = _tsv_time(
+        raw.get("object_annotation_time", ""), where("object_annotation_time"), name
+    )
+    if annotated_on is not None:
+        annotation["date"] = annotated_on
+    if category is None:
+        return annotation, None
+    label = str(category).strip()
+    if len(label) > MAX_LABEL_LENGTH:
+        raise IngestError(
+            name,
+            f"{where('object_annotation_category')}: the category is longer than "
+            f"{MAX_LABEL_LENGTH} characters",
+        )
+    record = AnnotationRecord(
+        label=label,
+        where=f"row {row_no}",
+        status=status or "predicted",
+        annotator=str(person or "")[:200],
+        created_at=(
+            datetime.combine(annotated_on, annotated_at or time(0), tzinfo=UTC)
+            if annotated_on is not None
+            else None
+        ),
+    )
+    return annotation, record

@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from catalogue.ingest.errors import IngestError
+from catalogue.ingest.sidecars.ifdo_annotations import read_annotations
 from catalogue.ingest.sidecars.ifdo_loading import load_ifdo_document
 from catalogue.ingest.sidecars.records import IFDO, ImageMetadata, SetMetadata, Sidecar
-from catalogue.ingest.sidecars.values import check_position, nfc, short
+from catalogue.ingest.sidecars.values import check_position, nfc, problems_text, short
 
 #: Header keys that describe the set, with their AquaCat set field. They are
 #: not copied into each image's fields unless the item itself sets them.
@@ -47,7 +48,16 @@ _IFDO_POSITION = frozenset(
 #: Keys turned into ImageMetadata attributes rather than kept in `fields`.
 #: Altitude stays in `fields`: a positive altitude is information, not a depth.
 _IFDO_IMAGE_CONSUMED = frozenset(
-    {"image-datetime", "image-latitude", "image-longitude", "image-depth", "image-annotations"}
+    {
+        "image-datetime",
+        "image-latitude",
+        "image-longitude",
+        "image-depth",
+        "image-annotations",
+        # Lookups of the annotations' label and annotator ids, not image metadata.
+        "image-annotation-labels",
+        "image-annotation-creators",
+    }
 )
 _CRS_KEY = "image-coordinate-reference-system"
 _WGS84 = frozenset(
@@ -104,8 +114,9 @@ def parse_ifdo(data: bytes | str, *, name: str) -> Sidecar:
 
     images: dict[str, ImageMetadata] = {}
     times: list[datetime] = []
+    problems: list[str] = []  # annotation problems, reported all at once
     for key, value in items.items():
-        image = _ifdo_item(key, value, defaults, name, warnings, times)
+        image = _ifdo_item(key, value, defaults, name, warnings, times, problems)
         if image.file_name in images:
             warnings.append(
                 f"item {short(key)}: same file name as another item after Unicode "
@@ -113,9 +124,11 @@ def parse_ifdo(data: bytes | str, *, name: str) -> Sidecar:
             )
             continue
         images[image.file_name] = image
+    if problems:
+        raise IngestError(name, problems_text(problems))
     if times:
         set_fields["time_start"], set_fields["time_end"] = min(times), max(times)
-    return Sidecar(IFDO, SetMetadata(set_fields), images, warnings)
+    return Sidecar(IFDO, SetMetadata(set_fields), images, warnings, name=name)
 
 
 def _ifdo_number(value: Any, where: str, key: str, name: str) -> float | None:
@@ -215,6 +228,7 @@ def _ifdo_item(
     name: str,
     warnings: list[str],
     times: list[datetime],
+    problems: list[str],
 ) -> ImageMetadata:
     """One image-set-items entry, header defaults applied."""
     if not isinstance(key, str) or not key.strip():
@@ -275,6 +289,7 @@ def _ifdo_item(
         depth_max=depth,
         fields=fields,
         annotation=annotations,
+        annotations=read_annotations(annotations, merged, where, problems),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from catalogue.ingest.sidecars.records import ECOTAXA_TSV, IFDO
+from catalogue.ingest.sidecars.records import BIIGLE_CSV, COCO, ECOTAXA_TSV, IFDO
 
 _BINARY_MAGIC = (
     b"\xff\xd8\xff",  # JPEG
@@ -18,6 +18,8 @@ _BINARY_MAGIC = (
 )
 _ECOTAXA_PREFIXES = ("img_", "object_", "sample_", "acq_", "process_")
 _IFDO_NAME = re.compile(r"ifdo\.(ya?ml|json)$", re.IGNORECASE)
+# A COCO file is a JSON object whose keys include images, and annotations or categories.
+_COCO_KEY = re.compile(r'"(images|annotations|categories)"\s*:')
 
 
 def sniff_sidecar(name: str, head: bytes) -> str | None:
@@ -43,8 +45,13 @@ def sniff_sidecar(name: str, head: bytes) -> str | None:
         len(columns) > 1 and any(c.startswith(_ECOTAXA_PREFIXES) for c in columns)
     ):
         return ECOTAXA_TSV
+    header = {c.strip().strip('"').lower() for c in first_line.split(",")}
+    if {"label_name", "filename", "shape_name", "points"} <= header:
+        return BIIGLE_CSV
     if "image-set-header" in text or "image-set-items" in text:
         return IFDO
+    if text.lstrip().startswith("{") and len(set(_COCO_KEY.findall(text))) >= 2:
+        return COCO
     if _IFDO_NAME.search(name) and text.lstrip()[:1] not in ("", "<"):
         return IFDO
     return None

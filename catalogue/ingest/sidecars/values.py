@@ -59,3 +59,14 @@ def check_position(
         raise IngestError(
             name, f"{where}, {lon_field}: longitude {lon!r} is out of range [-180, 180]"
         )
+
+
+#: Problems named in one refusal; the rest are counted.
+MAX_PROBLEMS = 50
+
+
+def problems_text(problems: list[str]) -> str:
+    """Every problem of a file in one reason, so it is fixed in one go."""
+    shown = "; ".join(problems[:MAX_PROBLEMS])
+    more = len(problems) - MAX_PROBLEMS
+    return f"{shown}; and {more} more problem(s)" if more > 0 else shown

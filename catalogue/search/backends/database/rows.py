@@ -28,6 +28,7 @@ VALUE_FIELDS = (
     "taxon_path",
     "labels",
     "predicted",
+    "label_status",
     "years",
     "curator_ids",
     "taxa",

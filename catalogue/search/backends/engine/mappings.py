@@ -136,6 +136,8 @@ def mappings(caps: Capabilities) -> dict:
             # rebuild its indexes (`manage.py search_reindex`) before filtering
             # or faceting on it.
             "predicted": _keyword(caps),
+            # Added with annotation rows, as `predicted` above: rebuild older indexes.
+            "label_status": _keyword(caps),
             "predicted_share": {"type": "float"},
             "platform": _keyword(caps, text=True),
             "instrument": _keyword(caps, text=True, lower=True),

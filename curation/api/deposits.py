@@ -1,11 +1,11 @@
 """API of publishing: publish a set (a deposit), follow the deposit, and make the
 draft of a published set's next version.
 
-Routed under /api/v1/ by catalogue.api.urls (`urlpatterns` at the bottom is
-included there). Thin: the set is found with catalogue.selectors, the services
-(curation.services.deposits, catalogue.services.versions) decide access and
-state, and their refusals become problems in catalogue/api/problems.py:
-404 not visible, 403 not allowed, 409 wrong state, 400 naming each field.
+Routed under /api/v1/ by curation/api/urls.py. Thin: the set is found with
+catalogue.selectors, the services (curation.services.deposits,
+catalogue.services.versions) decide access and state, and their refusals become
+problems in catalogue/api/problems.py: 404 not visible, 403 not allowed, 409
+wrong state, 400 naming each field.
 
 Publishing needs a token with the "publish" scope (a session carries every
 scope); a new version is an ordinary write ("write").
@@ -13,7 +13,6 @@ scope); a new version is an ordinary write ("write").
 
 from __future__ import annotations
 
-from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -66,9 +65,8 @@ class DepositSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     image_set = DepositSetSerializer()
     target = serializers.CharField(allow_null=True, help_text="null: no repository, no DOI")
-    # Not a ChoiceField: its enum would collide with the set's `state` in the schema's
-    # enum names (drf-spectacular's ENUM_NAME_OVERRIDES is a project setting).
-    state = serializers.CharField(help_text=f"one of: {', '.join(Deposit.State.values)}")
+    # DepositStateEnum in the schema (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
+    state = serializers.ChoiceField(choices=Deposit.State.choices)
     steps = DepositStepSerializer(many=True, help_text="what has been done, in order")
     files = DepositFilesSerializer()
     remote_id = serializers.CharField(allow_blank=True, help_text="the record's id there")
@@ -183,11 +181,3 @@ class NewVersionView(ApiMixin, APIView):
         draft = services.new_version(image_set, actor=request.user)
         data = image_set_detail(request, draft.pk)
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
-
-
-# Included under /api/v1/ by catalogue.api.urls (names in its "api" namespace).
-urlpatterns = [
-    path("image-sets/<int:pk>/publish/", PublishView.as_view(), name="image-set-publish"),
-    path("image-sets/<int:pk>/versions/", NewVersionView.as_view(), name="image-set-versions"),
-    path("deposits/<int:pk>/", DepositView.as_view(), name="deposit"),
-]
