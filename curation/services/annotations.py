@@ -122,6 +122,7 @@ def create_annotation(
         at=now,
     )
     outbox.record("image", [image.pk])
+    outbox.record("set", [image_set.pk])
     return annotation
 
 
@@ -190,6 +191,7 @@ def change_annotation(
             at=now,
         )
     outbox.record("image", [current.image_id])
+    outbox.record("set", [image_set.pk])
     return current
 
 
@@ -210,3 +212,4 @@ def delete_annotation(*, actor, annotation: Annotation, revision: int | None = N
     image_id = current.image_id
     current.delete()
     outbox.record("image", [image_id])
+    outbox.record("set", [image_set.pk])

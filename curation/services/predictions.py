@@ -94,6 +94,7 @@ def record_predictions(version: ModelVersion, image_ids: Iterable[int]) -> list[
         for image in images:
             written += put_on_image(version, image, finds[image.pk], labels)
         outbox.record("image", [image.pk for image in images])
+        outbox.record("set", [set_id])
     return written
 
 

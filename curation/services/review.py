@@ -140,12 +140,18 @@ def review(
         ],
         batch_size=2000,
     )
-    outbox.record("image", sorted({row["image_id"] for row in changing}))
+    reindex(changing)
     return Outcome(
         changed=len(changing),
         unchanged=len(rows) - len(changing),
         events=[event.pk for event in events if event.pk is not None],
     )
+
+
+def reindex(rows: list[dict]) -> None:
+    """The images changed, and their sets (whose label facets count annotations)."""
+    outbox.record("image", sorted({row["image_id"] for row in rows}))
+    outbox.record("set", sorted({row["image__image_set_id"] for row in rows}))
 
 
 def check(actor, wanted, rows, action, label, revisions) -> None:
@@ -249,7 +255,7 @@ def undo(*, actor, event_ids: Iterable[int]) -> Outcome:
             )
         )
     created = ReviewEvent.objects.bulk_create(reverts)
-    outbox.record("image", sorted({row["image_id"] for row in rows}))
+    reindex(rows)
     return Outcome(
         changed=len(rows), unchanged=0, events=[event.pk for event in created if event.pk]
     )

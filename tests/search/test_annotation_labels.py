@@ -123,3 +123,9 @@ def test_reviewing_an_annotation_reindexes_its_image(backend, labelled):
     assert found(backend, image_set, predicted=["Calanus"]) == set()
     # The index agrees with the database: nothing stale for a reconcile to repair.
     assert backend.revisions("image")[second.pk] == truth("image")[second.pk]
+    # And its set: the set's labels now count Calanus as validated.
+    sets = backend.search(
+        SearchQuery(kind="set", label=["Calanus"]).validate(), search_visibility(SYSTEM)
+    )
+    assert [hit.id for hit in sets.hits] == [image_set.pk]
+    assert backend.revisions("set")[image_set.pk] == truth("set")[image_set.pk]
