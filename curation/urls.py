@@ -1,6 +1,6 @@
 from django.urls import path
 
-from curation import review_views, role_views, views
+from curation import label_views, review_views, role_views, views
 
 app_name = "curation"
 urlpatterns = [
@@ -20,6 +20,7 @@ urlpatterns = [
         {"role": "reviewers"},
         name="reviewers",
     ),
+    path("sets/<uuid:uuid>/labels", label_views.labels, name="labels"),
     path("sets/<uuid:uuid>/publish", views.publish, name="publish"),
     path("sets/<uuid:uuid>/new-version", views.new_version, name="new-version"),
     path("sets/<uuid:uuid>/review", review_views.review_grid, name="review"),

@@ -61,6 +61,7 @@ def test_curator_pages_pass_wcag_rules(page, browse_catalogue, people, sign_in):
         f"/sets/{med.uuid}/analyse",
         f"/curate/sets/{med.uuid}/curators",
         f"/curate/sets/{med.uuid}/reviewers",
+        f"/curate/sets/{med.uuid}/labels",
         "/accounts/",
     ):
         page.goto(page.base + path)
