@@ -118,9 +118,9 @@ def process_image(path: str, name: str, media_type: str) -> ProcessedImage:
                     )
                 frames = getattr(image, "n_frames", 1)
                 exif = image.getexif()
-                if exif.get(ORIENTATION) in TURNED:
+                if image.format == "JPEG" and exif.get(ORIENTATION) in TURNED:
                     # Width and height as the image is seen (upright), as thumbnails,
-                    # crops and annotation coordinates are.
+                    # crops and annotation coordinates are (`displayable` turns JPEGs).
                     width, height = height, width
                 result = ProcessedImage(
                     media_type=media_type,

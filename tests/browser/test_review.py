@@ -224,6 +224,16 @@ def test_drawing_a_box_and_a_polygon_with_the_mouse(page, sign_in, people, revie
     page.mouse.up()
     saved(page, 1)
 
+    page.get_by_label("Polygon").check()
+    # The whole stage in the window, so that every corner is a point the mouse reaches.
+    page.evaluate("document.getElementById('stage').scrollIntoView({block: 'start'})")
+    # Three corners, away from the box; a double-click closes the polygon.
+    corners = [(w * 0.3, h * 0.6), (w * 0.5, h * 0.85), (w * 0.7, h * 0.6)]
+    page.mouse.click(*screen_point(page, *corners[0]))
+    page.mouse.click(*screen_point(page, *corners[1]))
+    page.mouse.dblclick(*screen_point(page, *corners[2]))
+    saved(page, 2)
+
     # Zoomed in with the wheel (over the image's centre), panned with the middle button.
     page.mouse.move(*screen_point(page, w / 2, h / 2))
     page.mouse.wheel(0, -100)
@@ -234,13 +244,6 @@ def test_drawing_a_box_and_a_polygon_with_the_mouse(page, sign_in, people, revie
     page.mouse.up(button="middle")
     assert view_box(page)[0] > zoomed[0]
     assert view_box(page)[2] == zoomed[2]
-
-    page.get_by_label("Polygon").check()
-    corners = [(w * 0.1, h * 0.6), (w * 0.5, h * 0.9), (w * 0.8, h * 0.6)]
-    page.mouse.click(*screen_point(page, *corners[0]))
-    page.mouse.click(*screen_point(page, *corners[1]))
-    page.mouse.dblclick(*screen_point(page, *corners[2]))
-    saved(page, 2)
 
     found = api_annotations(page, image)
     assert [a["geometry"]["type"] for a in found] == ["box", "polygon"]
