@@ -14,11 +14,14 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from django.core.management.base import CommandError
+from django.test import TransactionTestCase
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
@@ -33,6 +36,31 @@ SERVICE_URLS = {
     "s3": ("S3_ENDPOINT_URL", ("http", "https")),
     "inveniordm": ("INVENIORDM_URL", ("http", "https")),
 }
+
+
+def _flush_retrying_a_deadlock(flush):
+    """A transactional test's teardown empties every table (TRUNCATE). A live-server
+    request thread may still be finishing a response's last query then, and
+    PostgreSQL resolves the two waiting on each other's locks by failing one
+    (deadlock detected). The request is over a moment later: flush again."""
+
+    @functools.wraps(flush)
+    def teardown(self):
+        for attempt in range(3):
+            try:
+                return flush(self)
+            except CommandError as error:
+                if "deadlock detected" not in str(error.__cause__) or attempt == 2:
+                    raise
+                time.sleep(1)
+        return None
+
+    return teardown
+
+
+TransactionTestCase._fixture_teardown = _flush_retrying_a_deadlock(  # type: ignore[method-assign]
+    TransactionTestCase._fixture_teardown
+)
 
 
 @functools.cache
