@@ -75,7 +75,9 @@ DESCRIPTIVE_FIELDS = (
     "depth_min",
     "depth_max",
     "platform",
+    "platform_uri",
     "instrument",
+    "instrument_uri",
     "modality",
     "research_infrastructure",
     "related_identifiers",
@@ -126,7 +128,11 @@ class ImageSet(models.Model):
     # Which coverage parts were computed from the images (and may be recomputed).
     derived_coverage = models.JSONField(default=list, blank=True)
     platform = models.CharField(max_length=200, blank=True)
+    # NERC Vocabulary Server terms (L06 platform categories; L22 devices), as URIs,
+    # with the term's label in platform / instrument.
+    platform_uri = models.URLField(max_length=300, blank=True)
     instrument = models.CharField(max_length=200, blank=True)
+    instrument_uri = models.URLField(max_length=300, blank=True)
     modality = models.CharField(max_length=32, choices=Modality.choices, blank=True)
     research_infrastructure = models.CharField(max_length=200, blank=True)
     # [{"identifier", "identifier_type", "relation_type"}] as in DataCite.
@@ -349,3 +355,48 @@ class SearchOutbox(models.Model):
 
 from catalogue.oai.models import *  # noqa: E402, F403 - OAI-PMH tombstones
 from catalogue.search.dbindex import *  # noqa: E402, F403 - models of the database search index
+
+
+class Taxon(models.Model):
+    """A WoRMS taxon (an AphiaRecord), from the bundled snapshot or from WoRMS itself.
+
+    Synonyms are rows too (status "unaccepted", `valid_aphia_id` naming the accepted
+    taxon), so a name met anywhere resolves to one accepted AphiaID."""
+
+    class Source(models.TextChoices):
+        SNAPSHOT = "snapshot", "bundled snapshot"
+        WORMS = "worms", "WoRMS"
+
+    aphia_id = models.PositiveIntegerField(primary_key=True)
+    scientific_name = models.CharField(max_length=300, db_index=True)
+    authority = models.CharField(max_length=300, blank=True)
+    rank = models.CharField(max_length=40, blank=True)
+    # WoRMS's status: accepted, unaccepted, alternate representation, nomen dubium, ...
+    status = models.CharField(max_length=60, blank=True)
+    unaccept_reason = models.CharField(max_length=300, blank=True)
+    # The accepted taxon (itself when accepted), as WoRMS's valid_AphiaID.
+    valid_aphia_id = models.PositiveIntegerField(null=True, blank=True, db_index=True)
+    valid_name = models.CharField(max_length=300, blank=True)
+    parent_aphia_id = models.PositiveIntegerField(null=True, blank=True, db_index=True)
+    # [{"aphia_id", "name", "rank"}], kingdom first, ending with the parent.
+    lineage = models.JSONField(default=list, blank=True)
+    # [{"name", "language"}], language as WoRMS gives it (ISO 639-3, e.g. "eng").
+    vernaculars = models.JSONField(default=list, blank=True)
+    # Of "marine", "brackish", "freshwater", "terrestrial", as WoRMS flags them.
+    environments = models.JSONField(default=list, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.SNAPSHOT)
+    fetched = models.DateTimeField(null=True, blank=True, help_text="when read from WoRMS")
+
+    class Meta:
+        ordering = ["scientific_name", "aphia_id"]
+
+    def __str__(self) -> str:
+        return f"{self.scientific_name} ({self.rank}, AphiaID {self.aphia_id})"
+
+    @property
+    def lsid(self) -> str:
+        return f"urn:lsid:marinespecies.org:taxname:{self.aphia_id}"
+
+    @property
+    def accepted(self) -> bool:
+        return self.valid_aphia_id in (None, self.aphia_id)
