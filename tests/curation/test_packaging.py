@@ -162,16 +162,18 @@ def assert_sound(bundle: packaging.Bundle, images: dict[str, int]) -> None:
     assert seen == images
 
 
-@pytest.mark.parametrize("chunk", [packaging.CHUNK, 1024], ids=["whole", "streamed"])
+@pytest.mark.parametrize("whole", [packaging.WHOLE, 1024], ids=["whole", "streamed"])
 @pytest.mark.parametrize("local", [True, False], ids=["sendfile", "copied"])
-def test_a_stored_crc_or_none_gives_the_same_packages(tmp_path, monkeypatch, chunk, local):
+def test_a_stored_crc_or_none_gives_the_same_packages(tmp_path, monkeypatch, whole, local):
     """The CRC-32 stored at ingest is what a package needs; an image without one (as
     ingested before) has it computed, with the same bytes as a result, whether the
-    file is copied by the kernel or read (other storages), whole or in chunks."""
+    file is read whole and queued, or streamed: copied by the kernel or read in
+    chunks (other storages)."""
     image_set = ready_set(images=5)
     images = {image.sha256: image.size for image in image_set.images.all()}
     assert image_set.images.filter(crc32__isnull=True).count() == 0
-    monkeypatch.setattr(packaging, "CHUNK", chunk)
+    monkeypatch.setattr(packaging, "WHOLE", whole)
+    monkeypatch.setattr(packaging, "CHUNK", 1024)
     if not local:
         monkeypatch.setattr(packaging, "sendable", lambda source: False)
     known = packaging.build(image_set, tmp_path / "known", max_files=3, max_bytes=10**9)
@@ -189,6 +191,7 @@ def test_a_stored_crc_or_none_gives_the_same_packages(tmp_path, monkeypatch, chu
 def test_without_sendfile_the_bytes_are_copied(tmp_path, monkeypatch):
     """A system whose sendfile cannot write to a file: the same package, copied."""
     image_set = ready_set(images=3)
+    monkeypatch.setattr(packaging, "WHOLE", 1024)  # every image streamed
     first = packaging.build(image_set, tmp_path / "a", max_files=10, max_bytes=10**9)
 
     def refuse(*args):
@@ -214,14 +217,19 @@ def test_a_wrong_stored_crc_is_reported_by_zip_readers(tmp_path):
         assert tested.returncode != 0
 
 
+@pytest.mark.parametrize("whole", [packaging.WHOLE, 1024], ids=["whole", "streamed"])
 @pytest.mark.parametrize("local", [True, False], ids=["sendfile", "copied"])
-def test_a_file_of_another_size_than_the_catalogue_says_is_refused(tmp_path, monkeypatch, local):
+@pytest.mark.parametrize("change", [1, -1], ids=["larger", "smaller"])
+def test_a_file_of_another_size_than_the_catalogue_says_is_refused(
+    tmp_path, monkeypatch, whole, local, change
+):
     image_set = ready_set(images=2)
+    monkeypatch.setattr(packaging, "WHOLE", whole)
     if not local:
         monkeypatch.setattr(packaging, "sendable", lambda source: False)
     image = image_set.images.first()
     assert image is not None
-    Image.objects.filter(pk=image.pk).update(size=image.size + 1)
+    Image.objects.filter(pk=image.pk).update(size=image.size + change)
     with pytest.raises(ValueError, match="the catalogue says"):
         packaging.build(image_set, tmp_path, max_files=10, max_bytes=10**9)
 
