@@ -244,12 +244,24 @@ def test_drawing_a_box_and_a_polygon_with_the_mouse(page, sign_in, people, revie
     page.mouse.up(button="middle")
     assert view_box(page)[0] > zoomed[0]
     assert view_box(page)[2] == zoomed[2]
+    # Zoomed and panned, a polygon is drawn inside what is in view, in image pixels.
+    x, y, vw, vh = view_box(page)
+    close = [
+        (x + vw * 0.4, y + vh * 0.4),
+        (x + vw * 0.6, y + vh * 0.4),
+        (x + vw * 0.5, y + vh * 0.6),
+    ]
+    page.mouse.click(*screen_point(page, *close[0]))
+    page.mouse.click(*screen_point(page, *close[1]))
+    page.mouse.dblclick(*screen_point(page, *close[2]))
+    saved(page, 3)
 
     found = api_annotations(page, image)
-    assert [a["geometry"]["type"] for a in found] == ["box", "polygon"]
+    assert [a["geometry"]["type"] for a in found] == ["box", "polygon", "polygon"]
     assert all(a["label"]["name"] == "Tripos" and a["status"] == "validated" for a in found)
     assert close_to(found[0]["geometry"]["coordinates"], box), found[0]["geometry"]
     assert close_to(found[1]["geometry"]["coordinates"], corners), found[1]["geometry"]
+    assert close_to(found[2]["geometry"]["coordinates"], close), found[2]["geometry"]
     shoot(page, "annotation editor")
     page.get_by_role("button", name="Fit").click()
     assert view_box(page) == [0, 0, w, h]
@@ -261,7 +273,7 @@ def test_drawing_a_box_and_a_polygon_with_the_mouse(page, sign_in, people, revie
     page.mouse.down()
     page.mouse.move(*screen_point(page, middle[0] + 10, middle[1] + 5), steps=4)
     page.mouse.up()
-    saved(page, 3)
+    saved(page, 4)
     moved = api_annotations(page, image)[0]
     assert close_to(
         moved["geometry"]["coordinates"], [box[0] + 10, box[1] + 5, box[2] + 10, box[3] + 5]
@@ -271,9 +283,9 @@ def test_drawing_a_box_and_a_polygon_with_the_mouse(page, sign_in, people, revie
     # The selected box goes with Delete.
     page.keyboard.press("Delete")
     page.wait_for_function(
-        "() => document.querySelectorAll('#annotation-list [data-id]').length === 1"
+        "() => document.querySelectorAll('#annotation-list [data-id]').length === 2"
     )
-    assert [a["geometry"]["type"] for a in api_annotations(page, image)] == ["polygon"]
+    assert [a["geometry"]["type"] for a in api_annotations(page, image)] == ["polygon", "polygon"]
     assert page.errors == []
 
 
