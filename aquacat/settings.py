@@ -246,6 +246,19 @@ API_THROTTLE_RATES = {
 # One upload request may carry at most this many bytes (files included); more is a 413.
 API_MAX_UPLOAD_BYTES = env_int("API_MAX_UPLOAD_BYTES", 2 * 1024**3)
 API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50)
+# Resumable uploads (catalogue/uploads/): the largest file, how many a user may have
+# open at once, how long an idle one lives, where local chunks are staged, and the
+# part size asked of clients (S3 parts; local chunks may be up to UPLOAD_CHUNK_MAX_BYTES).
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024**3)
+UPLOAD_MAX_CONCURRENT = env_int("UPLOAD_MAX_CONCURRENT", 4)
+UPLOAD_EXPIRY_HOURS = env_int("UPLOAD_EXPIRY_HOURS", 24)
+UPLOAD_STAGING_DIR = Path(env_str("UPLOAD_STAGING_DIR", str(VAR_DIR / "uploads")))
+UPLOAD_PART_BYTES = env_int("UPLOAD_PART_BYTES", 16 * 1024**2)
+UPLOAD_CHUNK_MAX_BYTES = env_int("UPLOAD_CHUNK_MAX_BYTES", 64 * 1024**2)
+# Form posts of more bytes than this are ingested by a worker, not in the request.
+UPLOAD_IN_REQUEST_MAX_BYTES = env_int("UPLOAD_IN_REQUEST_MAX_BYTES", 32 * 1024**2)
+# The queue of upload ingests; empty: the default queue.
+UPLOAD_QUEUE = env_str("UPLOAD_QUEUE")
 API_MAX_PAGE_SIZE = 200
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -333,6 +346,19 @@ SIGNPOSTING_MAX_ITEMS = env_int("SIGNPOSTING_MAX_ITEMS", 50)
 PUBLISH_TARGETS = json.loads(env_str("PUBLISH_TARGETS", "{}") or "{}")
 # A deposit that waits for its repository tries again after at most this many seconds.
 DEPOSIT_RETRY_MAX_SECONDS = env_int("DEPOSIT_RETRY_MAX_SECONDS", 600)
+
+# --- Taxa from WoRMS (catalogue/vocabularies/taxa/worms.py) -------------------------
+# The WoRMS REST API; empty: the bundled snapshot only, names it lacks wait (pending).
+WORMS_URL = env_str("WORMS_URL", "https://www.marinespecies.org/rest")
+WORMS_TIMEOUT = float(env_str("WORMS_TIMEOUT", "10"))
+WORMS_RETRIES = env_int("WORMS_RETRIES", 3)
+WORMS_BACKOFF = float(env_str("WORMS_BACKOFF", "1"))
+# A 429 asking to wait longer than this counts as WoRMS unavailable.
+WORMS_MAX_WAIT = float(env_str("WORMS_MAX_WAIT", "30"))
+# After WoRMS failed, names wait (pending) this long before it is asked again.
+WORMS_DOWN_SECONDS = env_int("WORMS_DOWN_SECONDS", 300)
+# How long WoRMS's answer for a name is reused (names it settles become taxon rows).
+WORMS_ANSWER_SECONDS = env_int("WORMS_ANSWER_SECONDS", 24 * 3600)
 
 # --- Web UI sign-in ---------------------------------------------------------------
 LOGIN_URL = "login"

@@ -20,7 +20,9 @@ from django.urls import reverse
 
 from catalogue import geometry, selectors
 from catalogue.models import Access
+from catalogue.search import taxon_queries
 from catalogue.search.query import FACETS, SORTS, QueryError, query_from_params
+from catalogue.search.results import FacetValue
 
 # Parameters a search page understands (the rest of query_from_params' names are
 # set by the page itself: kind, facets, page_size).
@@ -168,27 +170,30 @@ def taxon_parents(user) -> dict[str, str]:
 
 
 def taxon_tree(values: list[dict], parents: dict[str, str]) -> list[dict]:
-    """Facet values of taxon_path as a tree: each name under its nearest ancestor
-    that is itself a facet value; names without one are roots."""
-    nodes = {v["value"]: {**v, "children": []} for v in values}
-    roots = []
-    for name, node in nodes.items():
-        parent, seen = parents.get(name), {name}
-        while parent is not None and parent not in nodes and parent not in seen:
-            seen.add(parent)
-            parent = parents.get(parent)
-        if parent is not None and parent in nodes and parent != name:
-            nodes[parent]["children"].append(node)
-        else:
-            roots.append(node)
+    """Facet values of taxon_path as a tree by rank (catalogue/search/taxon_queries.py:
+    ancestors from the Taxon table, else from the lineages sets state), each node
+    keeping its form state (label, checked)."""
+    by_value = {v["value"]: v for v in values}
+    tree = taxon_queries.facet_tree(
+        [FacetValue(v["value"], v["count"]) for v in values], fallback_parents=parents
+    )
 
-    def order(items):
-        items.sort(key=lambda n: (-n["count"], str(n["value"])))
-        for item in items:
-            order(item["children"])
-        return items
+    def decorate(nodes: list[dict]) -> list[dict]:
+        for node in nodes:
+            node.update(label=by_value[node["value"]]["label"])
+            node.update(checked=by_value[node["value"]]["checked"])
+            decorate(node["children"])
+        return nodes
 
-    return order(roots)
+    return decorate(tree)
+
+
+def matched_taxa(params: QueryDict, result) -> list[dict]:
+    """The taxa the text names, each with the link that filters by it."""
+    return [
+        {**match, "filter_url": url_with(params, taxon=[match["name"]])}
+        for match in result.matched_taxa
+    ]
 
 
 def build_facets(request, params, query, result, names: list[str]) -> list[dict]:
@@ -247,6 +252,7 @@ def set_cards(user, hits) -> list[dict]:
         card = card_for_set(user, image_set, doc)
         card["title_html"] = first_fragment(hit.highlights, "title")
         card["description_html"] = first_fragment(hit.highlights, "description")
+        card["matched_taxa"] = hit.matched_taxa
         card["footprint"] = {
             "id": hit.id,
             "title": image_set.title,
@@ -385,6 +391,7 @@ def run_search(request, *, kind: str, facet_names: list[str], page_size: int) ->
             "cards": cards,
             "footprints": [card["footprint"] for card in cards],
             "facets": build_facets(request, params, query, result, facet_names),
+            "matched_taxa": matched_taxa(params, result),
             "next_url": url_with(params, after=result.next_page) if result.next_page else None,
             "first_url": url_with(params) if query.after else None,
             "clear_bbox_url": url_with(params, bbox=None) if query.bbox else None,

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from catalogue import access
 from catalogue.access import Action
 from catalogue.models import Image, ImageSet
-from catalogue.search import get_backend
+from catalogue.search import get_backend, taxon_queries
 from catalogue.search.query import QueryError
 
 
@@ -55,7 +55,10 @@ def search_visibility(user=None) -> access.Visibility:
 def search_catalogue(user, query, backend=None):
     """Search sets or images as `user` may see them, on the configured backend."""
     backend = backend or get_backend()
-    return backend.search(query.validate(), search_visibility(user))
+    result = backend.search(query.validate(), search_visibility(user))
+    # The taxa the text names and the taxon facet's tree: from the Taxon table, the
+    # same whichever backend answered.
+    return taxon_queries.annotate(query.text, query.facets, result)
 
 
 def search_suggestions(user, prefix: str, limit: int = 10, backend=None) -> list[str]:
@@ -63,3 +66,12 @@ def search_suggestions(user, prefix: str, limit: int = 10, backend=None) -> list
         raise QueryError("q", "contains a NUL character")
     backend = backend or get_backend()
     return backend.suggest(prefix, search_visibility(user), limit)
+
+
+def search_taxon_suggestions(user, prefix: str, limit: int = 10, backend=None) -> list[dict]:
+    """Taxa named (scientific, synonym, vernacular) by words starting with `prefix`,
+    with rank and vernacular, that sets `user` may see hold."""
+    if "\x00" in prefix:
+        raise QueryError("q", "contains a NUL character")
+    backend = backend or get_backend()
+    return taxon_queries.suggest_taxa(backend, prefix, search_visibility(user), limit)

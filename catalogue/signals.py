@@ -13,7 +13,9 @@ version_drafted = Signal()
 
 # Sent inside the transaction that applies one sidecar to a set's images; sender: the
 # ImageSet class, image_set: the set, sidecar: the sidecar's file name, found: pairs of
-# (Image, list of catalogue.ingest.sidecars.AnnotationRecord). Curation stores them as
-# annotation rows. A receiver refuses the whole sidecar by raising IngestError (naming
-# the sidecar and every problem): the transaction is undone and the ingest reports it.
+# (Image, list of catalogue.ingest.sidecars.AnnotationRecord), corrected: ids of the
+# images already in the set that the sidecar corrects. Curation stores them as
+# annotation rows (changing, on corrected images, the earlier imported ones). A
+# receiver refuses the whole sidecar by raising IngestError (naming the sidecar and
+# every problem): the transaction is undone and the ingest reports it.
 annotations_found = Signal()

@@ -6,6 +6,8 @@ from django.conf import settings
 from catalogue.search import get_backend
 from catalogue.search.backends.engine.client import SearchEngineError
 from catalogue.search.outbox import process_outbox
+from catalogue.services.taxa import retry_pending
+from catalogue.uploads.tasks import expire_uploads, ingest_upload  # noqa: F401 - registered here
 
 
 @shared_task(
@@ -22,3 +24,10 @@ def index_outbox() -> dict:
     """Consume the search outbox. Idempotent: documents carry their revision, so a
     redelivered or late run changes nothing newer. Retried while the engine is down."""
     return process_outbox(get_backend())
+
+
+@shared_task(name="catalogue.match_pending_taxa")
+def match_pending_taxa() -> dict:
+    """Ask WoRMS again about the names that waited for it (imports made while it was
+    unreachable); those it now settles label their labels."""
+    return retry_pending()

@@ -13,10 +13,11 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from aquacat.models import Scope
 from catalogue.models import Access, ImageSet, Modality, clean_creator
-from catalogue.vocabularies import licence_choices
+from catalogue.vocabularies import licence_choices, nvs
 
 # DataCite 4.5 controlled lists.
 IDENTIFIER_TYPES = [
@@ -64,6 +65,32 @@ def split_keywords(text: str) -> list[str]:
     return seen
 
 
+class TermInput(forms.TextInput):
+    """A text input with a <datalist> of the NVS terms its field takes: browsers offer
+    them while one types, and any other text stays allowed (older sets have free text)."""
+
+    def __init__(self, kind: nvs.Kind, attrs: dict | None = None):
+        self.kind = kind
+        self.list_id = f"{kind.label_field}-terms"
+        super().__init__(
+            {
+                "list": self.list_id,
+                "autocomplete": "off",
+                "data-term-uri": f"id_{kind.uri_field}",
+                **(attrs or {}),
+            }
+        )
+
+    def render(self, name, value, attrs=None, renderer=None):
+        options = format_html_join(
+            "",
+            '<option value="{}" data-uri="{}">{}</option>',
+            ((t.label, t.uri, t.identifier) for t in nvs.terms(*self.kind.collections)),
+        )
+        field = super().render(name, value, attrs, renderer)
+        return format_html('{}<datalist id="{}">{}</datalist>', field, self.list_id, options)
+
+
 class ImageSetForm(forms.Form):
     title = forms.CharField(max_length=500, required=False)
     description = forms.CharField(
@@ -104,14 +131,38 @@ class ImageSetForm(forms.Form):
     time_end = forms.DateTimeField(required=False, label="To (UTC)", widget=DateTimeLocal())
     depth_min = forms.FloatField(required=False, label="Shallowest (m)", help_text="Positive down.")
     depth_max = forms.FloatField(required=False, label="Deepest (m)", help_text="Positive down.")
-    platform = forms.CharField(max_length=200, required=False, help_text="Vessel, mooring, ROV…")
-    instrument = forms.CharField(max_length=200, required=False, help_text="FlowCam, UVP6, …")
+    platform = forms.CharField(
+        max_length=200,
+        required=False,
+        widget=TermInput(nvs.PLATFORM),
+        help_text="Research vessel, mooring, ROV… Type to choose an NVS platform category "
+        "(L06); other text is kept as written.",
+    )
+    platform_uri = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Platform term (NVS URI)",
+        help_text="Filled from the category chosen above; or paste an L06 term URI.",
+    )
+    instrument = forms.CharField(
+        max_length=200,
+        required=False,
+        widget=TermInput(nvs.INSTRUMENT),
+        help_text="FlowCam, UVP6, IFCB… Type to choose an NVS device (L22) or device "
+        "category (L05); other text is kept as written.",
+    )
+    instrument_uri = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Instrument term (NVS URI)",
+        help_text="Filled from the device chosen above; or paste an L22 or L05 term URI.",
+    )
     research_infrastructure = forms.CharField(max_length=200, required=False)
 
     SCALARS = (
         "title", "description", "version", "licence", "access", "embargo_until", "modality",
         "west", "south", "east", "north", "time_start", "time_end", "depth_min", "depth_max",
-        "platform", "instrument", "research_infrastructure",
+        "platform", "platform_uri", "instrument", "instrument_uri", "research_infrastructure",
     )  # fmt: skip
 
     def __init__(self, *args, **kwargs):
@@ -130,6 +181,29 @@ class ImageSetForm(forms.Form):
 
     def clean_title(self):
         return (self.cleaned_data.get("title") or "").strip()
+
+    def clean(self):
+        data = super().clean()
+        for kind in nvs.KINDS.values():
+            self._clean_term(kind, data)
+        return data
+
+    def _clean_term(self, kind: nvs.Kind, data: dict) -> None:
+        """The URI checked and made canonical; a label that names an offered term exactly
+        brings its URI (a newly chosen term wins over the URI left from before); a URI
+        alone brings its label."""
+        if kind.uri_field in self.errors or kind.label_field in self.errors:
+            return
+        label = (data.get(kind.label_field) or "").strip()
+        try:
+            uri = nvs.check_uri(kind, data.get(kind.uri_field) or "")
+            uri = nvs.term_for_label(kind, label) or uri
+            label = nvs.fill_label(kind, uri, label)
+        except nvs.TermError as error:
+            self.add_error(kind.uri_field, str(error))
+            return
+        data[kind.uri_field] = uri
+        data[kind.label_field] = label
 
 
 class CreatorForm(forms.Form):
@@ -313,7 +387,10 @@ class SetEditor:
     def model_fields(self) -> dict:
         data = self.form.cleaned_data
         fields = {name: data.get(name) for name in ImageSetForm.SCALARS}
-        for name in ("title", "description", "version", "licence", "modality", "platform"):
+        for name in (
+            "title", "description", "version", "licence", "modality", "platform",
+            "platform_uri", "instrument_uri",
+        ):  # fmt: skip
             fields[name] = fields[name] or ""
         for name in ("instrument", "research_infrastructure"):
             fields[name] = (fields[name] or "").strip()

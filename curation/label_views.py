@@ -18,13 +18,15 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from catalogue import access
 from catalogue import selectors as catalogue_selectors
 from catalogue.access import Action
 from catalogue.errors import Immutable, NotAllowed
-from catalogue.models import ImageSet
+from catalogue.models import ImageSet, TaxonQuestion
+from catalogue.services.taxa import answer_question, open_questions
 from curation.label_forms import AddLabelsForm, ChooseLabelSetForm, NewLabelSetForm
 from curation.models import Annotation, LabelSet
 from curation.services import labels as label_services
@@ -32,7 +34,7 @@ from curation.services.annotations import label_set_of
 from curation.views import frozen_reason
 
 VERSIONS_API = "/api/v1/label-sets/{uuid}/versions/"
-ACTIONS = ("choose", "create", "add")
+ACTIONS = ("choose", "create", "add", "answer")
 
 
 def set_for_labels(user, uuid) -> ImageSet:
@@ -75,6 +77,8 @@ def labels(request, uuid):
     )
     add = AddLabelsForm(bound("add"), prefix="add", label_set=label_set)
 
+    if action == "answer":
+        return answer(request, image_set)
     if action == "choose" and choose.is_valid():
         chosen = choose.cleaned_data["label_set"]
         try:
@@ -135,5 +139,37 @@ def labels(request, uuid):
         "create": create,
         "add": add,
         "may_review": access.allowed(request.user, Action.REVIEW, image_set),
+        "taxon_questions": list(open_questions(image_set)),
     }
     return render(request, "curation/labels.html", context)
+
+
+def answer(request, image_set: ImageSet):
+    """A curator's answer to one of the set's taxon questions: an AphiaID, or "no taxon";
+    every problem with it is shown, and nothing changes then."""
+    question = TaxonQuestion.objects.filter(
+        image_set=image_set, pk=request.POST.get("question", "") or 0
+    ).first()
+    if question is None:
+        return HttpResponseBadRequest("No such question for this set.")
+    not_taxon = request.POST.get("not_taxon") == "1"
+    try:
+        answer_question(
+            request.user,
+            question,
+            None if not_taxon else request.POST.get("aphia_id", "").strip(),
+            not_taxon=not_taxon,
+        )
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{field}: {message}"
+            for field, found in error.message_dict.items()
+            for message in found
+        )
+        messages.error(request, f"{question.name}: {problems}")
+    else:
+        said = "no taxon" if not_taxon else f"AphiaID {question.answer_aphia_id}"
+        messages.success(request, f"{question.name} is now {said}; its labels follow.")
+    return redirect(
+        f"{reverse('curation:labels', kwargs={'uuid': image_set.uuid})}#taxon-questions"
+    )

@@ -43,5 +43,8 @@ def copy_annotations(sender, source, draft, images, **kwargs) -> None:
 
 def store_imported_annotations(sender, image_set, sidecar, found, **kwargs) -> None:
     """A sidecar's annotations become rows in the ingest's transaction; IngestError
-    (every problem named) refuses the sidecar."""
-    import_annotations(image_set=image_set, sidecar=sidecar, found=found)
+    (every problem named) refuses the sidecar. On images it corrects, earlier
+    imported annotations are changed rather than doubled."""
+    import_annotations(
+        image_set=image_set, sidecar=sidecar, found=found, corrected=kwargs.get("corrected", ())
+    )

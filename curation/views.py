@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -23,6 +24,8 @@ from catalogue.access import Action
 from catalogue.errors import FieldError, Immutable
 from catalogue.models import ImageSet, State
 from catalogue.services.versions import draft_of_next_version
+from catalogue.uploads import selectors as upload_selectors
+from catalogue.uploads import services as upload_services
 from curation import repositories, review_selectors, selectors
 from curation.completeness import completeness
 from curation.forms import ROWS, ImageSetForm, SetEditor
@@ -137,6 +140,9 @@ def upload(request, uuid):
     context = {
         "image_set": image_set,
         "api_url": reverse("api:image-set-upload", args=[image_set.pk]),
+        # Files over one part go resumably (catalogue/uploads/), ingested by a worker.
+        "uploads_url": reverse("api:image-set-uploads", args=[image_set.pk]),
+        "resumable_from": settings.UPLOAD_PART_BYTES,
         "report": None,
         "reason": frozen_reason(image_set) if frozen else None,
     }
@@ -145,8 +151,26 @@ def upload(request, uuid):
         if not files and not frozen:
             context["error"] = "Choose one or more files to upload."
             return render(request, "curation/upload.html", context)
-        batch = services.ingest(image_set, [files], actor=request.user)
+        without_metadata = request.POST.get("without_metadata") == "on"
+        if sum(received.size for received in files) > settings.UPLOAD_IN_REQUEST_MAX_BYTES:
+            # Too large to ingest while the browser waits: a worker does it, and this
+            # page (refreshing itself meanwhile) lists its progress and its counts.
+            for received in files:
+                upload_services.stage_received_file(
+                    image_set,
+                    actor=request.user,
+                    received=received,
+                    without_metadata=without_metadata,
+                )
+            return redirect("curation:upload", uuid=image_set.uuid)
+        batch = services.ingest(
+            image_set, [files], actor=request.user, without_metadata=without_metadata
+        )
         context["report"] = batch
+    context["worker_uploads"] = upload_selectors.worker_uploads(request.user, image_set)
+    context["in_progress"] = any(
+        row["upload"].state in ("queued", "ingesting") for row in context["worker_uploads"]
+    )
     return render(request, "curation/upload.html", context)
 
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from catalogue.models import DESCRIPTIVE_FIELDS, Access, ImageSet, State
+from catalogue.vocabularies import nvs
 
 # --- output rows -----------------------------------------------------------------
 
@@ -28,7 +29,9 @@ SET_FIELDS = (
     "state",
     "keywords",
     "platform",
+    "platform_uri",
     "instrument",
+    "instrument_uri",
     "modality",
     "research_infrastructure",
     "west",
@@ -138,7 +141,13 @@ class ImageSetSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=State.choices)
     keywords = serializers.ListField(child=serializers.CharField())
     platform = serializers.CharField(allow_blank=True)
+    platform_uri = serializers.CharField(
+        allow_blank=True, help_text="NVS L06 platform category URI"
+    )
     instrument = serializers.CharField(allow_blank=True)
+    instrument_uri = serializers.CharField(
+        allow_blank=True, help_text="NVS L22 device or L05 device category URI"
+    )
     modality = serializers.CharField(allow_blank=True)
     research_infrastructure = serializers.CharField(allow_blank=True)
     west = serializers.FloatField(allow_null=True)
@@ -210,7 +219,24 @@ WRITABLE_SET_FIELDS = DESCRIPTIVE_FIELDS
 
 
 class ImageSetWriteSerializer(serializers.ModelSerializer):
-    """The fields a client may set; the model's own rules are checked by the service."""
+    """The fields a client may set; the model's own rules are checked by the service.
+
+    Instrument and platform take NVS terms: a URI outside the allowed collections is a
+    field error beside the others; a URI given alone brings its term's label; a label
+    given alone brings the URI of the term it names exactly, else it stays free text."""
+
+    platform_uri = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        max_length=300,
+        help_text="NVS L06 platform category URI (or SDN:L06:: identifier)",
+    )
+    instrument_uri = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        max_length=300,
+        help_text="NVS L22 device or L05 device category URI (or SDN identifier)",
+    )
 
     class Meta:
         model = ImageSet
@@ -218,10 +244,43 @@ class ImageSetWriteSerializer(serializers.ModelSerializer):
         # Constraints are checked by the service's full_clean, with field names.
         validators: list = []
 
+    def _term_uri(self, kind: nvs.Kind, value: str) -> str:
+        try:
+            uri = nvs.check_uri(kind, value)
+            given_label = self.initial_data.get(kind.label_field, "")
+            nvs.fill_label(kind, uri, given_label if isinstance(given_label, str) else "")
+        except nvs.TermError as error:
+            raise serializers.ValidationError(str(error)) from error
+        return uri
+
+    def validate_platform_uri(self, value: str) -> str:
+        return self._term_uri(nvs.PLATFORM, value)
+
+    def validate_instrument_uri(self, value: str) -> str:
+        return self._term_uri(nvs.INSTRUMENT, value)
+
+    def validate(self, attrs: dict) -> dict:
+        for kind in nvs.KINDS.values():
+            if attrs.get(kind.uri_field):
+                try:
+                    attrs[kind.label_field] = nvs.fill_label(
+                        kind, attrs[kind.uri_field], attrs.get(kind.label_field, "")
+                    )
+                except nvs.TermError as error:
+                    raise serializers.ValidationError({kind.uri_field: [str(error)]}) from error
+            elif kind.label_field in attrs and kind.uri_field not in attrs:
+                attrs[kind.uri_field] = nvs.term_for_label(kind, attrs[kind.label_field])
+        return attrs
+
 
 class UploadSerializer(serializers.Serializer):
     files = serializers.ListField(
         child=serializers.FileField(), help_text="image files, archives or sidecars; repeat"
+    )
+    without_metadata = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="import the images of a refused sidecar all the same, without its metadata",
     )
 
 
@@ -231,9 +290,28 @@ class DuplicateSerializer(serializers.Serializer):
     same_as = serializers.CharField(allow_null=True, required=False)
 
 
+class SidecarProblemSerializer(serializers.Serializer):
+    """One problem of a refused sidecar (catalogue.ingest.sidecars.records.SidecarProblem)."""
+
+    file = serializers.CharField()
+    line = serializers.IntegerField(allow_null=True)
+    column = serializers.CharField(allow_blank=True)
+    value = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField()
+
+
 class RejectedSerializer(serializers.Serializer):
     name = serializers.CharField()
     reason = serializers.CharField()
+    problems = SidecarProblemSerializer(
+        many=True, required=False, help_text="a refused sidecar: every problem, one by one"
+    )
+    more = serializers.IntegerField(required=False, help_text="problems counted, not listed")
+
+
+class UpdatedSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    image_id = serializers.IntegerField()
 
 
 class IngestReportSerializer(serializers.Serializer):
@@ -241,6 +319,7 @@ class IngestReportSerializer(serializers.Serializer):
     status = serializers.CharField()
     total = serializers.IntegerField()
     added = serializers.IntegerField()
+    updated = UpdatedSerializer(many=True, help_text="images of the set a sidecar corrected")
     duplicates = DuplicateSerializer(many=True)
     rejected = RejectedSerializer(many=True)
     warnings = serializers.ListField(child=serializers.JSONField())
@@ -254,6 +333,7 @@ def ingest_report(batch, links: Links) -> dict:
         "status": batch.status,
         "total": batch.total,
         "added": batch.added,
+        "updated": batch.updated,
         "duplicates": batch.duplicates,
         "rejected": batch.rejected,
         "warnings": batch.warnings,
@@ -277,6 +357,9 @@ class HitSerializer(serializers.Serializer):
     document = serializers.DictField(help_text="the indexed document")
     highlights = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
     url = serializers.URLField()
+    matched_taxa = serializers.ListField(
+        child=serializers.CharField(), help_text="names of the query's taxa this hit holds"
+    )
 
 
 class SearchResultSerializer(serializers.Serializer):
@@ -285,7 +368,19 @@ class SearchResultSerializer(serializers.Serializer):
     facets = serializers.DictField(child=FacetValueSerializer(many=True))
     next_page = serializers.CharField(allow_null=True, help_text="pass back as `after`")
     next = serializers.URLField(allow_null=True, help_text="the next page's URL")
+    matched_taxa = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="taxa the text names: text, aphia_id, name, rank, via, vernacular, label",
+    )
+    taxon_tree = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="the taxon facet as a tree: value, count, rank, aphia_id, vernacular, children",
+    )
 
 
 class SuggestionsSerializer(serializers.Serializer):
     suggestions = serializers.ListField(child=serializers.CharField())
+    taxa = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="taxa: aphia_id, name, rank, vernacular, typed, count, label",
+    )

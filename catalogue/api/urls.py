@@ -4,7 +4,8 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from catalogue.api import schema, views  # noqa: F401 - schema registers extensions
+from catalogue.api import schema, uploads, views  # noqa: F401 - schema registers extensions
+from catalogue.api.vocabularies import VOCABULARIES, VocabularyView
 from curation import api as curation_api
 from inference import api as inference_api
 
@@ -16,8 +17,28 @@ router.register("images", views.ImageViewSet, basename="image")
 
 urlpatterns = [
     *router.urls,
+    path(
+        "image-sets/<int:pk>/uploads/",
+        uploads.StartUploadView.as_view(),
+        name="image-set-uploads",
+    ),
+    path("uploads/<str:upload_id>/", uploads.UploadView.as_view(), name="upload"),
+    path("uploads/<str:upload_id>/parts/", uploads.PartsView.as_view(), name="upload-parts"),
+    path(
+        "uploads/<str:upload_id>/complete/",
+        uploads.CompleteView.as_view(),
+        name="upload-complete",
+    ),
     path("search/", views.SearchView.as_view(), name="search"),
     path("search/suggestions/", views.SuggestionsView.as_view(), name="suggestions"),
+    *[
+        path(
+            f"vocabularies/{name}/",
+            VocabularyView.as_view(vocabulary=name),
+            name=f"vocabulary-{name}",
+        )
+        for name in VOCABULARIES
+    ],
     path("models/", inference_api.ModelListView.as_view(), name="models"),
     path("models/<int:pk>/", inference_api.ModelCardView.as_view(), name="model"),
     path("jobs/<int:pk>/", inference_api.JobView.as_view(), name="job"),

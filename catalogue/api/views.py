@@ -33,8 +33,10 @@ from catalogue.api.problems import (
     problems,
 )
 from catalogue.api.renderers import dumps
+from catalogue.api.uploads import upload_data
 from catalogue.models import ImageSet
 from catalogue.search.query import FACETS, LIST_PARAMS, query_from_params
+from catalogue.uploads.services import stage_received_file
 
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",
@@ -200,12 +202,17 @@ class ImageSetViewSet(ApiMixin, viewsets.GenericViewSet):
                 s.IngestReportSerializer,
                 description="some files were duplicates or rejected; see the report",
             ),
+            202: OpenApiResponse(
+                description="more than UPLOAD_IN_REQUEST_MAX_BYTES: `uploads`, one per file, "
+                "each ingested by a worker; GET its `progress_url` for progress and report"
+            ),
             **problems(*WRITE_ERRORS),
         },
         description=(
             "Upload images (or archives and sidecars) into a draft set, several per request "
             "(multipart field `files`, repeated). Large files are streamed to temporary "
-            "files, never held in memory."
+            "files, never held in memory. Large posts are ingested by a worker (202); "
+            "files of gigabytes are better sent resumably (`/image-sets/{id}/uploads/`)."
         ),
     )
     @action(detail=True, methods=["post"], url_path="images", parser_classes=[MultiPartParser])
@@ -214,7 +221,25 @@ class ImageSetViewSet(ApiMixin, viewsets.GenericViewSet):
         files = request.FILES.getlist("files")
         if not files:
             raise exceptions.ValidationError({"files": ["Send one or more files as `files`."]})
-        batch = services.ingest(image_set, [files], actor=request.user)
+        flag = s.UploadSerializer().fields["without_metadata"]
+        try:
+            without_metadata = flag.to_internal_value(request.data.get("without_metadata", False))
+        except exceptions.ValidationError as error:
+            raise exceptions.ValidationError({"without_metadata": error.detail}) from error
+        if sum(received.size for received in files) > settings.UPLOAD_IN_REQUEST_MAX_BYTES:
+            # Too large to ingest in the request: each file goes to the worker (202),
+            # and its upload (catalogue/api/uploads.py) shows the progress and report.
+            staged = [
+                stage_received_file(
+                    image_set, actor=request.user, received=f, without_metadata=without_metadata
+                )
+                for f in files
+            ]
+            answer = {"uploads": [upload_data(request, upload) for upload in staged]}
+            return Response(answer, status=status.HTTP_202_ACCEPTED)
+        batch = services.ingest(
+            image_set, [files], actor=request.user, without_metadata=without_metadata
+        )
         report = s.ingest_report(batch, s.Links(request))
         clean = not batch.rejected and not batch.duplicates
         return Response(report, status=status.HTTP_201_CREATED if clean else 207)
@@ -309,6 +334,7 @@ class SearchView(ApiMixin, APIView):
                     "document": document,
                     "highlights": hit.highlights,
                     "url": url,
+                    "matched_taxa": hit.matched_taxa,
                 }
             )
         next_url = None
@@ -327,6 +353,8 @@ class SearchView(ApiMixin, APIView):
                 },
                 "next_page": result.next_page,
                 "next": next_url,
+                "matched_taxa": result.matched_taxa,
+                "taxon_tree": result.taxon_tree,
             }
         )
 
@@ -352,8 +380,12 @@ class SuggestionsView(ApiMixin, APIView):
             raise exceptions.ValidationError({"limit": ["Must be a whole number."]}) from error
         if not 1 <= limit <= 50:
             raise exceptions.ValidationError({"limit": ["Must be between 1 and 50."]})
+        prefix = prefix[:200]
         return Response(
-            {"suggestions": selectors.search_suggestions(request.user, prefix[:200], limit)}
+            {
+                "suggestions": selectors.search_suggestions(request.user, prefix, limit),
+                "taxa": selectors.search_taxon_suggestions(request.user, prefix, limit),
+            }
         )
 
 

@@ -15,8 +15,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
-from catalogue.models import Image, ImageSet
+from catalogue.models import ImageSet
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,23 @@ class Exported:
         return self.reviewed or self.made
 
 
+class ImageRow(Protocol):
+    """What `SetAnnotations.of` reads of an image: an Image, or a row of its values."""
+
+    @property
+    def pk(self) -> int: ...
+
+    @property
+    def fields(self) -> dict: ...
+
+
 @dataclass
 class SetAnnotations:
     label_set: str = ""  # "name vN", "" when the set has none
     categories: list[Category] = field(default_factory=list)
     by_image: dict[int, list[Exported]] = field(default_factory=dict)
 
-    def of(self, image: Image, form: type | None = None) -> list[Exported] | None:
+    def of(self, image: ImageRow, form: type | None = None) -> list[Exported] | None:
         """The image's annotation rows to write, or None: write its sidecar
         annotation. `form` (dict: EcoTaxa's, list: iFDO's) is the sidecar form the
         writer can copy; another form is written from the rows."""

@@ -15,6 +15,7 @@ from typing import overload
 from django.conf import settings
 from django.urls import reverse
 
+from catalogue import geometry
 from catalogue.models import Access, ImageSet
 from catalogue.vocabularies import licences
 
@@ -127,8 +128,31 @@ def worms_lsid(aphia_id) -> str:
     return f"urn:lsid:marinespecies.org:taxname:{aphia_id}"
 
 
+def nvs_collection(term_uri: str) -> str:
+    """The NVS collection of a term: .../collection/L22/current/TOOL1581/ -> .../L22/current/."""
+    return term_uri.rstrip("/").rsplit("/", 1)[0] + "/"
+
+
+def nvs_code(term_uri: str) -> str:
+    """The term's identifier within its collection (TOOL1581)."""
+    return term_uri.rstrip("/").rsplit("/", 1)[-1]
+
+
 def publisher_name() -> str:
     return settings.AQUACAT_PUBLISHER
+
+
+def contact_email() -> str | None:
+    """Whom to write about the portal's records: its first OAI-PMH administrator."""
+    return next(iter(settings.OAI_ADMIN_EMAILS), None)
+
+
+def coverage_wkt(image_set: ImageSet) -> str | None:
+    """The set's coverage as WKT: its polygon, else its box."""
+    if image_set.polygon:
+        return geometry.polygon_wkt(geometry.outer_ring(image_set.polygon))
+    box = bbox(image_set)
+    return geometry.bbox_wkt(box) if box is not None else None
 
 
 def publication_date(image_set: ImageSet) -> date:

@@ -100,6 +100,22 @@ def version_relations(s: ImageSet) -> list[dict]:
     return relations
 
 
+def _collected_by(label: str, uri: str) -> dict:
+    """An instrument or platform as DataCite 4.5's relatedItem (Instrument,
+    IsCollectedBy), identified by its NVS term URI when it has one."""
+    item: dict = {
+        "relatedItemType": "Instrument",
+        "relationType": "IsCollectedBy",
+        "titles": [{"title": label or uri}],
+    }
+    if uri:
+        item["relatedItemIdentifier"] = {
+            "relatedItemIdentifier": uri,
+            "relatedItemIdentifierType": "URL",
+        }
+    return item
+
+
 def to_json(image_set: ImageSet, *, base: str | None = None) -> dict:
     """The DataCite 4.5 JSON of a set, every property we hold."""
     s = image_set
@@ -163,13 +179,9 @@ def to_json(image_set: ImageSet, *, base: str | None = None) -> dict:
     if related:
         data["relatedIdentifiers"] = related
     items = [
-        {
-            "relatedItemType": "Instrument",
-            "relationType": "IsCollectedBy",
-            "titles": [{"title": value}],
-        }
-        for value in (s.instrument, s.platform)
-        if value
+        _collected_by(label, uri)
+        for label, uri in ((s.instrument, s.instrument_uri), (s.platform, s.platform_uri))
+        if label or uri
     ]
     if items:
         data["relatedItems"] = items

@@ -22,9 +22,11 @@ from lxml import etree
 from catalogue.formats import (
     citation,
     coco,
+    croissant,
     datacite,
     dcat,
     dublin_core,
+    dwca,
     ecotaxa,
     ifdo,
     schema_org,
@@ -180,6 +182,23 @@ FORMATS: dict[str, MetadataFormat] = {
         ),
         MetadataFormat(
             "yolo.zip", "application/zip", "YOLO labels (zip)", IMAGES, yolo.to_zip, charset=None
+        ),
+        # Validated annotations as biodiversity records (OBIS, GBIF, EMODnet Biology).
+        MetadataFormat(
+            "dwca.zip",
+            "application/zip",
+            "Darwin Core Archive (OBIS, GBIF)",
+            IMAGES,
+            dwca.to_zip,
+            charset=None,
+        ),
+        # The set as a machine-learning dataset: images, labels and splits.
+        MetadataFormat(
+            "croissant.json",
+            "application/ld+json",
+            "Croissant (machine learning)",
+            IMAGES,
+            croissant.to_json,
         ),
     )
 }

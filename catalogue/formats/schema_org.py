@@ -9,6 +9,12 @@ from catalogue.formats import common
 from catalogue.models import ImageSet
 
 CONTEXT = "https://schema.org/"
+#: Google's Dataset properties filled from DataCite relation types of related identifiers:
+#: what the set derives from, and the articles to cite beside it.
+RELATED = {
+    "isBasedOn": ("IsDerivedFrom",),
+    "citation": ("IsSupplementTo", "IsCitedBy", "IsReferencedBy", "IsDocumentedBy"),
+}
 
 
 def _person(creator: dict) -> dict:
@@ -26,7 +32,8 @@ def _person(creator: dict) -> dict:
         org: dict = {"@type": "Organization", "name": creator.get("affiliation") or ""}
         if creator.get("ror"):
             org["@id"] = common.ror_url(creator)
-        person["affiliation"] = org
+        # schema.org's affiliation is a Person's; an organisation is a member of another.
+        person["affiliation" if person["@type"] == "Person" else "memberOf"] = org
     return person
 
 
@@ -50,7 +57,15 @@ def to_dict(
         "license": lic["url"],
         "isAccessibleForFree": True,
         "conditionsOfAccess": s.get_access_display(),
-        "keywords": list(s.keywords) + [t["scientific_name"] for t in s.taxa],
+        "keywords": list(s.keywords)
+        + [t["scientific_name"] for t in s.taxa]
+        + ([s.platform] if s.platform else []),
+        # Google's Dataset guide recommends naming the catalogue that holds the set.
+        "includedInDataCatalog": {
+            "@type": "DataCatalog",
+            "name": common.publisher_name(),
+            "url": common.base_url(base),
+        },
     }
     if s.created:
         data["dateCreated"] = common.iso(s.created)
@@ -82,7 +97,11 @@ def to_dict(
         data["temporalCoverage"] = (
             f"{common.iso(s.time_start) or '..'}/{common.iso(s.time_end) or '..'}"
         )
-    techniques = [v for v in (common.modality_label(s), s.instrument) if v]
+    techniques: list = [common.modality_label(s)] if s.modality else []
+    if s.instrument_uri:
+        techniques.append(defined_term(s.instrument, s.instrument_uri))
+    elif s.instrument:
+        techniques.append(s.instrument)
     if techniques:
         data["measurementTechnique"] = techniques
     variables = []
@@ -112,25 +131,52 @@ def to_dict(
         {"@type": "DataDownload", "encodingFormat": media_type, "contentUrl": landing}
         for media_type in (media_types or [])
     ]
-    if s.instrument or s.platform:
-        data["instrument"] = [
-            {"@type": "Thing", "name": v} for v in (s.instrument, s.platform) if v
+    for prop, relations in RELATED.items():
+        targets = [
+            _related_url(r) for r in s.related_identifiers if r.get("relation_type") in relations
         ]
+        if any(targets):
+            data[prop] = [t for t in targets if t]
     if s.funding:
+        data["funder"] = [_funder(f) for f in s.funding]
         data["funding"] = [
             {
                 "@type": "Grant",
                 **({"identifier": f["award_number"]} if f.get("award_number") else {}),
                 **({"name": f["award_title"]} if f.get("award_title") else {}),
-                "funder": {
-                    "@type": "Organization",
-                    "name": f.get("funder_name", ""),
-                    **({"@id": f["funder_identifier"]} if f.get("funder_identifier") else {}),
-                },
+                "funder": _funder(f),
             }
             for f in s.funding
         ]
     return data
+
+
+def _related_url(related: dict) -> str | None:
+    identifier = related.get("identifier", "")
+    if related.get("identifier_type") == "DOI":
+        return f"{common.DOI_URL}{identifier}"
+    return identifier if identifier.startswith(("http://", "https://")) else None
+
+
+def _funder(funding: dict) -> dict:
+    identifier = funding.get("funder_identifier")
+    return {
+        "@type": "Organization",
+        "name": funding.get("funder_name", ""),
+        **({"@id": identifier} if identifier else {}),
+    }
+
+
+def defined_term(name: str, uri: str) -> dict:
+    """A vocabulary term (an NVS device or platform) as schema.org's DefinedTerm."""
+    return {
+        "@type": "DefinedTerm",
+        "@id": uri,
+        "name": name or uri,
+        "url": uri,
+        "termCode": common.nvs_code(uri),
+        "inDefinedTermSet": common.nvs_collection(uri),
+    }
 
 
 def to_json(image_set: ImageSet, *, base: str | None = None, **kwargs) -> str:

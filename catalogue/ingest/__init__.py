@@ -7,6 +7,9 @@
 - imaging: image formats, EXIF/GPS, thumbnails
 - sidecars/: metadata files, one module per format (EcoTaxa TSV, iFDO, COCO, BIIGLE CSV)
 - outcomes: what passes between the stages
+- matching: which files a sidecar's entries name
+- writing: rows written, each sidecar with its images in one transaction; refused
+  sidecars leave theirs out; images the set holds corrected
 - pipeline: the stages in order, the batch report; rows via catalogue.services
 - errors: IngestError, naming the file refused and why
 """

@@ -7,6 +7,14 @@ counted against `ArchiveLimits` as it comes out, so a hostile archive costs at
 most the limits and ends in an `IngestError`, never a raw zipfile, tarfile or
 zlib exception. Only the standard library is used.
 
+An archive inside the archive is opened only where an instrument's export needs
+it: a UVP6 export carries each sample as a `<sample>_Images.zip` (the images and
+the EcoTaxa TSV beside them) inside the exported ZIP. Such a bundle is opened
+one level deep, its members named under the bundle's name without `.zip` (as if
+it were the folder it was made from), and every limit (members, bytes, ratio to
+the outer archive's compressed size, names, links) counts both levels together.
+Any other archive member comes out as a plain entry for the caller to refuse.
+
 Read entries in order. A TAR (compressed or not) is streamed with tarfile's
 ``r|*`` mode, so that a .tar.gz is decompressed once, front to back: asking
 `iter_archive` for its next item moves past the current member, and the current
@@ -22,9 +30,11 @@ import io
 import lzma
 import os
 import re
+import shutil
 import stat
 import struct
 import tarfile
+import tempfile
 import unicodedata
 import zipfile
 import zlib
@@ -35,7 +45,7 @@ from typing import IO, BinaryIO, Self, cast
 
 from catalogue.ingest.errors import IngestError
 
-__all__ = ["ArchiveEntry", "ArchiveLimits", "is_archive", "iter_archive"]
+__all__ = ["ArchiveEntry", "ArchiveLimits", "is_archive", "is_image_bundle", "iter_archive"]
 
 MIB = 2**20
 
@@ -60,6 +70,8 @@ _MAX_TAR_METADATA = MIB
 _METADATA_FILES = {".ds_store", "thumbs.db"}
 _DRIVE = re.compile(r"[A-Za-z]:")
 _CHUNK = MIB
+# EcoTaxa takes "**/*Images.zip" inside an import as a UVP6 bundle: <sample>_Images.zip.
+_IMAGE_BUNDLE = re.compile(r".+_Images\.zip")
 
 # What damaged data makes the standard library's readers raise.
 _DATA_ERRORS = (
@@ -118,11 +130,17 @@ def is_archive(path_or_file: str | os.PathLike[str] | BinaryIO) -> bool:
         path_or_file.seek(position)
 
 
+def is_image_bundle(name: str) -> bool:
+    """Whether a member is a UVP6 sample bundle (`<sample>_Images.zip`), opened in place."""
+    return bool(_IMAGE_BUNDLE.fullmatch(name.rsplit("/", 1)[-1]))
+
+
 def iter_archive(
     source: str | Path | BinaryIO,
     *,
     archive_name: str,
     limits: ArchiveLimits = DEFAULT_LIMITS,
+    open_inside: Callable[[str], bool] = is_image_bundle,
 ) -> Iterator[ArchiveEntry | IngestError]:
     """Yield, in archive order, an entry per readable regular file and an
     IngestError per member rejected on its own, so the caller can report it and
@@ -134,11 +152,18 @@ def iter_archive(
     the member when it is corrupt or too large, after the archive when the
     archive's total or ratio is exceeded (the iteration then stops as well).
 
+    Members for which `open_inside(name)` holds (UVP6 image bundles by default)
+    are opened in place, one level deep, their members yielded under the
+    bundle's name less `.zip`; see the module's docstring. Nothing is opened
+    inside an archive that is itself named as a bundle.
+
     Read each entry before asking for the next: TARs are streamed (see the
     module's docstring). A file object must be seekable and is read from its
     start; a path is opened here and closed when the iteration ends.
     """
-    budget = _Budget(archive_name, limits)
+    # A bundle uploaded on its own is the inner level already: nothing inside it is opened.
+    inside = None if is_image_bundle(archive_name) else open_inside
+    budget = _Budget(archive_name, limits, open_inside=inside)
     if isinstance(source, str | os.PathLike):
         with open(source, "rb") as fileobj:
             yield from _iter_file(fileobj, budget)
@@ -180,31 +205,59 @@ def _sniff(fileobj: BinaryIO) -> str | None:
 
 
 def _iter_zip(fileobj: BinaryIO, budget: _Budget) -> Iterator[ArchiveEntry | IngestError]:
-    name, limits = budget.archive_name, budget.limits
+    name = budget.archive_name
     try:
         archive = zipfile.ZipFile(fileobj)
     except _ARCHIVE_ERRORS as error:
         raise IngestError(name, f"corrupt ZIP archive: {error}") from error
     with archive:
         infos = archive.infolist()
-        if len(infos) > limits.max_entries:
-            raise IngestError(name, f"has more than {limits.max_entries} members")
-        # Entries may share (overlap) data, so the sum can exceed the file: take the smaller.
-        budget.compressed = max(1, min(budget.compressed, sum(i.compress_size for i in infos)))
+        budget.count(len(infos))
+        if budget.outer is None:
+            # Entries may share (overlap) data, so the sum can exceed the file: take the smaller.
+            budget.compressed = max(1, min(budget.compressed, sum(i.compress_size for i in infos)))
         budget.declare(sum(i.file_size for i in infos))
-        seen: dict[str, str] = {}
         for info in infos:
             budget.check()
             raw = info.orig_filename  # info.filename is cut at a NUL byte, hiding it
             mode = info.external_attr >> 16
             if raw.endswith(("/", "\\")) or stat.S_ISDIR(mode):
                 continue
-            item = _vet(raw, info.file_size, _zip_problem(info, mode), budget, seen)
+            item = _vet(raw, info.file_size, _zip_problem(info, mode), budget)
             if isinstance(item, str):
                 opener = _opener(functools.partial(archive.open, info), item, budget, 0)
-                yield ArchiveEntry(item, info.file_size, opener)
+                yield from _offer(ArchiveEntry(item, info.file_size, opener), raw, budget)
             elif item is not None:
                 yield item
+
+
+def _offer(entry: ArchiveEntry, raw: str, budget: _Budget) -> Iterator[ArchiveEntry | IngestError]:
+    """The entry itself or, for a bundle to open in place (one level deep), its members."""
+    open_inside = budget.root.open_inside
+    if budget.outer is not None or open_inside is None or not open_inside(entry.name):
+        yield entry
+        return
+    shown = f"{budget.archive_name}/{_shown(raw)}"
+    # zipfile needs to seek, and a TAR stream cannot: the bundle is copied out first,
+    # its bytes counted like any member's.
+    with tempfile.TemporaryFile() as spool:
+        try:
+            with entry.open() as reader:
+                shutil.copyfileobj(reader, spool, _CHUNK)
+        except IngestError as error:
+            budget.check()  # over a limit of the whole archive: stop it all
+            yield error
+            return
+        stream = cast(BinaryIO, spool)
+        if _sniff(stream) != "zip":
+            yield IngestError(shown, "is named as an image bundle (*Images.zip) but is no ZIP")
+            return
+        inner = budget.inside(shown, prefix=entry.name[: -len(".zip")])
+        try:
+            yield from _iter_file(stream, inner)
+        except IngestError as error:
+            budget.check()
+            yield error  # a damaged bundle is refused alone; the rest goes on
 
 
 def _zip_problem(info: zipfile.ZipInfo, mode: int) -> str | None:
@@ -223,7 +276,7 @@ def _zip_problem(info: zipfile.ZipInfo, mode: int) -> str | None:
 
 
 def _iter_tar(fileobj: BinaryIO, budget: _Budget) -> Iterator[ArchiveEntry | IngestError]:
-    name, limits = budget.archive_name, budget.limits
+    name = budget.archive_name
     try:
         archive = tarfile.open(  # noqa: SIM115 - closed by the with below
             fileobj=fileobj,
@@ -235,8 +288,6 @@ def _iter_tar(fileobj: BinaryIO, budget: _Budget) -> Iterator[ArchiveEntry | Ing
     except _ARCHIVE_ERRORS as error:
         raise IngestError(name, f"corrupt TAR archive: {error}") from error
     budget.streamed = True
-    seen: dict[str, str] = {}
-    count = 0
     with archive:
         while True:
             budget.check()
@@ -249,16 +300,15 @@ def _iter_tar(fileobj: BinaryIO, budget: _Budget) -> Iterator[ArchiveEntry | Ing
                 return
             # A stream is read once; keeping the headers only grows. (typeshed omits .members)
             archive.members.clear()  # type: ignore[attr-defined]
-            count += 1
-            if count > limits.max_entries:
-                raise IngestError(name, f"has more than {limits.max_entries} members")
+            budget.count(1)
             budget.declare(info.size)
             if info.isdir():
                 continue
-            item = _vet(info.name, info.size, _tar_problem(info), budget, seen)
+            item = _vet(info.name, info.size, _tar_problem(info), budget)
             if isinstance(item, str):
                 make = functools.partial(archive.extractfile, info)
-                yield ArchiveEntry(item, info.size, _opener(make, item, budget, budget.serial))
+                entry = ArchiveEntry(item, info.size, _opener(make, item, budget, budget.serial))
+                yield from _offer(entry, info.name, budget)
             elif item is not None:
                 yield item
 
@@ -313,11 +363,9 @@ class _StrictTarInfo(tarfile.TarInfo):
         return super()._proc_member(tar)  # type: ignore[misc]
 
 
-def _vet(
-    raw: str, size: int, problem: str | None, budget: _Budget, seen: dict[str, str]
-) -> str | IngestError | None:
+def _vet(raw: str, size: int, problem: str | None, budget: _Budget) -> str | IngestError | None:
     """The clean name of a member to offer, an IngestError rejecting it, or None
-    to skip it quietly (operating-system clutter)."""
+    to skip it quietly (operating-system clutter). Names are unique across levels."""
     shown = f"{budget.archive_name}/{_shown(raw)}"
     try:
         name = _clean_name(raw)
@@ -327,15 +375,19 @@ def _vet(
         return None
     if problem:
         return IngestError(shown, problem)
+    name = f"{budget.prefix}/{name}" if budget.prefix else name
+    seen = budget.root.seen
     if name in seen:
-        earlier = seen[name]
+        level, earlier = seen[name]
+        if level != budget.archive_name:
+            return IngestError(shown, f"comes out as {name!r}, as {level}/{earlier} does")
         if earlier == raw:
             return IngestError(shown, "duplicates an earlier member")
         return IngestError(shown, f"collides with {earlier!r} after Unicode NFC normalisation")
     if size > budget.limits.max_entry_bytes:
         limit = budget.limits.max_entry_bytes
         return IngestError(shown, f"declares {size} bytes, over the per-file limit of {limit}")
-    seen[name] = raw
+    seen[name] = (budget.archive_name, raw)
     return name
 
 
@@ -399,6 +451,8 @@ class _Budget:
 
     The limits hold for the archive as a whole, so the count must too; and once
     the archive is over a limit, every reader and the iteration stop with it.
+    A bundle opened inside the archive gets a budget of its own (`outer` set)
+    that counts into the outer one, its `root`: one count for both levels.
     """
 
     archive_name: str
@@ -406,42 +460,66 @@ class _Budget:
     compressed: int = 1  # the archive's compressed size: the ratio's denominator
     declared: int = 0  # uncompressed bytes the headers claim so far
     total: int = 0  # uncompressed bytes really handed out so far
+    entries: int = 0  # members listed so far
     serial: int = 0  # the TAR member the stream is at
     streamed: bool = False
     finished: bool = False
     failure: IngestError | None = None
+    open_inside: Callable[[str], bool] | None = None  # which members to open in place
+    outer: _Budget | None = None  # the archive this one is a member of
+    prefix: str = ""  # what this archive's member names come out under
+    seen: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (archive, raw)
+
+    @property
+    def root(self) -> _Budget:
+        return self if self.outer is None else self.outer.root
+
+    def inside(self, archive_name: str, prefix: str) -> _Budget:
+        """The budget of a bundle opened inside this archive: counts go to the root."""
+        return _Budget(archive_name, self.limits, outer=self, prefix=prefix)
+
+    def count(self, members: int) -> None:
+        """Count members (of every level): too many stop the whole archive."""
+        root = self.root
+        root.entries += members
+        if root.entries > root.limits.max_entries:
+            inside = " (with those of the archives inside it)" if root is not self else ""
+            root._fail(f"has more than {root.limits.max_entries} members{inside}")
 
     def declare(self, size: int) -> None:
         """Stop early when the headers alone already claim too much."""
-        self.declared += max(size, 0)
-        limits = self.limits
-        if self.declared > limits.max_total_bytes:
-            self._fail(
-                f"declares {self.declared} bytes uncompressed, "
+        root = self.root
+        root.declared += max(size, 0)
+        limits = root.limits
+        if root.declared > limits.max_total_bytes:
+            root._fail(
+                f"declares {root.declared} bytes uncompressed, "
                 f"over the limit of {limits.max_total_bytes} in total"
             )
-        if self.declared >= MIB and self.declared / self.compressed > limits.max_ratio:
-            ratio = self.declared / self.compressed
-            self._fail(
+        if root.declared >= MIB and root.declared / root.compressed > limits.max_ratio:
+            ratio = root.declared / root.compressed
+            root._fail(
                 f"declares a compression ratio of {ratio:.0f}:1, "
                 f"over the limit of {limits.max_ratio:g}:1 (zip bomb?)"
             )
 
     def spend(self, size: int) -> None:
         """Count bytes really handed out; headers can lie, this cannot."""
-        self.total += size
-        limits = self.limits
-        if self.total > limits.max_total_bytes:
-            self._fail(f"expands past the limit of {limits.max_total_bytes} bytes in total")
-        if self.total >= MIB and self.total / self.compressed > limits.max_ratio:
-            self._fail(
+        root = self.root
+        root.total += size
+        limits = root.limits
+        if root.total > limits.max_total_bytes:
+            root._fail(f"expands past the limit of {limits.max_total_bytes} bytes in total")
+        if root.total >= MIB and root.total / root.compressed > limits.max_ratio:
+            root._fail(
                 f"expands more than {limits.max_ratio:g} times its compressed size (zip bomb?)"
             )
 
     def check(self) -> None:
         """Refuse to go on once the archive is over a limit."""
-        if self.failure is not None:
-            raise self.failure
+        failure = self.root.failure
+        if failure is not None:
+            raise failure
 
     def ensure_current(self, serial: int, name: str) -> None:
         """A reader used out of turn is the caller's bug, not the upload's fault."""
@@ -461,7 +539,8 @@ def _opener(
     make_stream: Callable[[], IO[bytes] | None], member: str, budget: _Budget, serial: int
 ) -> Callable[[], BinaryIO]:
     """ArchiveEntry.open: a counting reader of the member, once."""
-    name = f"{budget.archive_name}/{member}"
+    inside = member.removeprefix(f"{budget.prefix}/") if budget.prefix else member
+    name = f"{budget.archive_name}/{inside}"
     opened = False
 
     def open_member() -> BinaryIO:
@@ -517,7 +596,7 @@ class _MemberReader(io.RawIOBase):
         want = min(
             size,
             limits.max_entry_bytes - self._count + 1,
-            limits.max_total_bytes - budget.total + 1,
+            limits.max_total_bytes - budget.root.total + 1,
         )
         try:
             data = self._stream.read(want)

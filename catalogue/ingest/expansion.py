@@ -2,11 +2,14 @@
 
 Remote and uploaded files are spooled to a work folder (size-capped), archives
 are opened entry by entry within limits, and sidecars are parsed and set aside
-to be applied once the images are in. Images pass straight through.
+(with every problem of a refused one) to be applied once the images are stored.
+Images pass straight through. A UVP6 sample bundle (`<sample>_Images.zip`) met in a
+folder or an upload is opened like a folder of that name.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -18,19 +21,27 @@ from catalogue.ingest.errors import IngestError
 from catalogue.ingest.outcomes import CHUNK, Candidate, Outcome, discard, rejected
 from catalogue.ingest.sources import SourceFile
 
-SIDECAR_SUFFIXES = {".tsv", ".txt", ".yaml", ".yml", ".json", ".csv"}
+SIDECAR_SUFFIXES = {".tsv", ".txt", ".yaml", ".yml", ".json", ".csv", ".xml"}
 SIDECAR_MAX_BYTES = 50 * 1024 * 1024
+#: Sidecars recognised by name alone when empty (their content cannot tell).
+EMPTY_SIDECAR_SUFFIXES = {".tsv"}
+#: Files instruments write beside their images that hold nothing to catalogue:
+#: set aside with a note instead of being refused as "not an image".
+COMPANION_FILES = {"compute_vignette.txt": "UVP6 vignette settings"}
 
 
 class Expander:
     """Turns source files into candidates, opening archives and keeping sidecars.
 
-    The parsed sidecars collect in `sidecars`, in the order they were found.
+    The parsed sidecars collect in `sidecars`, in the order they were found, and the
+    refused ones, with all their problems, in `refused`.
     """
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.sidecars: list[sidecars.Sidecar] = []
+        self.refused: list[sidecars.SidecarRefused] = []
+        self.notes: list[str] = []  # for the report's warnings
         self.counter = 0
         self.limits = archives.ArchiveLimits(
             max_entries=settings.INGEST_ARCHIVE_MAX_ENTRIES,
@@ -60,7 +71,7 @@ class Expander:
             yield candidate
         elif archives.is_archive(candidate.path):
             try:
-                yield from self.expand_archive(candidate)
+                yield from self.expand_archive(candidate, bundle=_bundle_folder(item.name))
             finally:
                 discard(candidate)
         elif self.is_sidecar(candidate):
@@ -68,7 +79,8 @@ class Expander:
         else:
             yield candidate
 
-    def expand_archive(self, archive: Candidate) -> Iterator[Candidate | Outcome]:
+    def expand_archive(self, archive: Candidate, bundle: str = "") -> Iterator[Candidate | Outcome]:
+        """The archive's members; those of a bundle named under its folder name."""
         try:
             for entry in archives.iter_archive(
                 archive.path, archive_name=archive.name, limits=self.limits
@@ -76,6 +88,8 @@ class Expander:
                 if isinstance(entry, IngestError):
                     yield rejected(entry)
                     continue
+                if bundle:
+                    entry = dataclasses.replace(entry, name=f"{bundle}/{entry.name}")
                 try:
                     member = self.localise(entry.name, entry.open, None)
                     if archives.is_archive(member.path):
@@ -115,15 +129,44 @@ class Expander:
         return Candidate(name=name, path=target, temporary=True)
 
     def is_sidecar(self, candidate: Candidate) -> bool:
-        """Whether the candidate is a sidecar; if so it is parsed and kept in `sidecars`."""
-        if PurePosixPath(candidate.name).suffix.lower() not in SIDECAR_SUFFIXES:
-            return False
-        with open(candidate.path, "rb") as stream:
-            head = stream.read(4096)
-        if not sidecars.sniff_sidecar(candidate.name, head):
+        """Whether the candidate is a sidecar; if so it is parsed and kept in `sidecars`,
+        or, refused, in `refused`. An instrument's companion file is set aside too."""
+        path = PurePosixPath(candidate.name)
+        if path.name.lower() in COMPANION_FILES:
+            self.notes.append(
+                f"{candidate.name}: {COMPANION_FILES[path.name.lower()]}, not imported"
+            )
+            return True
+        suffix = path.suffix.lower()
+        if suffix not in SIDECAR_SUFFIXES:
             return False
         size = candidate.path.stat().st_size
+        with open(candidate.path, "rb") as stream:
+            head = stream.read(4096)
+        if size == 0 and suffix in EMPTY_SIDECAR_SUFFIXES:
+            problems = sidecars.SidecarProblems(candidate.name)
+            problems.add("the file is empty (0 bytes): it describes no images")
+            self.refused.append(problems.refused())
+            return True
+        if not sidecars.sniff_sidecar(candidate.name, head):
+            return False
         if size > SIDECAR_MAX_BYTES:
-            raise IngestError(candidate.name, f"sidecar larger than {SIDECAR_MAX_BYTES:,} bytes")
-        self.sidecars.append(sidecars.parse_sidecar(candidate.name, candidate.path.read_bytes()))
+            problems = sidecars.SidecarProblems(candidate.name)
+            self.refused.append(problems.fatal(f"larger than {SIDECAR_MAX_BYTES:,} bytes"))
+            return True
+        try:
+            parsed = sidecars.parse_sidecar(candidate.name, candidate.path.read_bytes())
+        except sidecars.SidecarRefused as refusal:
+            self.refused.append(refusal)
+        except IngestError as error:  # a format that names its problems in one text
+            self.refused.append(sidecars.SidecarProblems(candidate.name).fatal(error.reason))
+        else:
+            self.sidecars.append(parsed)
         return True
+
+
+def _bundle_folder(name: str) -> str:
+    """The folder a UVP6 sample bundle (`<sample>_Images.zip`) stands for, else ""."""
+    if not archives.is_image_bundle(name):
+        return ""
+    return name[: -len(".zip")]

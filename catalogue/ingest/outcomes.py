@@ -2,7 +2,8 @@
 
 Expansion yields a `Candidate` (a local copy of one file) or, for a file refused
 on the spot, its `Outcome`; storing turns each candidate into an outcome; the
-pipeline writes the rows and counts every outcome into the batch report.
+writer (writing.py) writes the rows with their sidecars and counts every outcome
+into the batch report.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ class Outcome:
     """What became of one file; `row` and `stored` are set only while it is "stored"."""
 
     name: str
-    status: str  # "stored" (files kept, row not yet written) | "added" | "duplicate" | "rejected"
+    # "stored" (files kept, row not yet written) | "added" | "updated" (an image the set
+    # holds, corrected by a sidecar) | "duplicate" | "rejected"
+    status: str
     reason: str = ""
     sha256: str = ""
     same_as: str = ""

@@ -1,20 +1,21 @@
 """The ingest pipeline: one code path from any source to catalogue rows.
 
     sources -> expand (expansion.py: spool to local files, open archives,
-               set sidecars aside)
+               parse sidecars, every problem of a refused one collected)
             -> per file, in 1..N processes (storing.py): sniff, sha256,
                duplicate check, decode + EXIF + thumbnails, store
-            -> write the rows (one writer, here, through services.images)
-            -> apply sidecars, each in a transaction with its annotations
-               (handed to curation by catalogue.signals.annotations_found; a
-               refused one is reported like a refused file and leaves nothing),
-               derive the set's coverage (services.images, services.coverage),
-               close the report
+            -> write the rows (writing.py, one writer, through services.images):
+               each accepted sidecar in one transaction with its new images, its
+               corrections to images the set holds and its annotations (handed to
+               curation by catalogue.signals.annotations_found); the images of a
+               refused sidecar are not imported; then the rest in batches
+            -> derive the set's coverage (services.coverage), close the report
 
 Each file either becomes one `Image` row with its original and thumbnails in
-storage, or is reported (duplicate, rejected with its reason) with nothing of
-it left behind. One bad file never stops the rest of the batch. Access is
-checked before, by catalogue.services.ingest, the one caller.
+storage, corrects an image the set holds, or is reported (duplicate, rejected
+with its reason) with nothing of it left behind. One bad file never stops the
+rest of the batch. Access is checked before, by catalogue.services.ingest, the
+one caller.
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
-from django.db import IntegrityError, connections, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from catalogue import signals
@@ -35,23 +35,21 @@ from catalogue.ingest.errors import IngestError
 from catalogue.ingest.expansion import Expander
 from catalogue.ingest.outcomes import Outcome
 from catalogue.ingest.sources import SourceFile
-from catalogue.ingest.storing import (
-    SetContext,
-    delete_stored,
-    ingest_one,
-    storage_prefix,
-    use_context,
-)
-from catalogue.models import Image, ImageSet, IngestBatch
+from catalogue.ingest.storing import SetContext, ingest_one, storage_prefix, use_context
+from catalogue.ingest.writing import RowWriter
+from catalogue.models import ImageSet, IngestBatch
 from catalogue.services import revisions
-from catalogue.services.coverage import apply_set_metadata, refresh_coverage
-from catalogue.services.images import add_image, add_images, apply_sidecar
+from catalogue.services.coverage import refresh_coverage
 
 ProgressCallback = Callable[[Outcome], None]
 
 
 class Progress:
-    """Counts outcomes into the batch row (at most twice a second) and the callback."""
+    """Counts outcomes into the batch row (saved at most twice a second) and the callback.
+
+    A file is `seen` when it is stored (its row may wait for its sidecar) and
+    `settle`d when it is added, updated, a duplicate or rejected; `record` does both.
+    """
 
     def __init__(self, batch: IngestBatch, callback: ProgressCallback | None) -> None:
         self.batch = batch
@@ -59,122 +57,45 @@ class Progress:
         self.saved_at = 0.0
 
     def record(self, outcome: Outcome) -> None:
+        self.seen(outcome)
+        self.settle(outcome)
+
+    def seen(self, outcome: Outcome) -> None:
+        self.batch.total += 1
+        if self.callback:
+            self.callback(outcome)
+        self.maybe_save()
+
+    def settle(self, outcome: Outcome) -> None:
         batch = self.batch
-        batch.total += 1
         if outcome.status == "added":
             batch.added += 1
+        elif outcome.status == "updated":
+            batch.updated.append({"name": outcome.name, "image_id": outcome.image_id})
         elif outcome.status == "duplicate":
             batch.duplicates.append(
                 {"name": outcome.name, "sha256": outcome.sha256, "same_as": outcome.same_as}
             )
         else:
             batch.rejected.append({"name": outcome.name, "reason": outcome.reason})
-        if self.callback:
-            self.callback(outcome)
+        self.maybe_save()
+
+    def updated(self, name: str, image_id: int) -> None:
+        """An image of the set corrected by a sidecar without its file being sent again."""
+        self.batch.updated.append({"name": name, "image_id": image_id})
+
+    def reject_sidecar(self, entry: dict) -> None:
+        """A refused sidecar: its entry names every problem (records.SidecarRefused)."""
+        self.batch.rejected.append(entry)
+        self.maybe_save()
+
+    def maybe_save(self) -> None:
         if time.monotonic() - self.saved_at > 0.5:
             self.save()
 
     def save(self) -> None:
         self.batch.save()
         self.saved_at = time.monotonic()
-
-
-class RowWriter:
-    """The one writer of image rows: inserts stored files in small transactions.
-
-    Workers only store files; rows are written here, in batches, so SQLite has a
-    single writer and PostgreSQL few round trips. A row and its files go
-    together: when a row cannot be written, its files are deleted.
-    """
-
-    BATCH_ROWS = 50
-    BATCH_SECONDS = 0.5
-
-    def __init__(self, context: SetContext, progress: Progress) -> None:
-        self.progress = progress
-        self.taken = dict(context.known)  # sha256 -> file name, rows written or pending
-        self.pending: list[Outcome] = []
-        self.flushed_at = time.monotonic()
-
-    def add(self, outcome: Outcome) -> None:
-        if outcome.status != "stored":
-            self.progress.record(outcome)
-            return
-        if outcome.sha256 in self.taken:  # the same content, stored twice in this batch
-            delete_stored(outcome.stored)
-            self.progress.record(self.duplicate(outcome, self.taken[outcome.sha256]))
-            return
-        self.taken[outcome.sha256] = outcome.name
-        self.pending.append(outcome)
-        if len(self.pending) >= self.BATCH_ROWS or (
-            time.monotonic() - self.flushed_at > self.BATCH_SECONDS
-        ):
-            self.flush()
-
-    def flush(self) -> None:
-        pending, self.pending = self.pending, []
-        self.flushed_at = time.monotonic()
-        if not pending:
-            return
-        try:
-            written = add_images([_row(o) for o in pending])
-            results = [added(o, image.pk) for o, image in zip(pending, written, strict=True)]
-        except IntegrityError:
-            # Another batch wrote the same content meanwhile: find which, row by row.
-            results = [self.write_one(outcome) for outcome in pending]
-        for outcome in results:
-            self.progress.record(outcome)
-
-    def write_one(self, outcome: Outcome) -> Outcome:
-        row = _row(outcome)
-        try:
-            image = add_image(row)
-        except IntegrityError:
-            delete_stored(outcome.stored)
-            same = Image.objects.filter(
-                image_set_id=row["image_set_id"], sha256=outcome.sha256
-            ).first()
-            return self.duplicate(outcome, same.file_name if same else "")
-        return added(outcome, image.pk)
-
-    def abandon(self) -> None:
-        """On failure: delete the files of rows that will never be written."""
-        for outcome in self.pending:
-            delete_stored(outcome.stored)
-        self.pending = []
-
-    @staticmethod
-    def duplicate(outcome: Outcome, same_as: str) -> Outcome:
-        return Outcome(outcome.name, "duplicate", sha256=outcome.sha256, same_as=same_as)
-
-
-def _row(outcome: Outcome) -> dict[str, Any]:
-    """The Image fields of a pending outcome."""
-    # RowWriter.add queues only "stored" outcomes, and those always carry their row.
-    assert outcome.row is not None, outcome.name
-    return outcome.row
-
-
-def added(outcome: Outcome, image_id: int) -> Outcome:
-    return Outcome(outcome.name, "added", sha256=outcome.sha256, image_id=image_id)
-
-
-def apply_sidecars(image_set: ImageSet, sidecars: list, progress: Progress) -> list[str]:
-    """Apply each sidecar (its set header, image fields and annotations) in a transaction
-    of its own: one whose annotations are refused is reported like a file refused, and
-    nothing of it stays. Returns the warnings of the applied ones."""
-    warnings: list[str] = []
-    images = list(image_set.images.all()) if sidecars else []
-    for sidecar in sidecars:
-        try:
-            with transaction.atomic():
-                apply_set_metadata(image_set, sidecar.set_metadata.fields)
-                warnings += apply_sidecar(image_set, sidecar, images)
-        except IngestError as error:
-            image_set.refresh_from_db()
-            images = list(image_set.images.all())
-            progress.record(Outcome(error.name, "rejected", error.reason))
-    return warnings
 
 
 def run_ingest(
@@ -184,8 +105,13 @@ def run_ingest(
     label: str,
     workers: int = 1,
     on_progress: ProgressCallback | None = None,
+    without_metadata: bool = False,
 ) -> IngestBatch:
-    """Ingest every file of `sources` into the set; the batch row is the report."""
+    """Ingest every file of `sources` into the set; the batch row is the report.
+
+    `without_metadata`: the images a refused sidecar describes are imported all the
+    same, without its metadata (the curator asked for it); by default they are not.
+    """
     batch = IngestBatch.objects.create(image_set=image_set, source=label[:1000])
     progress = Progress(batch, on_progress)
     context = SetContext(
@@ -211,8 +137,9 @@ def run_ingest(
             use_context(context)
             for item in items:
                 writer.add(ingest_one(item))
-        writer.flush()
-        batch.warnings = apply_sidecars(image_set, expander.sidecars, progress)
+        batch.warnings = expander.notes + writer.finish(
+            image_set, expander.sidecars, expander.refused, without_metadata=without_metadata
+        )
         refresh_coverage(image_set)
         # Counts, labels and coverage of the set changed with its images.
         revisions.set_changed(image_set)

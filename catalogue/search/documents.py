@@ -8,7 +8,10 @@ fields visibility is decided on (state, access, embargo, owner, curators).
 Document fields (both kinds unless noted):
     id, kind ("set"|"image"), revision, set_id
     title, description (sets), file_name (images), keywords, creators (names)
-    taxa (stated names), taxon_path (taxa and all their ancestors)
+    taxa (stated names), taxon_path (taxa and all their ancestors: stated lineages,
+        and the accepted taxa and lineages of the Taxon table)
+    taxon_ids (AphiaIDs of the accepted taxa and their ancestors), taxon_terms (their
+        names, synonyms and vernaculars, for full text: catalogue/search/taxonomy.py)
     labels (validated annotation labels: an image's; a set's, over its images)
     label_status (annotation statuses present: predicted, validated, dubious, rejected)
     platform, instrument, modality, research_infrastructure, licence
@@ -38,6 +41,8 @@ from django.db.models import Count, Sum
 
 from catalogue import geometry
 from catalogue.models import Image, ImageSet
+from catalogue.search import taxonomy
+from catalogue.search.taxonomy import Expansion, Reference
 
 MAX_YEARS = 300  # a set spanning more years than this lists none (it is not a year filter case)
 
@@ -161,13 +166,45 @@ class SetSummary:
     events: int = 0
 
 
-def set_document(
-    image_set: ImageSet, *, summary: SetSummary | None = None, stats: dict | None = None
+def label_references(key: str, ids: list[int]) -> dict[int, list[Reference]]:
+    """Per image (key "pk") or set (key "image_set_id"): (AphiaID, name) of the labels
+    of its validated annotations."""
+    found: dict[int, list[Reference]] = defaultdict(list)
+    rows = (
+        Image.objects.filter(**{f"{key}__in": ids}, annotations__status="validated")
+        .order_by()
+        .values_list(key, "annotations__label__aphia_id", "annotations__label__name")
+        .distinct()
+    )
+    for owner, aphia_id, name in rows:
+        if name:
+            found[owner].append((aphia_id, name))
+    return found
+
+
+def taxon_fields(
+    references: list[Reference], expansions: dict[Reference, Expansion] | None
 ) -> dict:
-    """The document of a set; `summary` and `stats` (image_count, size) may be given
-    when computed in bulk."""
+    if expansions is None:
+        expansions = taxonomy.expand(references)
+    return taxonomy.document_taxa(references, expansions)
+
+
+def set_document(
+    image_set: ImageSet,
+    *,
+    summary: SetSummary | None = None,
+    stats: dict | None = None,
+    labels_named: list[Reference] | None = None,
+    expansions: dict[Reference, Expansion] | None = None,
+) -> dict:
+    """The document of a set; `summary`, `stats` (image_count, size), the validated
+    labels' references and the taxa expansions may be given when computed in bulk."""
     if summary is None:
         summary = set_summaries([image_set.pk]).get(image_set.pk, SetSummary())
+    if labels_named is None:
+        labels_named = label_references("image_set_id", [image_set.pk]).get(image_set.pk, [])
+    taxa = taxon_fields(taxonomy.set_references(image_set.taxa) + labels_named, expansions)
     labels = summary.labels.validated
     stats = stats or image_set.images.aggregate(image_count=Count("pk"), size=Sum("size"))
     curator_ids = member_ids(image_set)
@@ -186,7 +223,11 @@ def set_document(
         "keywords": list(image_set.keywords or []),
         "creators": [c.get("name", "") for c in image_set.creators or [] if c.get("name")],
         "taxa": list(paths),
-        "taxon_path": sorted({name for path in paths.values() for name in path} | set(labels)),
+        "taxon_path": sorted(
+            {name for path in paths.values() for name in path} | set(labels) | taxa["path"]
+        ),
+        "taxon_ids": taxa["ids"],
+        "taxon_terms": taxa["terms"],
         "labels": labels,
         "label_status": summary.labels.statuses,
         **descriptive_fields(image_set),
@@ -264,13 +305,16 @@ def image_document(
     *,
     annotations: list[tuple[str, str]] | None = None,
     events: int | None = None,
+    labels_named: list[Reference] | None = None,
+    expansions: dict[Reference, Expansion] | None = None,
 ) -> dict:
     """The document of an image; the set's fields make set filters work on images too.
 
     Its version is the sum of the image's and the set's revisions and of its
     annotation changes: it grows when any changes (the set's access, a review),
-    so a newer document always wins. `annotations` ((label name, status) pairs)
-    and `events` may be given when computed in bulk.
+    so a newer document always wins. `annotations` ((label name, status) pairs),
+    `events`, the validated labels' references and the taxa expansions may be
+    given when computed in bulk.
     """
     if annotations is None:
         annotations = annotation_rows([image.pk]).get(image.pk, [])
@@ -280,8 +324,13 @@ def image_document(
     labels = found.validated
     predicted = prediction_labels(image.fields)
     predicted += [name for name in found.predicted if name not in predicted]
+    if labels_named is None:
+        labels_named = label_references("pk", [image.pk]).get(image.pk, [])
+    taxa = taxon_fields(labels_named, expansions)
     paths = taxon_paths(image_set.taxa)
-    taxon_path = sorted({name for label in labels for name in paths.get(label, [label])})
+    taxon_path = sorted(
+        {name for label in labels for name in paths.get(label, [label])} | taxa["path"]
+    )
     point = None
     if image.latitude is not None and image.longitude is not None:
         point = [image.longitude, image.latitude]
@@ -298,6 +347,8 @@ def image_document(
         "creators": [],
         "taxa": labels,
         "taxon_path": taxon_path,
+        "taxon_ids": taxa["ids"],
+        "taxon_terms": taxa["terms"],
         "labels": labels,
         "label_status": found.statuses,
         **descriptive_fields(image_set),
@@ -323,17 +374,24 @@ def image_document(
 def set_documents(ids: Iterable[int]) -> Iterator[dict]:
     """Documents of the sets with these ids that still exist (missing ones: deleted)."""
     ids = list(ids)
-    sets = (
+    sets = list(
         ImageSet.objects.filter(pk__in=ids)
         .annotate(n_images=Count("images"), n_bytes=Sum("images__size"))
         .prefetch_related("curators", "reviewers")
     )
     summaries = set_summaries(ids)
+    named = label_references("image_set_id", ids)
+    expansions = taxonomy.expand(
+        [ref for s in sets for ref in taxonomy.set_references(s.taxa)]
+        + [ref for refs in named.values() for ref in refs]
+    )
     for image_set in sets:
         yield set_document(
             image_set,
             summary=summaries.get(image_set.pk, SetSummary()),
             stats={"image_count": image_set.n_images, "size": image_set.n_bytes},
+            labels_named=named.get(image_set.pk, []),
+            expansions=expansions,
         )
 
 
@@ -350,6 +408,8 @@ def image_documents(ids: Iterable[int]) -> Iterator[dict]:
     ids = list(ids)
     images = Image.objects.filter(pk__in=ids).select_related("image_set")
     annotations, events = annotation_rows(ids), event_counts(ids)
+    named = label_references("pk", ids)
+    expansions = taxonomy.expand([ref for refs in named.values() for ref in refs])
     curators: dict[int, list[int]] = {}
     for image in images:
         set_id = image.image_set_id
@@ -361,6 +421,8 @@ def image_documents(ids: Iterable[int]) -> Iterator[dict]:
             curators[set_id],
             annotations=annotations.get(image.pk, []),
             events=events.get(image.pk, 0),
+            labels_named=named.get(image.pk, []),
+            expansions=expansions,
         )
 
 

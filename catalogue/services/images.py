@@ -8,16 +8,17 @@ the ingest pipeline (catalogue/ingest/pipeline.py) should call them.
 from __future__ import annotations
 
 import json
-from pathlib import PurePosixPath
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from catalogue import signals
+from catalogue.ingest.matching import NameIndex, folder_of
 from catalogue.ingest.sidecars import ImageMetadata, Sidecar
 from catalogue.models import Image, ImageSet
 from catalogue.search import outbox
+from catalogue.services.coverage import apply_set_metadata
 
 
 def add_images(rows: list[dict[str, Any]]) -> list[Image]:
@@ -51,46 +52,76 @@ def apply_sidecars(image_set: ImageSet, found: list[Sidecar]) -> list[str]:
 
 
 def apply_sidecar(image_set: ImageSet, sidecar: Sidecar, images: list[Image]) -> list[str]:
-    """Fill image fields from one sidecar, matching by path then by base name, and
-    hand its annotations to whoever stores them (catalogue.signals.annotations_found).
-
-    One transaction: when the annotations are refused (IngestError, naming every
-    problem), nothing of the sidecar stays. `images` are the set's images, updated
-    in place. Returns the sidecar's warnings and those of names that match no
-    image. No actor: an internal step of an ingest whose access was already
-    checked. The sidecar's set-level header is applied by catalogue.services.coverage.
+    """Apply one sidecar to images the set holds (`write_sidecar`), matching its names
+    as catalogue.ingest.matching does. `images` are the set's images, updated in place.
+    Returns the sidecar's warnings and those of names that match no image. No actor:
+    an internal step of an ingest whose access was already checked.
     """
     warnings = [f"{sidecar.format}: {warning}" for warning in sidecar.warnings]
     by_name = {image.file_name: image for image in images}
-    by_base: dict[str, list[Image]] = {}
-    for image in images:
-        by_base.setdefault(PurePosixPath(image.file_name).name, []).append(image)
-    changed: dict[int, Image] = {}
-    found: list[tuple[Image, list]] = []
+    index = NameIndex(by_name)
+    folder = folder_of(sidecar.name)
+    existing: list[tuple[Image, ImageMetadata]] = []
     for file_name, metadata in sidecar.images.items():
-        matches = [by_name[file_name]] if file_name in by_name else None
-        matches = matches or by_base.get(PurePosixPath(file_name).name, [])
+        matches = index.find(file_name, folder)
         if not matches:
             warnings.append(f"{sidecar.format}: no image named {file_name!r} in this set")
-            continue
-        for image in matches:
-            apply_image_metadata(image, metadata)
-            if image.pk not in changed:
-                image.revision += 1
-            changed[image.pk] = image
-            if metadata.annotations:
-                found.append((image, metadata.annotations))
+        existing += [(by_name[name], metadata) for name in matches]
+    write_sidecar(image_set, sidecar, new=[], existing=existing)
+    return warnings
+
+
+def write_sidecar(
+    image_set: ImageSet,
+    sidecar: Sidecar,
+    *,
+    new: list[tuple[dict[str, Any], ImageMetadata]],
+    existing: list[tuple[Image, ImageMetadata]],
+) -> tuple[list[Image], list[Image]]:
+    """Apply one sidecar in one transaction: insert its new images (row values from the
+    ingest) with its metadata, correct the images already in the set that it describes
+    (their revision bumped, queued for indexing), hand every annotation to whoever stores
+    them (catalogue.signals.annotations_found) and fill the set's empty fields from its
+    header (catalogue.services.coverage).
+
+    Returns (the inserted images, the corrected ones). IngestError when the annotations
+    or the header are refused, IntegrityError when a new image's content is already in
+    the set: either way nothing of the sidecar stays. No actor: an internal step of an
+    ingest whose access was already checked.
+    """
     with transaction.atomic():
+        apply_set_metadata(image_set, sidecar.set_metadata.fields)
+        rows: dict[int, Image] = {}
+        for row, metadata in new:
+            image = rows.setdefault(id(row), Image(**row))
+            apply_image_metadata(image, metadata)
+        inserted = Image.objects.bulk_create(list(rows.values()))
+        by_row = dict(zip(rows, inserted, strict=True))
+        corrected: dict[int, Image] = {}
+        for image, metadata in existing:
+            apply_image_metadata(image, metadata)
+            if image.pk not in corrected:
+                image.revision += 1
+            corrected[image.pk] = image
         Image.objects.bulk_update(
-            changed.values(),
+            corrected.values(),
             ["captured_at", "latitude", "longitude", "depth", "fields", "revision"],
         )
-        outbox.record("image", list(changed))
+        outbox.record("image", [image.pk for image in [*inserted, *corrected.values()]])
+        found: dict[int, tuple[Image, list]] = {}
+        pairs = [(by_row[id(row)], metadata) for row, metadata in new] + existing
+        for image, metadata in pairs:
+            if metadata.annotations:
+                found.setdefault(image.pk, (image, []))[1].extend(metadata.annotations)
         if found:
             signals.annotations_found.send(
-                sender=ImageSet, image_set=image_set, sidecar=sidecar.name, found=found
+                sender=ImageSet,
+                image_set=image_set,
+                sidecar=sidecar.name,
+                found=list(found.values()),
+                corrected=list(corrected),
             )
-    return warnings
+    return inserted, list(corrected.values())
 
 
 def apply_image_metadata(image: Image, metadata: ImageMetadata) -> None:

@@ -21,11 +21,15 @@ def ingest(
     actor,
     workers: int | None = None,
     on_progress: pipeline.ProgressCallback | None = None,
+    without_metadata: bool = False,
 ) -> IngestBatch:
     """Ingest files into a draft set from any mix of sources, reporting per file.
 
     A source is an `s3://bucket/prefix` URL, a server-side folder or file path,
-    or a list of uploaded files; archives and sidecars among them are opened.
+    or a list of uploaded files; archives and sidecars among them are opened. A
+    sidecar with problems is refused with every problem named, and the images it
+    describes are left out, unless `without_metadata` asks for them without it.
+    Images the set holds, sent again with a sidecar, are corrected by it.
     """
     access.require(actor, Action.EDIT, image_set)
     sources = list(sources)
@@ -36,4 +40,5 @@ def ingest(
         label=label,
         workers=workers or settings.INGEST_WORKERS,
         on_progress=on_progress,
+        without_metadata=without_metadata,
     )

@@ -24,8 +24,9 @@ from catalogue.ingest.errors import IngestError
 from catalogue.ingest.sidecars import AnnotationRecord
 from catalogue.ingest.sidecars.values import problems_text
 from catalogue.models import Image, ImageSet
+from catalogue.services.taxa import label_taxa
 from curation import geometry
-from curation.models import Annotation, Label, Labelling, LabelSet, ReviewEvent, Status
+from curation.models import Annotation, Label, Labelling, LabelSet, ReviewEvent, Shape, Status
 from curation.services.annotations import label_set_of, snapshot
 from curation.services.labels import add_labels, create_label_set
 
@@ -47,16 +48,75 @@ PALETTE = (
 Found = Iterable[tuple[Image, list[AnnotationRecord]]]
 
 
-def import_annotations(*, image_set: ImageSet, sidecar: str, found: Found) -> list[Annotation]:
+def import_annotations(
+    *, image_set: ImageSet, sidecar: str, found: Found, corrected: Iterable[int] = ()
+) -> list[Annotation]:
     """Store the records as annotations of their images; IngestError, with nothing
-    stored, when any does not fit its image or its label cannot be used."""
+    stored, when any does not fit its image or its label cannot be used. On the
+    `corrected` images (a corrected sidecar sent again), an earlier imported whole-image
+    annotation nobody reviewed here takes the record's new label and status, with its
+    history, instead of a second annotation being added beside it."""
     found = [(image, records) for image, records in found if records]
     problems = geometry_problems(found)
     names = sorted({record.label for _, records in found for record in records})
     labels = labels_for(image_set, names, problems) if names else {}
     if problems:
         raise IngestError(sidecar, problems_text(problems))
-    return store(found, labels)
+    done = correct(found, labels, set(corrected))
+    return store([(i, [r for r in rs if id(r) not in done]) for i, rs in found], labels)
+
+
+def correct(
+    found: list[tuple[Image, list[AnnotationRecord]]], labels: dict[str, Label], corrected: set[int]
+) -> set[int]:
+    """Earlier imported annotations of corrected images changed to their records'
+    label and status (a RELABEL or CHANGE event each); returns the records used."""
+    found = [(image, records) for image, records in found if image.pk in corrected]
+    if not found:
+        return set()
+    earlier: dict[int, list[Annotation]] = {}
+    for annotation in Annotation.objects.filter(
+        image__in=[image for image, _ in found],
+        shape=Shape.WHOLE,
+        created_by=None,
+        model_version=None,
+        reviewed_by=None,
+    ).select_related("label"):
+        earlier.setdefault(annotation.image_id, []).append(annotation)
+    now = timezone.now()
+    done: set[int] = set()
+    for image, records in found:
+        old = earlier.get(image.pk, [])
+        old_keys = {annotation_key(annotation) for annotation in old}
+        keyed = [(same_key(image.pk, labels[r.label].pk, *record_parts(r)), r) for r in records]
+        new = [r for k, r in keyed if r.shape == "whole" and k not in old_keys]
+        new_keys = {k for k, _ in keyed}
+        stale = [annotation for annotation in old if annotation_key(annotation) not in new_keys]
+        for annotation, record in zip(stale, new, strict=False):
+            before = snapshot(annotation)
+            relabelled = annotation.label_id != labels[record.label].pk
+            annotation.label = labels[record.label]
+            annotation.status = record.status
+            annotation.confidence = record.confidence
+            annotation.annotator = record.annotator
+            annotation.reviewed_at = (
+                (record.created_at or now) if record.status != Status.PREDICTED else None
+            )
+            annotation.revision += 1
+            annotation.updated = now
+            annotation.save()
+            action = ReviewEvent.Action.RELABEL if relabelled else ReviewEvent.Action.CHANGE
+            ReviewEvent.objects.create(
+                annotation=annotation,
+                annotation_uuid=annotation.uuid,
+                image_id=image.pk,
+                action=action,
+                before=before,
+                after=snapshot(annotation),
+                at=now,
+            )
+            done.add(id(record))
+    return done
 
 
 def geometry_problems(found: list[tuple[Image, list[AnnotationRecord]]]) -> list[str]:
@@ -92,8 +152,10 @@ def labels_for(image_set: ImageSet, names: list[str], problems: list[str]) -> di
     retired = [name for name in names if name in existing and existing[name].retired]
     problems.extend(f"label {name!r} is retired in {label_set}" for name in retired)
     if missing and not problems:
+        # Matched to WoRMS taxa (or concepts); the rest asked of the curator or pending.
+        matched = label_taxa(image_set, missing)
         specs = [
-            {"name": name, "colour": PALETTE[(len(existing) + i) % len(PALETTE)]}
+            {"name": name, "colour": PALETTE[(len(existing) + i) % len(PALETTE)], **matched[name]}
             for i, name in enumerate(missing)
         ]
         try:
@@ -115,6 +177,21 @@ def new_label_set(image_set: ImageSet) -> LabelSet:
     label_set.save(update_fields=["owner"])
     Labelling.objects.create(image_set=image_set, label_set=label_set)
     return label_set
+
+
+def annotation_key(annotation: Annotation) -> str:
+    return same_key(
+        annotation.image_id,
+        annotation.label_id,
+        annotation.shape,
+        annotation.coordinates,
+        annotation.annotator,
+    )
+
+
+def record_parts(record: AnnotationRecord) -> tuple:
+    """A record's shape, coordinates and annotator, as `same_key` takes them."""
+    return record.shape, record.coordinates, record.annotator
 
 
 def same_key(image_id: int, label_id: int, shape: str, coordinates, annotator: str) -> str:

@@ -17,6 +17,7 @@ from catalogue import access
 from catalogue.access import Action
 from catalogue.errors import Immutable, NotAllowed, WrongState
 from catalogue.models import ImageSet
+from catalogue.services.taxa import known_label_taxa
 from curation.models import Annotation, Label, Labelling, LabelSet
 
 LABEL_FIELDS = ("name", "parent", "aphia_id", "concept", "colour", "shortcut", "retired")
@@ -44,6 +45,12 @@ def _clean_labels(label_set: LabelSet, specs: list[dict]) -> list[Label]:
     names = [str(spec.get("name") or "").strip() for spec in specs]
     existing = set(label_set.labels.values_list("name", flat=True)) if label_set.pk else set()
     labels = []
+    # Names the taxon table settles get their AphiaID (or concept) when none is given.
+    known = known_label_taxa(
+        name
+        for name, spec in zip(names, specs, strict=True)
+        if name and not spec.get("aphia_id") and not spec.get("concept")
+    )
     for index, spec in enumerate(specs):
         unknown = set(spec) - set(LABEL_FIELDS)
         if unknown:
@@ -57,8 +64,8 @@ def _clean_labels(label_set: LabelSet, specs: list[dict]) -> list[Label]:
         label = Label(
             label_set=label_set,
             name=name,
-            aphia_id=spec.get("aphia_id"),
-            concept=spec.get("concept") or "",
+            aphia_id=spec.get("aphia_id") or known.get(name, {}).get("aphia_id"),
+            concept=spec.get("concept") or known.get(name, {}).get("concept") or "",
             colour=spec.get("colour") or "#1f77b4",
             shortcut=spec.get("shortcut") or "",
         )

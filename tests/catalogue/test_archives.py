@@ -22,6 +22,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from catalogue import services
+from catalogue.access import SYSTEM
 from catalogue.ingest.archives import (
     ArchiveEntry,
     ArchiveLimits,
@@ -31,6 +33,10 @@ from catalogue.ingest.archives import (
     iter_archive,
 )
 from catalogue.ingest.errors import IngestError
+from catalogue.ingest.expansion import Expander
+from catalogue.ingest.outcomes import Outcome, discard
+from catalogue.ingest.sources import resolve
+from curation.models import Annotation
 from tests.catalogue.conftest import DEMO_IMAGES
 
 IMAGES = DEMO_IMAGES  # the real FlowCam demo images shipped in the repository
@@ -691,3 +697,293 @@ def test_readers_refuse_after_the_iteration_ends(tmp_path):
 
     with pytest.raises(RuntimeError, match="iteration has ended"):
         entry.open()
+
+
+# --- UVP6 image bundles: one archive inside the archive, one level deep ----------------------
+
+SAMPLES16 = Path(__file__).parent / "samples16"
+UVP6_EXPORT = SAMPLES16 / "uvp6_export.zip"  # see samples16/README.md
+
+
+def zip_bytes(members, compression=zipfile.ZIP_DEFLATED) -> bytes:
+    """A ZIP in memory; members: (name or ZipInfo, bytes) pairs."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, data in members:
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_uvp6_export_is_opened_one_level_deep():
+    with zipfile.ZipFile(UVP6_EXPORT) as outer:
+        inner_bytes = outer.read("flowcam_demo_Images.zip")
+    with zipfile.ZipFile(io.BytesIO(inner_bytes)) as inner:
+        expected = {f"flowcam_demo_Images/{n}": inner.read(n) for n in inner.namelist()}
+
+    items = collect(UVP6_EXPORT, "uvp6_export.zip")
+
+    assert errors(items) == []
+    got = entries(items)
+    assert got == expected  # every byte as packed, named as the folder the bundle was made from
+    assert "flowcam_demo_Images/ecotaxa_flowcam_demo.tsv" in got
+    assert sum(name.endswith(".jpg") for name in got) == 5
+
+
+def test_uvp6_bundle_counts_members_across_both_levels(tmp_path):
+    inner = zip_bytes([(f"sub1/{i}.jpg", b"x") for i in range(8)])
+    archive = write_zip(tmp_path / "up.zip", [("a.jpg", b"a"), ("s_Images.zip", inner)])
+
+    # 2 outer members + 8 inner ones: 10 pass, 9 do not.
+    assert len(entries(collect(archive, max_entries=10))) == 9
+    got, error = names_until_refused(archive, "up.zip", max_entries=9)
+
+    assert got == ["a.jpg"]
+    assert (error.name, error.reason) == (
+        "up.zip",
+        "has more than 9 members (with those of the archives inside it)",
+    )
+
+
+def test_nested_zip_bomb_is_stopped_by_the_outer_ratio(tmp_path):
+    # The bundle itself is small and looks harmless; its member expands 50 MiB.
+    inner = zip_bytes([("zeros.bin", bytes(50 * 2**20))])
+    archive = write_zip(tmp_path / "bomb.zip", [("s_Images.zip", inner)], zipfile.ZIP_STORED)
+
+    error = collect_refused(archive, "bomb.zip", max_ratio=100)
+
+    assert error.name == "bomb.zip"
+    assert "over the limit of 100:1 (zip bomb?)" in error.reason
+
+
+def test_bundle_member_whose_header_lies_gives_no_more(tmp_path):
+    inner = patch_zip(zip_bytes([("zeros.bin", bytes(50 * 2**20))]), size=10)
+    archive = write_zip(tmp_path / "lie.zip", [("s_Images.zip", inner)], zipfile.ZIP_STORED)
+
+    for entry in iter_archive(archive, archive_name="lie.zip"):
+        with entry.open() as reader, pytest.raises(IngestError) as caught:
+            reader.read()
+
+    # zipfile stops at the lying size and the CRC then fails: no 50 MiB come out.
+    assert (caught.value.name, caught.value.reason) == (
+        "lie.zip/s_Images.zip/zeros.bin",
+        "corrupt data (CRC-32 mismatch)",
+    )
+
+
+def test_total_bytes_count_both_levels(tmp_path):
+    inner = zip_bytes([("a.bin", b"a" * 600)], zipfile.ZIP_STORED)
+    archive = write_zip(tmp_path / "up.zip", [("b.bin", b"b" * 300), ("s_Images.zip", inner)])
+
+    error = collect_refused(archive, "up.zip", max_total_bytes=1000)
+
+    assert error.name == "up.zip"
+    assert error.reason.startswith("declares ")
+    assert error.reason.endswith("over the limit of 1000 in total")
+
+
+def test_hostile_names_inside_a_bundle_are_refused_and_the_rest_goes_on(tmp_path):
+    link = zipfile.ZipInfo("link.jpg")
+    link.create_system = 3
+    link.external_attr = (stat.S_IFLNK | 0o777) << 16
+    inner = zip_bytes(
+        [("../evil.jpg", b"e"), ("/etc/cron.d/x", b"c"), (link, b"/etc/passwd"), ("ok.jpg", b"k")]
+    )
+    archive = write_zip(tmp_path / "up.zip", [("s_Images.zip", inner), ("top.jpg", b"t")])
+
+    items = collect(archive)
+
+    assert errors(items) == [
+        ("up.zip/s_Images.zip/../evil.jpg", "path escapes the archive ('..' component)"),
+        ("up.zip/s_Images.zip//etc/cron.d/x", "absolute path"),
+        ("up.zip/s_Images.zip/link.jpg", "is a symbolic link, not a regular file"),
+    ]
+    assert entries(items) == {"s_Images/ok.jpg": b"k", "top.jpg": b"t"}
+
+
+def test_a_bundle_inside_a_bundle_is_not_opened(tmp_path):
+    deepest = zip_bytes([("a.jpg", b"a")])
+    inner = zip_bytes([("t_Images.zip", deepest)])
+    archive = write_zip(tmp_path / "up.zip", [("s_Images.zip", inner)])
+
+    items = collect(archive)
+
+    # Handed out as it is, for the caller to refuse as an archive inside an archive.
+    assert entries(items) == {"s_Images/t_Images.zip": deepest}
+
+
+def test_other_archives_inside_are_not_opened(tmp_path):
+    other = zip_bytes([("a.jpg", b"a")])
+    archive = write_zip(tmp_path / "up.zip", [("other.zip", other), ("images.zip", other)])
+
+    assert entries(collect(archive)) == {"other.zip": other, "images.zip": other}
+
+
+def test_a_damaged_bundle_is_refused_alone(tmp_path):
+    archive = write_zip(
+        tmp_path / "up.zip",
+        [
+            ("s_Images.zip", b"PK\x03\x04 not really"),
+            ("t_Images.zip", b"plain text"),
+            ("a.jpg", b"a"),
+        ],
+    )
+
+    items = collect(archive)
+
+    assert [name for name, _ in errors(items)] == ["up.zip/s_Images.zip", "up.zip/t_Images.zip"]
+    assert errors(items)[0][1].startswith("corrupt ZIP archive")
+    assert errors(items)[1][1] == "is named as an image bundle (*Images.zip) but is no ZIP"
+    assert entries(items) == {"a.jpg": b"a"}
+
+
+def test_a_bundle_in_a_tar_export_is_opened_while_the_stream_waits(tmp_path):
+    inner = zip_bytes([("sub1/a.jpg", b"a"), ("ecotaxa_s.tsv", b"img_file_name\n")])
+    archive = write_tar(tmp_path / "up.tar.gz", [("s_Images.zip", inner), ("z.jpg", b"z")])
+
+    assert entries(collect(archive, "up.tar.gz")) == {
+        "s_Images/sub1/a.jpg": b"a",
+        "s_Images/ecotaxa_s.tsv": b"img_file_name\n",
+        "z.jpg": b"z",
+    }
+
+
+def test_bundle_members_must_not_come_out_as_an_outer_member(tmp_path):
+    inner = zip_bytes([("a.jpg", b"inner")])
+    archive = write_zip(
+        tmp_path / "up.zip", [("s_Images/a.jpg", b"outer"), ("s_Images.zip", inner)]
+    )
+
+    items = collect(archive)
+
+    assert errors(items) == [
+        (
+            "up.zip/s_Images.zip/a.jpg",
+            "comes out as 's_Images/a.jpg', as up.zip/s_Images/a.jpg does",
+        )
+    ]
+
+
+def test_opening_bundles_can_be_turned_off(tmp_path):
+    inner = zip_bytes([("a.jpg", b"a")])
+    archive = write_zip(tmp_path / "up.zip", [("s_Images.zip", inner)])
+
+    items = list(iter_archive(archive, archive_name="up.zip", open_inside=lambda name: False))
+
+    assert [item.name for item in items] == ["s_Images.zip"]
+
+
+# --- what ingestion makes of them (catalogue/ingest/expansion.py) ----------------------------
+
+
+def expand(source: Path, workdir: Path) -> tuple[dict[str, bytes], dict[str, str], list]:
+    """What the ingest's first stage makes of a file or folder: candidates (name ->
+    bytes), rejections (name -> reason) and the sidecars it parsed."""
+    expander = Expander(workdir)
+    candidates: dict[str, bytes] = {}
+    refused: dict[str, str] = {}
+    for item in expander.expand(resolve(str(source))):
+        if isinstance(item, Outcome):
+            refused[item.name] = item.reason
+        else:
+            candidates[item.name] = item.path.read_bytes()
+            discard(item)
+    return candidates, refused, expander.sidecars
+
+
+def test_uvp6_export_gives_its_images_and_its_tsv(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+
+    candidates, refused, found = expand(UVP6_EXPORT, work)
+
+    assert refused == {}
+    images = sorted(name for name in candidates if name.endswith(".jpg"))
+    assert len(images) == 5
+    assert all(name.startswith("flowcam_demo_Images/sub") for name in images)
+    [tsv] = found
+    assert tsv.name == "flowcam_demo_Images/ecotaxa_flowcam_demo.tsv"
+    # The TSV names images relative to itself; each is one of the bundle's images.
+    assert {f"flowcam_demo_Images/{name}" for name in tsv.images} == set(images)
+
+
+def test_uvp6_bundle_in_an_uploaded_folder_is_opened(tmp_path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    with zipfile.ZipFile(UVP6_EXPORT) as outer:
+        (folder / "flowcam_demo_Images.zip").write_bytes(outer.read("flowcam_demo_Images.zip"))
+    work = tmp_path / "work"
+    work.mkdir()
+
+    candidates, refused, found = expand(folder, work)
+
+    assert refused == {}
+    images = [name for name in candidates if name.endswith(".jpg")]
+    assert len(images) == 5
+    # Named as in the exported zip: under the folder the bundle stands for.
+    assert all(name.startswith("flowcam_demo_Images/sub") for name in images)
+    assert [sidecar.name for sidecar in found] == ["flowcam_demo_Images/ecotaxa_flowcam_demo.tsv"]
+
+
+def test_any_other_archive_inside_an_archive_stays_refused(tmp_path):
+    images = sample_images()
+    name, data = next(iter(images.items()))
+    other = zip_bytes([("a.jpg", data)])
+    deeper = zip_bytes([("b_Images.zip", zip_bytes([("b.jpg", data)]))])
+    archive = write_zip(
+        tmp_path / "up.zip", [("more.zip", other), ("s_Images.zip", deeper), (name, data)]
+    )
+    work = tmp_path / "work"
+    work.mkdir()
+
+    candidates, refused, _ = expand(archive, work)
+
+    assert refused == {
+        "more.zip": "an archive inside an archive",
+        "s_Images/b_Images.zip": "an archive inside an archive",
+    }
+    assert candidates == {name: data}
+
+
+@pytest.mark.django_db
+def test_uvp6_export_is_ingested_with_its_tsv():
+    image_set = services.create_image_set(title="UVP6 point B", actor=SYSTEM)
+
+    batch = services.ingest(image_set, [str(UVP6_EXPORT)], actor=SYSTEM)
+
+    assert batch.added == 5
+    assert [entry for entry in batch.rejected if "ecotaxa" in entry["name"]] == []
+    images = list(image_set.images.order_by("file_name"))
+    assert [image.file_name.split("/")[1] for image in images] == ["sub1"] * 3 + ["sub2"] * 2
+    assert {(image.latitude, image.longitude) for image in images} == {(43.6833, 7.3167)}
+    assert sorted(image.depth for image in images) == [194.63, 196.13, 197.63, 199.13, 200.63]
+    labels = Annotation.objects.filter(image__image_set=image_set).values_list(
+        "label__name", flat=True
+    )
+    assert sorted(labels) == ["Ciliophora"] * 3 + ["Tripos"] * 2
+
+
+@pytest.mark.django_db
+def test_nested_bomb_upload_is_stopped_and_named(tmp_path):
+    inner = zip_bytes([("zeros.bin", bytes(300 * 2**20))])
+    images = sample_images()
+    archive = write_zip(
+        tmp_path / "bomb.zip", [*images.items(), ("s_Images.zip", inner)], zipfile.ZIP_STORED
+    )
+    image_set = services.create_image_set(title="Bomb", actor=SYSTEM)
+
+    batch = services.ingest(image_set, [str(archive)], actor=SYSTEM)
+
+    reasons = [entry["reason"] for entry in batch.rejected if entry["name"] == "bomb.zip"]
+    assert len(reasons) == 1 and "(zip bomb?)" in reasons[0]
+    # The members before the bundle came in; nothing of the bundle did.
+    assert set(image_set.images.values_list("file_name", flat=True)) <= set(images)
+
+
+def test_nothing_is_opened_inside_a_bundle_given_on_its_own(tmp_path):
+    deeper = zip_bytes([("a.jpg", b"a")])
+    bundle = write_zip(tmp_path / "s_Images.zip", [("t_Images.zip", deeper), ("b.jpg", b"b")])
+
+    assert entries(collect(bundle, "export/s_Images.zip")) == {
+        "t_Images.zip": deeper,
+        "b.jpg": b"b",
+    }

@@ -172,7 +172,7 @@ def test_ecotaxa_sidecar_fills_images_and_coverage(storage, tmp_path):
         shutil.copy(path, tmp_path / path.name)
     image_set = new_set()
     batch = services.ingest(image_set, [tmp_path], actor=SYSTEM)
-    assert batch.added == 3 and batch.rejected == []
+    assert (batch.added, batch.rejected) == (3, [])
     image = image_set.images.get(file_name=paths[1].name)
     assert (image.latitude, image.longitude, image.depth) == (51.6, 3.1, 25)
     assert image.captured_at == datetime(2023, 4, 15, 10, 15, tzinfo=UTC)
@@ -237,7 +237,8 @@ def test_batch_records_progress_and_report(tmp_path, storage):
     image_set = new_set()
     seen = []
     batch = services.ingest(image_set, [real_jpegs(3)[0]], on_progress=seen.append, actor=SYSTEM)
-    assert [o.status for o in seen] == ["added"]
+    # Each file is reported once, when seen: a stored image's row waits for the sidecars.
+    assert [o.status for o in seen] == ["stored"]
     stored = IngestBatch.objects.get(pk=batch.pk)
     assert (stored.status, stored.total, stored.added) == ("done", 1, 1)
     assert stored.finished is not None

@@ -155,7 +155,7 @@ def test_html_in_metadata_is_escaped(client, storage):
         description='<img src=x onerror="alert(2)">',
         creators=[{"name": "<b>Bold</b>, Eve", "affiliation": "<i>Inst</i>"}],
         keywords=["<u>kw</u>"],
-        taxa=[{"scientific_name": "<em>Taxon</em>", "aphia_id": 1}],
+        taxa=[{"scientific_name": "<em>Taxon</em>"}],
         related_identifiers=[
             {
                 "identifier": "javascript:alert(3)",

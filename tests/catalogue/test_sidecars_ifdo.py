@@ -15,11 +15,18 @@ from catalogue.ingest.sidecars import (
     MAX_IFDO_BYTES,
     AnnotationRecord,
     ImageMetadata,
+    SidecarRefused,
     parse_ifdo,
     parse_sidecar,
     sniff_sidecar,
 )
 from tests.catalogue.ingest_samples import FIRSTS, SET_UUID, ifdo_doc, reject, write
+
+
+def problem_rows(error) -> list[tuple[int | None, str, str]]:
+    """A refusal's problems as (line, column, reason): every one, in order."""
+    assert isinstance(error, SidecarRefused)
+    return [(p.line, p.column, p.reason) for p in error.problems]
 
 
 def _check_ifdo(sidecar):
@@ -111,9 +118,12 @@ image-set-items:
     image = sidecar.images[file_name]
     assert image.captured_at == datetime(2023, 6, 1, 8, 0, 0, 250000, tzinfo=UTC)
     assert (image.depth_min, image.depth_max) == (12.5, 12.5)
+    assert fields["licence"] == {"name": "CC-BY-4.0", "uri": None}
     assert sidecar.warnings == [
+        "image-set-header, field image-license: 'CC-BY' is not an SPDX id; read as "
+        "CC-BY-4.0 (its current version)",
         "image-set-header, field image-coordinate-reference-system: 'EPSG:32631' is not "
-        "EPSG:4326; latitude and longitude were read as WGS 84 degrees"
+        "EPSG:4326; latitude and longitude were read as WGS 84 degrees",
     ]
 
 
@@ -137,10 +147,13 @@ def test_list_entry_out_of_range_names_item_entry_and_field():
     _, video = FIRSTS[0]
     doc["image-set-items"] = {video: [{"image-latitude": 51.1}, {"image-longitude": 200}]}
     error = reject(parse_ifdo, json.dumps(doc), name="video.json")
-    assert error.reason == (
-        f"item {video!r}, entry 2, field image-longitude: longitude 200.0 is out of range "
-        "[-180, 180]"
-    )
+    assert problem_rows(error) == [
+        (
+            None,
+            f"image-set-items[{video!r}][2].image-longitude",
+            "longitude 200.0 is out of range [-180, 180]",
+        )
+    ]
 
 
 def test_ifdo_bad_type_names_item_and_field():
@@ -148,14 +161,17 @@ def test_ifdo_bad_type_names_item_and_field():
     _, file_name = FIRSTS[0]
     doc["image-set-items"] = {file_name: {"image-latitude": "fifty-one"}}
     error = reject(parse_ifdo, yaml.safe_dump(doc), name="bad.yaml")
-    assert error.reason == (
-        f"item {file_name!r}, field image-latitude: expected a number, got str 'fifty-one'"
-    )
+    assert problem_rows(error) == [
+        (
+            None,
+            f"image-set-items[{file_name!r}].image-latitude",
+            "expected a number, got str 'fifty-one'",
+        )
+    ]
     doc["image-set-items"] = {file_name: {"image-datetime": "yesterday"}}
-    error = reject(parse_ifdo, yaml.safe_dump(doc), name="bad.yaml")
-    assert error.reason.startswith(
-        f"item {file_name!r}, field image-datetime: 'yesterday' is not a date and time"
-    )
+    [(_, column, reason)] = problem_rows(reject(parse_ifdo, yaml.safe_dump(doc), name="b.yaml"))
+    assert column == f"image-set-items[{file_name!r}].image-datetime"
+    assert reason.startswith("'yesterday' is not a date and time")
 
 
 @pytest.mark.parametrize("missing", ["image-set-uuid", "image-set-name"])
@@ -163,16 +179,20 @@ def test_missing_required_header_field_is_named(missing):
     doc = ifdo_doc()
     del doc["image-set-header"][missing]
     error = reject(parse_ifdo, yaml.safe_dump(doc), name="nouuid.yaml")
-    assert error.reason == f"image-set-header: {missing} is missing (iFDO requires it)"
+    assert problem_rows(error) == [
+        (None, "image-set-header", f"{missing} is missing (iFDO requires it)")
+    ]
 
 
 def test_missing_header_and_bad_uuid_are_rejected():
     error = reject(parse_ifdo, "image-set-items: {}\n", name="x.yaml")
-    assert error.reason == "not an iFDO: image-set-header is missing"
+    assert problem_rows(error) == [(None, "", "not an iFDO: image-set-header is missing")]
     doc = ifdo_doc()
     doc["image-set-header"]["image-set-uuid"] = "not-a-uuid"
     error = reject(parse_ifdo, json.dumps(doc), name="x.json")
-    assert error.reason == "image-set-header, field image-set-uuid: 'not-a-uuid' is not a UUID"
+    assert problem_rows(error) == [
+        (None, "image-set-header.image-set-uuid", "'not-a-uuid' is not a UUID")
+    ]
 
 
 def test_yaml_alias_bomb_is_rejected_quickly():
@@ -185,12 +205,15 @@ def test_yaml_alias_bomb_is_rejected_quickly():
     started = time.perf_counter()
     error = reject(parse_ifdo, bomb.encode(), name="bomb.yaml")
     assert time.perf_counter() - started < 1.0
-    assert error.reason.startswith("YAML aliases are not accepted")
-    assert "an alias can expand a small file into an enormous document" in error.reason
+    [(_, _, reason)] = problem_rows(error)
+    assert reason.startswith("YAML aliases are not accepted")
+    assert "an alias can expand a small file into an enormous document" in reason
 
 
 def test_yaml_duplicate_keys_and_oversized_documents_are_rejected():
     error = reject(parse_ifdo, "image-set-header: {}\nimage-set-header: {}\n", name="d.yaml")
-    assert error.reason == "line 2: key 'image-set-header' appears twice in the same mapping"
+    assert problem_rows(error) == [
+        (2, "", "key 'image-set-header' appears twice in the same mapping")
+    ]
     error = reject(parse_ifdo, b" " * (MAX_IFDO_BYTES + 1), name="huge.yaml")
-    assert error.reason == "is 50.0 MB; iFDO documents over 50 MB are refused"
+    assert problem_rows(error) == [(None, "", "is 50.0 MB; iFDO documents over 50 MB are refused")]

@@ -174,7 +174,15 @@ def test_a_valid_set_is_created_and_redirects_to_its_editor(people):
         {"name": "Skagerrak Lab"},
     ]
     assert image_set.keywords == ["copepods", "zooplankton", "Skagerrak"]
-    assert image_set.taxa == [{"scientific_name": "Copepoda", "aphia_id": 1080}]
+    # A known AphiaID brings its rank and lineage from the taxon table (WoRMS).
+    assert image_set.taxa == [
+        {
+            "scientific_name": "Copepoda",
+            "aphia_id": 1080,
+            "rank": "Class",
+            "lineage": ["Animalia", "Arthropoda", "Crustacea", "Multicrustacea"],
+        }
+    ]
     assert image_set.related_identifiers == [
         {"identifier": "10.1000/xyz", "identifier_type": "DOI", "relation_type": "IsDescribedBy"}
     ]

@@ -334,19 +334,24 @@ def test_geometry_outside_the_image_refuses_the_sidecar_with_every_problem(tmp_p
     ]
     folder, _ = folder_with(tmp_path, 1, "dive_ifdo.json", json.dumps(doc))
     image_set, batch = ingest(folder)
-    assert batch.added == 1  # the image itself comes in
-    [refusal] = batch.rejected
+    # Atomic per sidecar: the image it describes is not imported either.
+    assert batch.added == 0
+    refusal, image = batch.rejected
     assert refusal["name"] == "dive_ifdo.json"
+    assert image == {
+        "name": name,
+        "reason": "not imported: its sidecar dive_ifdo.json was refused (see its problems)",
+    }
     reason = refusal["reason"]
     spot = f"item {name!r}, image-annotations"
     assert f"{spot}[1], geometry: 1 point(s) outside the image" in reason
     assert reason.count("image-annotations[1]") == 1  # one geometry, named once
     assert f"{spot}[2], geometry: the polygon is not simple" in reason
     assert "image-annotations[3]" not in reason
-    # Nothing of the sidecar stays: no rows, no label set, not its depth.
+    # Nothing of the sidecar stays: no rows, no label set, not its image.
     assert rows_of(image_set) == []
     assert not Labelling.objects.filter(image_set=image_set).exists()
-    assert Image.objects.get(image_set=image_set).depth is None
+    assert not Image.objects.filter(image_set=image_set).exists()
 
 
 def test_malformed_annotations_are_refused_when_read(tmp_path):
@@ -359,14 +364,13 @@ def test_malformed_annotations_are_refused_when_read(tmp_path):
     ]
     folder, _ = folder_with(tmp_path, 1, "instances.json", coco(names, annotations))
     image_set, batch = ingest(folder)
-    [refusal] = batch.rejected
-    assert refusal["name"] == "instances.json"
-    assert refusal["reason"] == (
-        "annotations[0], field category_id: no category 9; "
-        "annotations[1], field image_id: no image 7; "
-        "annotations[2], field bbox: expected [x, y, width, height] in pixels; "
-        "annotations[3], field score: 1.5 is not between 0 and 1"
-    )
+    [refusal] = [entry for entry in batch.rejected if entry["name"] == "instances.json"]
+    assert [(p["column"], p["value"], p["reason"]) for p in refusal["problems"]] == [
+        ("annotations[0].category_id", "9", "names no category"),
+        ("annotations[1].image_id", "7", "names no image"),
+        ("annotations[2].bbox", "[1, 1, 2]", "expected [x, y, width, height] in pixels"),
+        ("annotations[3].score", "1.5", "is not between 0 and 1"),
+    ]
     assert rows_of(image_set) == []
 
 
@@ -399,10 +403,13 @@ def test_a_published_label_set_lacking_a_category_refuses_the_sidecar(tmp_path):
         ecotaxa_tsv(names) + f"{extra.name}\to5\tNoctiluca\tvalidated\t\t\n"
     )
     _, batch = ingest(folder, image_set=image_set)
-    [refusal] = batch.rejected
+    refusal, image = batch.rejected
     assert "label(s) 'Noctiluca' are not in the label set" in refusal["reason"]
     assert "published" in refusal["reason"]
     assert len(rows_of(image_set)) == 4
+    # The new image the refused sidecar describes is not imported.
+    assert image["name"] == extra.name and image["reason"].startswith("not imported")
+    assert image_set.images.count() == 3
 
 
 def test_migration_turns_stored_fields_into_rows_once(tmp_path):
@@ -487,12 +494,19 @@ def test_ifdo_annotation_problems_are_named_all_at_once():
     }
     with pytest.raises(IngestError) as refused:
         parse_ifdo(json.dumps(doc), name="dive.json")
-    assert refused.value.reason == (
-        "item 'a.jpg', image-annotations[1], field shape: 'hexagon' is not one of "
-        "single-pixel, polyline, polygon, circle, rectangle, ellipse, whole-image; "
-        "item 'a.jpg', image-annotations[2], field coordinates: a rectangle has 8 numbers "
-        "(four corners), not 4; "
-        "item 'a.jpg', image-annotations[3], field labels: expected a list of labels; "
-        "item 'b.jpg', image-annotations[1], labels[1], field confidence: 2 is not between "
-        "0 and 1"
-    )
+    assert [(p.column, p.reason) for p in refused.value.problems] == [
+        (
+            "image-set-items['a.jpg'].image-annotations[1].shape",
+            "'hexagon' is not one of single-pixel, polyline, polygon, circle, rectangle, "
+            "ellipse, whole-image",
+        ),
+        (
+            "image-set-items['a.jpg'].image-annotations[2].coordinates",
+            "a rectangle has 8 numbers (four corners), not 4",
+        ),
+        ("image-set-items['a.jpg'].image-annotations[3].labels", "expected a list of labels"),
+        (
+            "image-set-items['b.jpg'].image-annotations[1].labels[1].confidence",
+            "2 is not between 0 and 1",
+        ),
+    ]

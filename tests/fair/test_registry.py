@@ -30,6 +30,8 @@ EXPECTED = [
     ("ifdo.json", "application/json" + UTF8, IMAGES, "iFDO JSON"),
     ("coco.json", "application/json" + UTF8, IMAGES, "COCO JSON (annotations)"),
     ("yolo.zip", "application/zip", IMAGES, "YOLO labels (zip)"),
+    ("dwca.zip", "application/zip", IMAGES, "Darwin Core Archive (OBIS, GBIF)"),
+    ("croissant.json", "application/ld+json" + UTF8, IMAGES, "Croissant (machine learning)"),
 ]
 # The formats that describe the set (Signposting `describedby`), in registry order.
 DESCRIBED = ["datacite.xml", "datacite.json", "jsonld", "dc.xml", "dcat.ttl", "dcat.rdf"]

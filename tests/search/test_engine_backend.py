@@ -117,7 +117,14 @@ def test_setup_makes_aliased_indexes_once(backend):
         assert concrete.removeprefix(f"{alias}-").isdigit()
         mapping = backend.engine.client.indices.get_mapping(index=alias)[concrete]["mappings"]
         title = mapping["properties"]["title"]
-        assert title["analyzer"] == ("english" if backend.stems_english else "standard")
+        caps = backend.capabilities
+        assert title.get("search_analyzer", title["analyzer"]) == caps.text_analyzer
+        assert title["analyzer"] == caps.index_analyzer
+        assert caps.index_analyzer == (
+            ("domain_english" if caps.english else "domain_standard")
+            if caps.decompound
+            else caps.text_analyzer
+        )
         assert title["fields"]["raw"]["type"] == "keyword"
         assert mapping["properties"]["taxon_path"]["fields"]["lower"]["normalizer"]
         shape = mapping["properties"][GEO]["properties"].get("shape", {})
@@ -128,7 +135,9 @@ def test_setup_makes_aliased_indexes_once(backend):
 def test_probes_what_the_server_offers(backend):
     if backend.name == "opensearch":
         # analysis-common and geo are part of every OpenSearch distribution.
-        assert backend.capabilities == Capabilities(english=True, lowercase=True, geo_shape=True)
+        assert backend.capabilities == Capabilities(
+            english=True, lowercase=True, geo_shape=True, decompound=True
+        )
     analyzed = backend.engine.analyze(
         {"analyzer": backend.capabilities.text_analyzer, "text": "Diatoms"}
     )

@@ -96,6 +96,9 @@
 
   var LIMIT = 3; // uploads at a time
   var api = form.getAttribute("data-api");
+  // Files this large go in resumable pieces (uploads.js) and are ingested by a worker.
+  var resumableFrom = parseInt(form.getAttribute("data-resumable-from"), 10) || 0;
+  var uploadsApi = form.getAttribute("data-uploads");
   var csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
   var input = form.querySelector("input[type=file]");
   var zone = document.getElementById("dropzone");
@@ -189,7 +192,48 @@
     return parts.join("; ");
   }
 
+  function sendResumable(job) {
+    job.row.setAttribute("data-state", "uploading");
+    window.AquaCatUploads.send(job.file, {
+      start: uploadsApi,
+      csrf: csrf,
+      withoutMetadata: Boolean((form.querySelector("[name=without_metadata]") || {}).checked),
+      progress: function (loaded, text) {
+        if (loaded !== null) {
+          job.bar.max = job.file.size;
+          job.bar.value = loaded;
+          text += " " + Math.floor((100 * loaded) / job.file.size) + "%";
+        }
+        job.state.textContent = text;
+      },
+      ingest: function (done, total, text) {
+        job.row.setAttribute("data-state", "processing");
+        if (total) {
+          job.bar.max = total;
+          job.bar.value = done;
+        } else {
+          job.bar.removeAttribute("value"); // how many files an archive holds is not known
+        }
+        job.state.textContent = text;
+      },
+      done: function (answer) {
+        merge(answer);
+        var rejected = (answer.rejected || []).length && !answer.added;
+        settle(job, rejected ? "rejected" : "done", describe(answer, job.file.name));
+      },
+      failed: function (reason) {
+        report.total += 1;
+        report.rejected.push({ name: job.file.name, reason: reason });
+        settle(job, "error", "Failed: " + reason);
+      }
+    });
+  }
+
   function send(job) {
+    if (resumableFrom && uploadsApi && window.AquaCatUploads && job.file.size >= resumableFrom) {
+      sendResumable(job);
+      return;
+    }
     var xhr = new XMLHttpRequest();
     var data = new FormData();
     data.append("files", job.file, job.file.name);

@@ -1,7 +1,11 @@
 """iFDO (v2, v1 keys accepted) read into a Sidecar: set header and image items.
 
 Header `image-*` values are defaults for every item; header set fields map to
-AquaCat set fields. Errors name the item (and entry) and the field.
+AquaCat set fields. A licence given by name rather than SPDX id ("CC-BY", "CC BY
+4.0", a Creative Commons uri) is read as its SPDX id (catalogue/vocabularies),
+with a warning. Every problem of the file is reported at once (the first of
+each item and of the header, and every annotation's), each with its path
+("image-set-items['a.jpg'].image-latitude").
 """
 
 from __future__ import annotations
@@ -15,8 +19,15 @@ from typing import Any
 from catalogue.ingest.errors import IngestError
 from catalogue.ingest.sidecars.ifdo_annotations import read_annotations
 from catalogue.ingest.sidecars.ifdo_loading import load_ifdo_document
-from catalogue.ingest.sidecars.records import IFDO, ImageMetadata, SetMetadata, Sidecar
-from catalogue.ingest.sidecars.values import check_position, nfc, problems_text, short
+from catalogue.ingest.sidecars.records import (
+    IFDO,
+    ImageMetadata,
+    SetMetadata,
+    Sidecar,
+    SidecarProblems,
+)
+from catalogue.ingest.sidecars.values import check_position, nfc, short
+from catalogue.vocabularies import licences
 
 #: Header keys that describe the set, with their AquaCat set field. They are
 #: not copied into each image's fields unless the item itself sets them.
@@ -75,6 +86,17 @@ _ISO_DATETIME = re.compile(
     re.IGNORECASE,
 )
 _ORCID = re.compile(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]")
+# "<where>, field <key>: <reason>", as this module and ifdo_annotations word a problem.
+_SPOT = re.compile(r"(?P<where>.*?)(?:, field (?P<field>[^:]+))?: (?P<reason>.*)", re.S)
+_ITEM = re.compile(r"^item ('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")")
+_CC_URI = re.compile(
+    r"creativecommons\.org/(?:licenses/(?P<kind>[a-z-]+)/(?P<version>\d\.\d)"
+    r"|publicdomain/(?P<zero>zero)/1\.0)",
+    re.I,
+)
+_CC_NAME = re.compile(r"CC[- ]?(?P<kind>0|BY(?:[- ](?:NC|SA|ND))*)(?:[- ]?(?P<version>\d\.\d))?")
+#: The version a Creative Commons name without one is taken to mean: the current one.
+_CC_CURRENT = "4.0"
 
 
 def parse_ifdo(data: bytes | str, *, name: str) -> Sidecar:
@@ -85,38 +107,54 @@ def parse_ifdo(data: bytes | str, *, name: str) -> Sidecar:
     otherwise. A list-valued item (video, time series) takes position and time
     from its first entry; the other entries are kept in `fields["timepoints"]`.
     """
-    doc = load_ifdo_document(data, name)
+    problems = SidecarProblems(name)
+    try:
+        doc = load_ifdo_document(data, name)
+    except IngestError as error:
+        at = re.match(r"line (\d+): ", error.reason)
+        line = int(at.group(1)) if at else None
+        raise problems.fatal(error.reason[at.end() :] if at else error.reason, line=line) from None
     if not isinstance(doc, dict):
-        raise IngestError(name, "not an iFDO: expected a mapping with image-set-header")
+        raise problems.fatal("not an iFDO: expected a mapping with image-set-header")
     header = doc.get("image-set-header")
     if header is None:
-        raise IngestError(name, "not an iFDO: image-set-header is missing")
+        raise problems.fatal("not an iFDO: image-set-header is missing")
     if not isinstance(header, dict):
-        raise IngestError(name, "image-set-header: expected a mapping of image-set-* fields")
+        raise problems.fatal("expected a mapping of image-set-* fields", column="image-set-header")
+    items = doc.get("image-set-items")
+    if isinstance(items, dict):
+        problems.names.update(nfc(k.strip()) for k in items if isinstance(k, str) and k.strip())
     warnings: list[str] = [
         f"top-level key {short(k)} is not part of iFDO and was ignored"
         for k in doc
         if k not in ("image-set-header", "image-set-items")
     ]
-    set_fields = _ifdo_set_fields(header, name, warnings)
+    try:
+        set_fields = _ifdo_set_fields(header, name, warnings)
+    except IngestError as error:
+        _add(problems, error.reason)
+        set_fields = {}
     defaults = {
         k: v
         for k, v in header.items()
         if k not in _IFDO_SET_FIELDS and not str(k).startswith("image-set-")
     }
 
-    items = doc.get("image-set-items")
     if items is None:
         warnings.append("image-set-items is missing: the sidecar describes no images")
         items = {}
     if not isinstance(items, dict):
-        raise IngestError(name, "image-set-items: expected a mapping of file name to fields")
+        raise problems.fatal("expected a mapping of file name to fields", column="image-set-items")
 
     images: dict[str, ImageMetadata] = {}
     times: list[datetime] = []
-    problems: list[str] = []  # annotation problems, reported all at once
+    annotation_problems: list[str] = []
     for key, value in items.items():
-        image = _ifdo_item(key, value, defaults, name, warnings, times, problems)
+        try:
+            image = _ifdo_item(key, value, defaults, name, warnings, times, annotation_problems)
+        except IngestError as error:
+            _add(problems, error.reason)
+            continue
         if image.file_name in images:
             warnings.append(
                 f"item {short(key)}: same file name as another item after Unicode "
@@ -124,11 +162,54 @@ def parse_ifdo(data: bytes | str, *, name: str) -> Sidecar:
             )
             continue
         images[image.file_name] = image
-    if problems:
-        raise IngestError(name, problems_text(problems))
+    for text in annotation_problems:
+        _add(problems, text)
+    problems.raise_if_any()
     if times:
         set_fields["time_start"], set_fields["time_end"] = min(times), max(times)
     return Sidecar(IFDO, SetMetadata(set_fields), images, warnings, name=name)
+
+
+def _add(problems: SidecarProblems, text: str) -> None:
+    """A problem worded "<where>, field <key>: <reason>" added with its path as column."""
+    match = _SPOT.fullmatch(text)
+    if match is None:
+        problems.add(text)
+        return
+    where, field, reason = match.group("where"), match.group("field"), match.group("reason")
+    item = _ITEM.match(where)
+    if item:
+        where = f"image-set-items[{item.group(1)}]" + where[item.end() :]
+    path = where.replace(", entry ", "[entry ").replace(", ", ".")
+    path = re.sub(r"\[entry (\d+)", r"[\1]", path)
+    problems.add(reason, column=f"{path}.{field}" if field else path)
+
+
+def spdx_licence(value: str, uri: str | None) -> tuple[str, str]:
+    """The SPDX id a licence name (or its Creative Commons uri) stands for, and a
+    warning when it had to be read (\"\" when the name was the id); ("", "") when unknown."""
+    known = {spdx.upper(): spdx for spdx in licences()}
+    text = value.strip()
+    if text.upper() in known:
+        return known[text.upper()], ""
+    found = _CC_URI.search(uri or "")
+    if found:
+        spdx = "CC0-1.0" if found["zero"] else f"CC-{found['kind'].upper()}-{found['version']}"
+        how = f"from its uri {uri!r}"
+    else:
+        named = _CC_NAME.fullmatch(text.upper().replace("_", "-"))
+        if named is None:
+            return "", ""
+        kind = named["kind"].replace(" ", "-")
+        if kind == "0":
+            spdx, how = "CC0-1.0", "Creative Commons Zero"
+        else:
+            version = named["version"] or _CC_CURRENT
+            spdx = f"CC-{kind}-{version}"
+            how = "its current version" if not named["version"] else "its SPDX id"
+    if spdx.upper() not in known:
+        return "", ""
+    return known[spdx.upper()], f"{text!r} is not an SPDX id; read as {spdx} ({how})"
 
 
 def _ifdo_number(value: Any, where: str, key: str, name: str) -> float | None:
@@ -348,8 +429,18 @@ def _ifdo_set_fields(header: dict[str, Any], name: str, warnings: list[str]) -> 
         value = _text(header, key, where, name)
         if value is not None:
             out[_IFDO_SET_FIELDS[key]] = value
+    licence = _named(header, "image-license", where, name)
+    if licence is not None:
+        spdx, warning = spdx_licence(licence["name"], licence["uri"])
+        if warning:
+            warnings.append(f"{where}, field image-license: {warning}")
+        elif not spdx:
+            warnings.append(
+                f"{where}, field image-license: {licence['name']!r} is no SPDX licence id "
+                "AquaCat knows; the set's licence is left to be chosen"
+            )
+        out["licence"] = {**licence, "name": spdx or licence["name"]}
     for key in (
-        "image-license",
         "image-project",
         "image-event",
         "image-platform",

@@ -41,6 +41,8 @@ def _ecotaxa(entry: Any, where: str) -> AnnotationRecord | None:
         return None
     status = str(entry.get("status") or "predicted").lower()
     status = ECOTAXA_STATUS_CODES.get(status, status)
+    if status == "discarded":  # EcoTaxa's "is not this category": no label to keep
+        return None
     when = entry.get("date")
     if isinstance(when, str):
         try:

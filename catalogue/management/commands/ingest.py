@@ -45,6 +45,11 @@ class Command(BaseCommand):
         parser.add_argument("--owner", help="username owning a new set")
         parser.add_argument("--workers", type=int, default=None, help="processes (default 1)")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
+        parser.add_argument(
+            "--without-metadata",
+            action="store_true",
+            help="import the images of a refused sidecar all the same, without its metadata",
+        )
 
     def handle(self, *args, sources, set_id, new_set, owner, workers, **options):
         image_set = self.target_set(set_id, new_set, owner)
@@ -56,7 +61,12 @@ class Command(BaseCommand):
 
         try:
             batch = services.ingest(
-                image_set, sources, workers=workers, on_progress=progress, actor=SYSTEM
+                image_set,
+                sources,
+                workers=workers,
+                on_progress=progress,
+                without_metadata=options["without_metadata"],
+                actor=SYSTEM,
             )
         except IngestError as error:
             raise CommandError(str(error)) from error
@@ -67,6 +77,7 @@ class Command(BaseCommand):
             "batch": batch.pk,
             "seen": batch.total,
             "added": batch.added,
+            "updated": batch.updated,
             "duplicates": batch.duplicates,
             "rejected": batch.rejected,
             "warnings": batch.warnings,
@@ -96,11 +107,32 @@ class Command(BaseCommand):
         out = self.stdout
         out.write(
             f"set {report['set']}: {report['seen']} file(s) seen, {report['added']} added, "
-            f"{len(report['duplicates'])} duplicate(s), {len(report['rejected'])} rejected"
+            f"{len(report['updated'])} updated, {len(report['duplicates'])} duplicate(s), "
+            f"{len(report['rejected'])} rejected"
         )
+        for updated in report["updated"]:
+            out.write(f"  updated   {updated['name']}")
         for duplicate in report["duplicates"]:
             out.write(f"  duplicate {duplicate['name']} (same as {duplicate['same_as']})")
         for rejection in report["rejected"]:
-            out.write(f"  rejected  {rejection['name']}: {rejection['reason']}")
+            problems = rejection.get("problems")
+            if not problems:
+                out.write(f"  rejected  {rejection['name']}: {rejection['reason']}")
+                continue
+            count = len(problems) + rejection.get("more", 0)
+            out.write(f"  rejected  {rejection['name']}: {count} problem(s)")
+            for problem in problems:
+                spot = ", ".join(
+                    part
+                    for part in (
+                        f"line {problem['line']}" if problem["line"] is not None else "",
+                        f"column {problem['column']}" if problem["column"] else "",
+                    )
+                    if part
+                )
+                value = f" {problem['value']!r}" if problem["value"] else ""
+                out.write(f"    {spot or 'file'}:{value} {problem['reason']}")
+            if rejection.get("more"):
+                out.write(f"    and {rejection['more']} more")
         for warning in report["warnings"]:
             out.write(f"  warning   {warning}")

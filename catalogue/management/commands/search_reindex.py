@@ -11,7 +11,12 @@ from catalogue.search.maintenance import rebuild
 
 
 class Command(BaseCommand):
-    help = "Rebuild the search index of sets and images from the database, with no downtime."
+    help = (
+        "Rebuild the search index of sets and images from the database, with no downtime. "
+        "Run it after the Taxon table changes (`manage.py taxa`): documents carry the "
+        "names, synonyms and vernaculars of their taxa, which no row revision tracks, so "
+        "`search_reconcile` does not see them change."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--kind", choices=["set", "image"], action="append")

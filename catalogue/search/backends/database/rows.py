@@ -17,6 +17,7 @@ from typing import Literal, overload
 
 from catalogue import geometry
 from catalogue.search.backends.database.text import safe
+from catalogue.search.wordparts import word_parts
 
 # Document fields stored as SearchValue rows (the rest that filters use are columns).
 VALUE_FIELDS = (
@@ -106,11 +107,17 @@ def prepare(kind: str, document: object) -> Row:
                 as_int({name: item}, name, required=True)
             if len(str(item)) <= MAX_VALUE_LENGTH:
                 values.add((name, str(item)))
+    taxa = as_list(doc, "taxa") + as_list(doc, "taxon_terms")
+    keywords = as_list(doc, "keywords")
+    description = as_text(doc, "description")
+    # The domain's word parts (wordparts.py) go with the keywords: `plankton` then
+    # finds `Phytoplankton` in a title, as the engine's decompounder does.
+    parts = word_parts([title, description, *map(str, keywords), *map(str, taxa)])
     texts = {
         "title": title,
-        "keywords": text_of(as_list(doc, "keywords")),
-        "taxa": text_of(as_list(doc, "taxa")),
-        "description": as_text(doc, "description"),
+        "keywords": text_of([*keywords, *parts]),
+        "taxa": text_of(taxa),
+        "description": description,
         "creators": text_of(as_list(doc, "creators")),
         "instrument": as_text(doc, "instrument"),
         "platform": as_text(doc, "platform"),

@@ -79,6 +79,13 @@ class EngineConnection:
                 {"tokenizer": "standard", "filter": ["lowercase"], "text": "Running"}
             ),
             geo_shape=self._has_geo_shape(),
+            decompound=self._analyzes(
+                {
+                    "tokenizer": "standard",
+                    "filter": [{"type": "dictionary_decompounder", "word_list": ["plankton"]}],
+                    "text": "zooplankton",
+                }
+            ),
         )
         logger.info("search: %s at %s offers %s", self.name, self.engine.url, caps)
         return caps

@@ -25,8 +25,9 @@ from catalogue import geometry
 from catalogue.search.backends.base import IndexFailure, Progress
 from catalogue.search.backends.engine.client import SearchEngineError
 from catalogue.search.backends.engine.connection import INDEX_NOT_FOUND, EngineConnection, reason
-from catalogue.search.backends.engine.mappings import GEO, index_settings, mappings
+from catalogue.search.backends.engine.mappings import GEO, PARTS, index_settings, mappings
 from catalogue.search.query import KINDS, Kind
+from catalogue.search.wordparts import word_parts
 
 logger = logging.getLogger(__name__)
 
@@ -97,9 +98,13 @@ class EngineIndexes(EngineConnection):
     # --- writes -----------------------------------------------------------------------
 
     def prepare(self, document: dict) -> dict:
-        """The source to index: the document plus its derived coverage fields."""
+        """The source to index: the document plus its derived coverage fields (and
+        its word parts, where the engine cannot find them itself)."""
         source = dict(document)
         source.pop(GEO, None)
+        source.pop(PARTS, None)
+        if not self.capabilities.decompound:
+            source[PARTS] = word_parts(searched_texts(document))
         shape = geometry.coverage(document)
         if shape is not None:
             if shape.extent[0] > shape.extent[2]:
@@ -276,3 +281,12 @@ def bulk_items(response: dict, expected: int) -> Iterator[tuple[int, dict | None
         if error is None and status >= 300 and result.get("result") != "not_found":
             error = {"type": "unknown", "reason": f"status {status}"}
         yield status, (error if error is None or isinstance(error, dict) else {"reason": error})
+
+
+def searched_texts(document: dict) -> list[str]:
+    """The texts of a document that the search box reaches (mappings.TEXT_FIELDS)."""
+    texts = [str(document.get(name) or "") for name in ("title", "description", "file_name")]
+    for name in ("keywords", "taxa", "taxon_terms"):
+        value = document.get(name)
+        texts += [str(item) for item in value] if isinstance(value, list) else []
+    return texts

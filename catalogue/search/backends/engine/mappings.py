@@ -11,6 +11,11 @@ once by the engine backend and passed in as `Capabilities`:
   normaliser for case-insensitive keyword subfields (scientific names,
   prefixes for suggestions). Without it those subfields are left out and
   prefixes are matched with `case_insensitive` on the exact keyword.
+- `decompound`: the `dictionary_decompounder` token filter (analysis-common).
+  With it, text is indexed with an analyzer that also emits the domain's word
+  parts (catalogue/search/wordparts.py: `plankton` inside `mesozooplankton`)
+  and searched with the plain one; without it the parts found are indexed as
+  the derived field `search_parts` (indexes.py), as the database backend does.
 - `geo_shape`: the `geo_shape` field type. Coverage is always also indexed as
   four numbers (`search_geo.west` ...) so that a server without geo_shape can
   still filter by bounding box.
@@ -26,7 +31,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from catalogue.search.wordparts import DOMAIN_WORD_PARTS, MIN_WORD_SIZE
+
 GEO = "search_geo"  # derived coverage fields, added at indexing, hidden from hits
+PARTS = "search_parts"  # derived word parts, without the decompounder (indexes.py)
+DECOMPOUNDER = "domain_word_parts"
 NORMALIZER = "name_lowercase"
 RAW_LIMIT = 1024  # longer values are not kept in the keyword subfields
 
@@ -36,10 +45,19 @@ class Capabilities:
     english: bool = True
     lowercase: bool = True
     geo_shape: bool = True
+    decompound: bool = False
 
     @property
     def text_analyzer(self) -> str:
+        """The analyzer of queries (and of indexed text without the decompounder)."""
         return "english" if self.english else "standard"
+
+    @property
+    def index_analyzer(self) -> str:
+        """The analyzer of indexed text: the query's, plus the word parts when possible."""
+        if not self.decompound:
+            return self.text_analyzer
+        return "domain_english" if self.english else "domain_standard"
 
 
 # What the search box searches, with boosts (all share the text analyzer).
@@ -52,6 +70,8 @@ TEXT_FIELDS = [
     "instrument.text",
     "platform.text",
     "file_name",
+    "taxon_terms^2",  # names, synonyms and vernaculars of the taxa and their ancestors
+    PARTS,
 ]
 HIGHLIGHT_FIELDS = ("title", "description")
 # Where suggestions come from: exact values (`.raw` or the keyword itself).
@@ -67,11 +87,63 @@ def index_settings(caps: Capabilities) -> dict:
     documents that way).
     """
     settings: dict = {"number_of_shards": 1, "number_of_replicas": 0, "gc_deletes": "0s"}
+    analysis: dict = {}
     if caps.lowercase:
-        settings["analysis"] = {
-            "normalizer": {NORMALIZER: {"type": "custom", "filter": ["lowercase"]}}
-        }
+        analysis["normalizer"] = {NORMALIZER: {"type": "custom", "filter": ["lowercase"]}}
+    if caps.decompound:
+        analysis.update(decompounding(caps))
+    if analysis:
+        settings["analysis"] = analysis
     return settings
+
+
+def decompounding(caps: Capabilities) -> dict:
+    """Index analyzers that add the domain's word parts. `domain_english` is the
+    `english` analyzer rebuilt from its parts (as the engines document it) with
+    the decompounder before stemming, so parts are stemmed as queries are."""
+    filters: dict = {
+        DECOMPOUNDER: {
+            "type": "dictionary_decompounder",
+            "word_list": list(DOMAIN_WORD_PARTS),
+            "min_word_size": MIN_WORD_SIZE,
+            "only_longest_match": False,
+        }
+    }
+    analyzers: dict = {
+        "domain_standard": {
+            "type": "custom",
+            "tokenizer": "standard",
+            "filter": ["lowercase", DECOMPOUNDER],
+        }
+    }
+    if caps.english:
+        filters.update(
+            {
+                "domain_possessive": {"type": "stemmer", "language": "possessive_english"},
+                "domain_stop": {"type": "stop", "stopwords": "_english_"},
+                "domain_stemmer": {"type": "stemmer", "language": "english"},
+            }
+        )
+        analyzers["domain_english"] = {
+            "type": "custom",
+            "tokenizer": "standard",
+            "filter": [
+                "domain_possessive",
+                "lowercase",
+                "domain_stop",
+                DECOMPOUNDER,
+                "domain_stemmer",
+            ],
+        }
+    return {"filter": filters, "analyzer": analyzers}
+
+
+def _analyzed(caps: Capabilities) -> dict:
+    """A text field's analyzers: the index one, and the query one when it differs."""
+    mapping = {"type": "text", "analyzer": caps.index_analyzer}
+    if caps.index_analyzer != caps.text_analyzer:
+        mapping["search_analyzer"] = caps.text_analyzer
+    return mapping
 
 
 def _lower(caps: Capabilities) -> dict:
@@ -81,7 +153,7 @@ def _lower(caps: Capabilities) -> dict:
 
 
 def _text(caps: Capabilities, *, raw: bool = False, lower: bool = False) -> dict:
-    mapping: dict = {"type": "text", "analyzer": caps.text_analyzer}
+    mapping: dict = _analyzed(caps)
     fields: dict = {}
     if raw:
         fields["raw"] = {"type": "keyword", "ignore_above": RAW_LIMIT}
@@ -96,7 +168,7 @@ def _keyword(caps: Capabilities, *, text: bool = False, lower: bool = False) -> 
     mapping: dict = {"type": "keyword", "ignore_above": RAW_LIMIT}
     fields: dict = {}
     if text:
-        fields["text"] = {"type": "text", "analyzer": caps.text_analyzer}
+        fields["text"] = _analyzed(caps)
     if lower:
         fields.update(_lower(caps))
     if fields:
@@ -130,6 +202,10 @@ def mappings(caps: Capabilities) -> dict:
             # suggestions, and a lowercased keyword for case-insensitive matching.
             "taxa": _text(caps, raw=True, lower=True),
             "taxon_path": _keyword(caps, lower=True),
+            # Added with the Taxon table, as `predicted` below: rebuild older indexes.
+            "taxon_ids": {"type": "long"},
+            "taxon_terms": _text(caps),
+            PARTS: _text(caps),
             "labels": _keyword(caps),
             # Added with inference enrichment: an index created before has no
             # `predicted` mapping (dynamic: false), so a running deployment must

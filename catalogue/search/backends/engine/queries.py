@@ -25,6 +25,7 @@ from catalogue.search.backends.engine.connection import EngineConnection
 from catalogue.search.backends.engine.mappings import (
     GEO,
     HIGHLIGHT_FIELDS,
+    PARTS,
     SUGGEST_FIELDS,
     TEXT_FIELDS,
 )
@@ -73,7 +74,7 @@ class EngineQueries(EngineConnection):
                 )
             search = search.extra(size=query.page_size, **{"from": start})
         search = search.extra(track_total_hits=True, track_scores=text is not None)
-        search = search.source(excludes=[GEO])
+        search = search.source(excludes=[GEO, PARTS])
         for name in query.facets:
             search.aggs.bucket(name, facet_aggregation(FACETS[name]))
         if query.highlight and text is not None:
