@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import difflib
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from catalogue.vocabularies.taxa import snapshot
+from tests.loopback_fake import LoopbackFake
 
 FLAGS = (("isMarine", "marine"), ("isBrackish", "brackish"), ("isFreshwater", "freshwater"))
 
@@ -59,32 +59,14 @@ def aphia_record(row: dict) -> dict:
     }
 
 
-class FakeWorms:
+class FakeWorms(LoopbackFake):
+    base_path = "/rest"
+
     def __init__(self) -> None:
         self.rows = {row["aphia_id"]: dict(row) for row in snapshot.records()}
         self.calls: list[str] = []
-        self.failures: list[tuple[int, str | None]] = []
         self.delays: list[float] = []
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}/rest"
-
-    def start(self) -> FakeWorms:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def fail_next(self, status: int, times: int = 1, retry_after: str | None = None) -> None:
-        self.failures.extend([(status, retry_after)] * times)
+        super().__init__()
 
     def slow_next(self, seconds: float, times: int = 1) -> None:
         self.delays.extend([seconds] * times)

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote
+
+from tests.loopback_fake import LoopbackFake
 
 TEST_PASSWORD = "fake-datacite-pw"  # the fake's own, for loopback tests
 MANDATORY = ("titles", "creators", "publisher", "publicationYear")
@@ -48,35 +49,15 @@ def publish_errors(attributes: dict) -> list[dict]:
     return errors
 
 
-class FakeDataCite:
+class FakeDataCite(LoopbackFake):
     def __init__(self, repository_id: str = "AQUA.TEST", password: str = TEST_PASSWORD):
         self.repository_id = repository_id
         self.password = password
         self.dois: dict[str, dict] = {}
         self.calls: list[dict] = []
-        self.failures: list[tuple[int, str | None]] = []
         self.refuse_publish: dict[str, str] = {}
         self.drop_next_create = False
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> FakeDataCite:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def fail_next(self, status: int, times: int = 1, retry_after: str | None = None) -> None:
-        self.failures.extend([(status, retry_after)] * times)
+        super().__init__()
 
     def state(self, doi: str) -> str:
         return self.dois[doi.lower()]["state"]
