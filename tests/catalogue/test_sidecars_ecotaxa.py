@@ -320,8 +320,9 @@ def test_ecotaxas_own_file_of_problems_is_refused_with_every_problem_at_once():
 def test_zooscan_import_tsv_keeps_unpadded_times_and_the_hierarchy():
     sidecar = read_sample("zooscan_import/ecotaxa_m106_mn01_n1_sml.tsv")
     image = sidecar.images["m106_mn01_n1_sml_409.jpg"]
-    # `420` is 04:20:00 as EcoTaxa reads it (its export of this sample writes 042000).
-    assert image.captured_at == datetime(2014, 4, 20, 4, 20, tzinfo=UTC)
+    # `420` is HHMMSS without its leading zeros: 00:04:20 (EcoTaxa's importer pads it
+    # as HHMM, 04:20:00; its documented format, and what an unpadded export means, is HHMMSS).
+    assert image.captured_at == datetime(2014, 4, 20, 0, 4, 20, tzinfo=UTC)
     assert (image.latitude, image.longitude) == (-44.72543333333333, 145.5351)
     assert (image.depth_min, image.depth_max) == (600.0, 1000.0)
     fields = image.fields
@@ -392,8 +393,8 @@ def test_uvp6_tsv_in_latin1_with_degrees_and_minutes():
 @pytest.mark.parametrize(
     ("written", "read"),
     [
-        ("420", time(4, 20)),  # HHMM with its leading zero lost, as EcoTaxa reads it
-        ("5", time(0, 5)),
+        ("420", time(0, 4, 20)),  # HHMMSS with its leading zeros lost
+        ("5", time(0, 0, 5)),
         ("93000", time(9, 30)),  # HHMMSS with its leading zero lost
         ("111823", time(11, 18, 23)),
         ("020139.315", time(2, 1, 39, 315000)),  # UVP: a fraction of a second

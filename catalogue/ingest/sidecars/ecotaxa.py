@@ -3,7 +3,7 @@
 The file: a header row of `table_field` columns (`object_`, `sample_`, `acq_`,
 `process_`, `img_`), a type row of `[t]` (text) and `[f]` (number), one row per image
 of an object. Values as EcoTaxa writes and reads them: dates YYYYMMDD (or YYYY-MM-DD);
-times HHMMSS whose leading zeros a spreadsheet may have dropped (`420` is 04:20:00,
+times HHMMSS whose leading zeros a spreadsheet may have dropped (`420` is 00:04:20,
 `93000` 09:30:00) or HH:MM:SS, with fractions of a second (`020139.315`); positions in
 decimal degrees or `43°41 30`; "nan"/"na" for no number; an annotation status
 (predicted, validated, dubious, discarded, or EcoTaxa's letters P, V, D, X; "noid"

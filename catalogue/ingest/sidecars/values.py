@@ -138,13 +138,14 @@ def read_date(text: str) -> date | None:
 
 
 def read_time(text: str) -> time | None:
-    """A time of day as EcoTaxa reads it: HH:MM:SS, HH:MM, or digits.
+    """A time of day as EcoTaxa writes it: HHMMSS, or HH:MM:SS (or HH:MM).
 
-    Digits are HHMMSS; spreadsheets drop their leading zeros, so up to four
-    digits are HHMM (`420` is 04:20:00, `5` is 00:05:00: EcoTaxa's rule, its
-    exports write `420` back as `042000`) and five are HMMSS (`93000` is
-    09:30:00). A fraction of a second may follow the seconds (`020139.315`,
-    as UVP instruments write them).
+    Digits are HHMMSS whose leading zeros were lost (spreadsheets and numeric
+    columns drop them): `420` is 00:04:20, `93000` is 09:30:00. EcoTaxa's own
+    importer pads three or four digits as HHMM instead (`420` as 04:20:00); its
+    documented format is HHMMSS, and that is what an unpadded export means, so we
+    read every length as HHMMSS. A fraction of a second may follow the seconds
+    (`020139.315`, as UVP instruments write them).
     """
     value = text.strip()
     if not value:
@@ -156,10 +157,6 @@ def read_time(text: str) -> time | None:
         hours, minutes, seconds, fraction = clock.groups()
     elif digits:
         number, fraction = digits.groups()
-        if len(number) <= 4:
-            if fraction:
-                raise BadValue(reason)
-            number = number.zfill(4) + "00"
         number = number.zfill(6)
         hours, minutes, seconds = number[:2], number[2:4], number[4:]
     else:
