@@ -349,29 +349,44 @@ class InvenioTarget(Target):
         for key in set(remote) - {built.name for built in files}:
             # Left by an earlier try of a draft taken again: not this version's.
             self.request("DELETE", f"/records/{record_id}/draft/files/{quote(key)}")
+        missing = []
         for built in files:
-            self.upload(record_id, built, remote.get(built.name))
+            if self.already_uploaded(record_id, built, remote.get(built.name)):
+                progress.add()
+            else:
+                missing.append(built)
+        if missing:
+            # One call starts every file's upload (InvenioRDM takes a list of keys).
+            entries = [{"key": built.name} for built in missing]
+            self.request("POST", f"/records/{record_id}/draft/files", json=entries)
+        for built in missing:
+            self.upload(record_id, built)
             progress.add()
 
-    def upload(self, record_id: str, built: packaging.BuiltFile, remote: dict | None) -> None:
-        files = f"/records/{record_id}/draft/files"
-        key = quote(built.name)
-        if remote is not None:
-            if remote.get("status") == "completed" and remote.get("checksum") == f"md5:{built.md5}":
-                return  # uploaded before this deposit was resumed
-            self.request("DELETE", f"{files}/{key}")
-        self.request("POST", files, json=[{"key": built.name}])
+    def already_uploaded(self, record_id: str, built: packaging.BuiltFile, remote) -> bool:
+        """Whether the draft holds the file whole (uploaded before this deposit was
+        resumed); a part-uploaded or different one is deleted, to be sent again."""
+        if remote is None:
+            return False
+        if remote.get("status") == "completed" and remote.get("checksum") == f"md5:{built.md5}":
+            return True
+        self.request("DELETE", f"/records/{record_id}/draft/files/{quote(built.name)}")
+        return False
+
+    def upload(self, record_id: str, built: packaging.BuiltFile) -> None:
+        """A started file's content, then its commit, whose checksum must be ours."""
+        path = f"/records/{record_id}/draft/files/{quote(built.name)}"
         with built.open() as content:  # its md5 is taken as it is sent
             self.request(
                 "PUT",
-                f"{files}/{key}/content",
+                f"{path}/content",
                 data=content,
                 headers={
                     "Content-Type": "application/octet-stream",
                     "Content-Length": str(built.size),
                 },
             )
-        committed = self.json("POST", f"{files}/{key}/commit")
+        committed = self.json("POST", f"{path}/commit")
         if committed.get("checksum") != f"md5:{built.md5}":
             raise TransientTargetError(
                 f"{built.name} arrived damaged on {self.name}: "
