@@ -43,11 +43,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, BinaryIO, Self, cast
 
+from catalogue.ingest.archive_budget import MIB, ArchiveLimits, Budget
 from catalogue.ingest.errors import IngestError
 
 __all__ = ["ArchiveEntry", "ArchiveLimits", "is_archive", "is_image_bundle", "iter_archive"]
 
-MIB = 2**20
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
@@ -91,16 +91,6 @@ _ARCHIVE_ERRORS = (
     NotImplementedError,
     RecursionError,
 )
-
-
-@dataclass(frozen=True)
-class ArchiveLimits:
-    """How much one archive may cost; the defaults suit large image collections."""
-
-    max_entries: int = 100_000  # members in one archive
-    max_total_bytes: int = 20 * 2**30  # sum of real uncompressed bytes
-    max_entry_bytes: int = 2 * 2**30  # one member
-    max_ratio: float = 200.0  # uncompressed / compressed, whole archive
 
 
 DEFAULT_LIMITS = ArchiveLimits()
@@ -163,7 +153,7 @@ def iter_archive(
     """
     # A bundle uploaded on its own is the inner level already: nothing inside it is opened.
     inside = None if is_image_bundle(archive_name) else open_inside
-    budget = _Budget(archive_name, limits, open_inside=inside)
+    budget = Budget(archive_name, limits, open_inside=inside)
     if isinstance(source, str | os.PathLike):
         with open(source, "rb") as fileobj:
             yield from _iter_file(fileobj, budget)
@@ -171,7 +161,7 @@ def iter_archive(
         yield from _iter_file(source, budget)
 
 
-def _iter_file(fileobj: BinaryIO, budget: _Budget) -> Iterator[ArchiveEntry | IngestError]:
+def _iter_file(fileobj: BinaryIO, budget: Budget) -> Iterator[ArchiveEntry | IngestError]:
     try:
         if not fileobj.seekable():
             raise ValueError("iter_archive needs a seekable file")
@@ -204,7 +194,7 @@ def _sniff(fileobj: BinaryIO) -> str | None:
     return "tar" if found else None
 
 
-def _iter_zip(fileobj: BinaryIO, budget: _Budget) -> Iterator[ArchiveEntry | IngestError]:
+def _iter_zip(fileobj: BinaryIO, budget: Budget) -> Iterator[ArchiveEntry | IngestError]:
     name = budget.archive_name
     try:
         archive = zipfile.ZipFile(fileobj)
@@ -231,7 +221,7 @@ def _iter_zip(fileobj: BinaryIO, budget: _Budget) -> Iterator[ArchiveEntry | Ing
                 yield item
 
 
-def _offer(entry: ArchiveEntry, raw: str, budget: _Budget) -> Iterator[ArchiveEntry | IngestError]:
+def _offer(entry: ArchiveEntry, raw: str, budget: Budget) -> Iterator[ArchiveEntry | IngestError]:
     """The entry itself or, for a bundle to open in place (one level deep), its members."""
     open_inside = budget.root.open_inside
     if budget.outer is not None or open_inside is None or not open_inside(entry.name):
@@ -275,7 +265,7 @@ def _zip_problem(info: zipfile.ZipInfo, mode: int) -> str | None:
     return None
 
 
-def _iter_tar(fileobj: BinaryIO, budget: _Budget) -> Iterator[ArchiveEntry | IngestError]:
+def _iter_tar(fileobj: BinaryIO, budget: Budget) -> Iterator[ArchiveEntry | IngestError]:
     name = budget.archive_name
     try:
         archive = tarfile.open(  # noqa: SIM115 - closed by the with below
@@ -363,7 +353,7 @@ class _StrictTarInfo(tarfile.TarInfo):
         return super()._proc_member(tar)  # type: ignore[misc]
 
 
-def _vet(raw: str, size: int, problem: str | None, budget: _Budget) -> str | IngestError | None:
+def _vet(raw: str, size: int, problem: str | None, budget: Budget) -> str | IngestError | None:
     """The clean name of a member to offer, an IngestError rejecting it, or None
     to skip it quietly (operating-system clutter). Names are unique across levels."""
     shown = f"{budget.archive_name}/{_shown(raw)}"
@@ -445,98 +435,8 @@ def _damage(error: BaseException) -> str:
     return f"corrupt data: {text or type(error).__name__}"
 
 
-@dataclass
-class _Budget:
-    """What one archive has handed out so far, shared by all its readers.
-
-    The limits hold for the archive as a whole, so the count must too; and once
-    the archive is over a limit, every reader and the iteration stop with it.
-    A bundle opened inside the archive gets a budget of its own (`outer` set)
-    that counts into the outer one, its `root`: one count for both levels.
-    """
-
-    archive_name: str
-    limits: ArchiveLimits
-    compressed: int = 1  # the archive's compressed size: the ratio's denominator
-    declared: int = 0  # uncompressed bytes the headers claim so far
-    total: int = 0  # uncompressed bytes really handed out so far
-    entries: int = 0  # members listed so far
-    serial: int = 0  # the TAR member the stream is at
-    streamed: bool = False
-    finished: bool = False
-    failure: IngestError | None = None
-    open_inside: Callable[[str], bool] | None = None  # which members to open in place
-    outer: _Budget | None = None  # the archive this one is a member of
-    prefix: str = ""  # what this archive's member names come out under
-    seen: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (archive, raw)
-
-    @property
-    def root(self) -> _Budget:
-        return self if self.outer is None else self.outer.root
-
-    def inside(self, archive_name: str, prefix: str) -> _Budget:
-        """The budget of a bundle opened inside this archive: counts go to the root."""
-        return _Budget(archive_name, self.limits, outer=self, prefix=prefix)
-
-    def count(self, members: int) -> None:
-        """Count members (of every level): too many stop the whole archive."""
-        root = self.root
-        root.entries += members
-        if root.entries > root.limits.max_entries:
-            inside = " (with those of the archives inside it)" if root is not self else ""
-            root._fail(f"has more than {root.limits.max_entries} members{inside}")
-
-    def declare(self, size: int) -> None:
-        """Stop early when the headers alone already claim too much."""
-        root = self.root
-        root.declared += max(size, 0)
-        limits = root.limits
-        if root.declared > limits.max_total_bytes:
-            root._fail(
-                f"declares {root.declared} bytes uncompressed, "
-                f"over the limit of {limits.max_total_bytes} in total"
-            )
-        if root.declared >= MIB and root.declared / root.compressed > limits.max_ratio:
-            ratio = root.declared / root.compressed
-            root._fail(
-                f"declares a compression ratio of {ratio:.0f}:1, "
-                f"over the limit of {limits.max_ratio:g}:1 (zip bomb?)"
-            )
-
-    def spend(self, size: int) -> None:
-        """Count bytes really handed out; headers can lie, this cannot."""
-        root = self.root
-        root.total += size
-        limits = root.limits
-        if root.total > limits.max_total_bytes:
-            root._fail(f"expands past the limit of {limits.max_total_bytes} bytes in total")
-        if root.total >= MIB and root.total / root.compressed > limits.max_ratio:
-            root._fail(
-                f"expands more than {limits.max_ratio:g} times its compressed size (zip bomb?)"
-            )
-
-    def check(self) -> None:
-        """Refuse to go on once the archive is over a limit."""
-        failure = self.root.failure
-        if failure is not None:
-            raise failure
-
-    def ensure_current(self, serial: int, name: str) -> None:
-        """A reader used out of turn is the caller's bug, not the upload's fault."""
-        if self.finished:
-            raise RuntimeError(f"{name}: the iteration has ended; read entries while iterating")
-        if self.streamed and serial != self.serial:
-            raise RuntimeError(
-                f"{name}: a streamed TAR cannot go back; read each entry before the next"
-            )
-
-    def _fail(self, reason: str) -> None:
-        self.failure = IngestError(self.archive_name, reason)
-        raise self.failure
-
-
 def _opener(
-    make_stream: Callable[[], IO[bytes] | None], member: str, budget: _Budget, serial: int
+    make_stream: Callable[[], IO[bytes] | None], member: str, budget: Budget, serial: int
 ) -> Callable[[], BinaryIO]:
     """ArchiveEntry.open: a counting reader of the member, once."""
     inside = member.removeprefix(f"{budget.prefix}/") if budget.prefix else member
@@ -569,7 +469,7 @@ class _MemberReader(io.RawIOBase):
     decompressors' errors into IngestErrors naming the member.
     """
 
-    def __init__(self, stream: IO[bytes], name: str, budget: _Budget, serial: int):
+    def __init__(self, stream: IO[bytes], name: str, budget: Budget, serial: int):
         self._stream = stream
         self._name = name
         self._budget = budget

@@ -24,10 +24,10 @@ from hypothesis import strategies as st
 
 from catalogue import services
 from catalogue.access import SYSTEM
+from catalogue.ingest.archive_budget import Budget
 from catalogue.ingest.archives import (
     ArchiveEntry,
     ArchiveLimits,
-    _Budget,
     _MemberReader,
     is_archive,
     iter_archive,
@@ -597,7 +597,7 @@ def test_tar_header_that_lies_about_its_size_is_caught(tmp_path):
 
 
 def test_counting_reader_counts_real_bytes_per_member():
-    budget = _Budget("a.zip", ArchiveLimits(max_entry_bytes=1000), compressed=10**9)
+    budget = Budget("a.zip", ArchiveLimits(max_entry_bytes=1000), compressed=10**9)
     reader = _MemberReader(io.BytesIO(b"x" * 5000), "a.zip/m.bin", budget, 0)
 
     assert reader.read(1000) == b"x" * 1000  # exactly at the limit is fine
@@ -614,7 +614,7 @@ def test_counting_reader_counts_real_bytes_per_member():
 
 
 def test_counting_reader_counts_real_bytes_across_the_archive():
-    budget = _Budget("a.zip", ArchiveLimits(max_total_bytes=1500), compressed=10**9)
+    budget = Budget("a.zip", ArchiveLimits(max_total_bytes=1500), compressed=10**9)
     first = _MemberReader(io.BytesIO(b"x" * 1000), "a.zip/1.bin", budget, 0)
     second = _MemberReader(io.BytesIO(b"y" * 1000), "a.zip/2.bin", budget, 0)
 
@@ -631,7 +631,7 @@ def test_counting_reader_counts_real_bytes_across_the_archive():
 
 
 def test_counting_reader_enforces_the_ratio_once_a_mib_is_read():
-    budget = _Budget("bomb.zip", ArchiveLimits(max_ratio=200), compressed=1000)
+    budget = Budget("bomb.zip", ArchiveLimits(max_ratio=200), compressed=1000)
     reader = _MemberReader(io.BytesIO(bytes(4 * 2**20)), "bomb.zip/zeros", budget, 0)
 
     assert len(reader.read(2**20 - 1)) == 2**20 - 1  # ratio ~1000, but under 1 MiB
