@@ -26,6 +26,8 @@ from catalogue.models import ImageSet, State
 from catalogue.services.versions import draft_of_next_version
 from catalogue.uploads import selectors as upload_selectors
 from catalogue.uploads import services as upload_services
+from catalogue.uploads.models import Upload
+from catalogue.uploads.storage import ChunkRefused
 from curation import repositories, review_selectors, selectors
 from curation.completeness import completeness
 from curation.forms import ROWS, ImageSetForm, SetEditor
@@ -143,9 +145,12 @@ def upload(request, uuid):
         # Files over one part go resumably (catalogue/uploads/), ingested by a worker.
         "uploads_url": reverse("api:image-set-uploads", args=[image_set.pk]),
         "resumable_from": settings.UPLOAD_PART_BYTES,
+        "upload_expiry_hours": settings.UPLOAD_EXPIRY_HOURS,
         "report": None,
         "reason": frozen_reason(image_set) if frozen else None,
     }
+    if request.method == "POST" and request.POST.get("cancel"):
+        return cancel_unfinished_upload(request, image_set, request.POST["cancel"])
     if request.method == "POST":
         files = request.FILES.getlist("files")
         if not files and not frozen:
@@ -167,11 +172,26 @@ def upload(request, uuid):
             image_set, [files], actor=request.user, without_metadata=without_metadata
         )
         context["report"] = batch
+    context["unfinished_uploads"] = upload_selectors.unfinished_uploads(request.user, image_set)
     context["worker_uploads"] = upload_selectors.worker_uploads(request.user, image_set)
     context["in_progress"] = any(
         row["upload"].state in ("queued", "ingesting") for row in context["worker_uploads"]
     )
     return render(request, "curation/upload.html", context)
+
+
+def cancel_unfinished_upload(request, image_set, upload_id):
+    """The cancel button of an upload left unfinished (a closed tab, a lost connection)."""
+    try:
+        upload = upload_selectors.own_upload(request.user, upload_id)
+        if upload.image_set_id != image_set.pk:
+            raise Upload.DoesNotExist
+        upload_services.cancel_upload(upload, actor=request.user)
+    except (Upload.DoesNotExist, ChunkRefused):
+        messages.error(request, "That upload is no longer open.")
+    else:
+        messages.success(request, f"The upload of {upload.file_name} is cancelled.")
+    return redirect("curation:upload", uuid=image_set.uuid)
 
 
 # --- publishing: the checklist, the deposit, new versions --------------------------------

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -62,8 +62,20 @@ class TooMany(exceptions.APIException):
 class StartSerializer(serializers.Serializer):
     file_name = serializers.CharField(max_length=1000)
     size = serializers.IntegerField(min_value=1)
-    sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", help_text="of the whole file")
+    sha256 = serializers.RegexField(
+        r"^[0-9a-fA-F]{64}$",
+        required=False,
+        help_text="of the whole file; may come with the completion instead",
+    )
     without_metadata = serializers.BooleanField(default=False)
+
+
+class CompleteSerializer(serializers.Serializer):
+    sha256 = serializers.RegexField(
+        r"^[0-9a-fA-F]{64}$",
+        required=False,
+        help_text="of the whole file: required unless given at the start, and equal to it if so",
+    )
 
 
 class PartSerializer(serializers.Serializer):
@@ -308,9 +320,18 @@ class PartsView(APIView):
 class CompleteView(APIView):
     """POST /uploads/{id}/complete/: every byte sent; 202 while the worker ingests it."""
 
-    parser_classes = [JSONParser]
+    # A body is optional (the sha256 when it was not given at the start), so clients
+    # that post an empty form are not refused for their content type.
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
-    @extend_schema(request=None, responses={202: UploadSerializer, **problems(*WRITE_ERRORS)})
+    @extend_schema(
+        request=CompleteSerializer, responses={202: UploadSerializer, **problems(*WRITE_ERRORS)}
+    )
     def post(self, request, upload_id):
-        upload = refusals(services.complete_upload, find(request, upload_id), actor=request.user)
+        upload = find(request, upload_id)
+        serializer = CompleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = refusals(
+            services.complete_upload, upload, actor=request.user, **serializer.validated_data
+        )
         return Response(upload_data(request, upload), status=status.HTTP_202_ACCEPTED)

@@ -53,3 +53,11 @@ def worker_uploads(actor, image_set: ImageSet, *, hours: int = 24) -> list[dict]
         counts, batch = progress(upload)
         rows.append({"upload": upload, "progress": counts, "batch": batch})
     return rows
+
+
+def unfinished_uploads(actor, image_set: ImageSet) -> list[Upload]:
+    """The caller's uploads of the set still waiting for bytes (to resume or cancel)."""
+    if not access.signed_in(actor):
+        return []
+    uploads = Upload.objects.filter(owner=actor, image_set=image_set, state=Upload.State.UPLOADING)
+    return list(uploads.order_by("-created")[:20])

@@ -61,19 +61,20 @@ def start_upload(
     actor,
     file_name: str,
     size: int,
-    sha256: str,
+    sha256: str = "",
     without_metadata: bool = False,
 ) -> Upload:
-    """Open an upload: a staging file, or an S3 multipart upload when storage is S3."""
+    """Open an upload: a staging file, or an S3 multipart upload when storage is S3.
+
+    The whole file's sha256 may come now or with the completion, so that a client
+    hashes the file while it sends it instead of reading it twice."""
     access.require(actor, Action.EDIT, image_set)
     name = clean_file_name(file_name)
     if size < 1:
         raise FieldError("size", "a file of at least one byte")
     if size > settings.UPLOAD_MAX_BYTES:
         raise FieldError("size", f"{size} bytes; at most {settings.UPLOAD_MAX_BYTES} are accepted")
-    sha256 = str(sha256).lower()
-    if not SHA256.match(sha256):
-        raise FieldError("sha256", "64 hexadecimal digits: the file's SHA-256")
+    sha256 = valid_sha256(sha256) if sha256 else ""
     with transaction.atomic():
         # The lock on the user's row serialises concurrent starts of one user.
         get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
@@ -99,6 +100,13 @@ def start_upload(
             storage.local_begin(upload)
         upload.save()
     return upload
+
+
+def valid_sha256(sha256: str) -> str:
+    sha256 = str(sha256).lower()
+    if not SHA256.match(sha256):
+        raise FieldError("sha256", "64 hexadecimal digits: the file's SHA-256")
+    return sha256
 
 
 def require_open(upload: Upload, actor) -> None:
@@ -175,11 +183,22 @@ def held_parts(upload: Upload) -> list[dict]:
     return parts
 
 
-def complete_upload(upload: Upload, *, actor) -> Upload:
-    """Every byte is there: queue the ingest (the worker checks the sha256 first)."""
+def complete_upload(upload: Upload, *, actor, sha256: str = "") -> Upload:
+    """Every byte is there: queue the ingest (the worker checks the sha256 first).
+
+    `sha256` is the whole file's, unless it was given at the start (then it must agree)."""
     with transaction.atomic():
         upload = Upload.objects.select_for_update().select_related("image_set").get(pk=upload.pk)
         require_open(upload, actor)
+        if sha256:
+            sha256 = valid_sha256(sha256)
+            if upload.sha256 and upload.sha256 != sha256:
+                raise FieldError(
+                    "sha256", f"{sha256} differs from {upload.sha256}, given at the start"
+                )
+            upload.sha256 = sha256
+        elif not upload.sha256:
+            raise FieldError("sha256", "give the whole file's SHA-256 (here or at the start)")
         if upload.backend == Upload.Backend.S3:
             parts = storage.s3_parts(upload)
             missing = storage.s3_missing(upload, parts)
@@ -194,7 +213,7 @@ def complete_upload(upload: Upload, *, actor) -> Upload:
             )
         upload.received = upload.size
         upload.state = Upload.State.QUEUED
-        upload.save(update_fields=["state", "received", "changed"])
+        upload.save(update_fields=["state", "received", "sha256", "changed"])
         transaction.on_commit(lambda: queue_ingest(upload.pk))
     return upload
 

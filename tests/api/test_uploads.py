@@ -206,6 +206,44 @@ def test_a_file_whose_sha256_differs_fails_and_leaves_nothing(
     assert not (staging["staging"] / upload["id"]).exists()
 
 
+def test_the_sha256_may_come_with_the_completion_instead_of_the_start(
+    local, local_worker, settings, image_set, people, tmp_path, staging
+):
+    """A client that hashes while it sends gives the file's sha256 only at the end."""
+    settings.UPLOAD_QUEUE = local_worker.queue
+    archive = zip_of(real_jpegs(3), tmp_path / "three.zip")
+    session = session_of(people["owner"])
+    body = {"file_name": archive.name, "size": archive.stat().st_size}
+    base = f"{local}/api/v1/image-sets/{image_set.pk}/uploads/"
+    upload = session.post(base, json=body).json()
+    assert upload["sha256"] == ""
+    send_chunks(session, upload["url"], archive, 0, CHUNK)
+    complete = f"{upload['url']}complete/"
+    missing = session.post(complete, json={})
+    assert missing.status_code == 400 and "sha256" in missing.json()["errors"]
+    malformed = session.post(complete, json={"sha256": "abc"})
+    assert malformed.status_code == 400 and "sha256" in malformed.json()["errors"]
+    assert Upload.objects.get(uuid=upload["id"]).state == "uploading"
+    done = session.post(complete, json={"sha256": file_sha256(archive).upper()})
+    assert done.status_code == 202, done.text
+    report = wait_finished(session, upload["url"])
+    assert report["state"] == "done" and report["sha256"] == file_sha256(archive)
+    assert Image.objects.filter(image_set=image_set).count() == 3
+
+
+def test_a_sha256_at_the_completion_must_agree_with_the_one_at_the_start(
+    local, image_set, people, tmp_path
+):
+    archive = zip_of(real_jpegs(1), tmp_path / "one.zip")
+    session = session_of(people["owner"])
+    upload = start(session, local, image_set, archive).json()
+    send_chunks(session, upload["url"], archive, 0, CHUNK)
+    other = session.post(f"{upload['url']}complete/", json={"sha256": "1" * 64})
+    assert other.status_code == 400
+    assert "given at the start" in other.json()["errors"]["sha256"][0]
+    assert Upload.objects.get(uuid=upload["id"]).state == "uploading"
+
+
 def test_cancel_removes_the_staged_bytes(local, image_set, people, tmp_path, staging):
     archive = zip_of(real_jpegs(2), tmp_path / "two.zip")
     session = session_of(people["owner"])
@@ -385,3 +423,37 @@ def test_two_requests_never_write_one_upload_at_once(local, image_set, people, t
         busy = session.patch(upload["url"], data=b"x", headers=chunk)
     assert busy.status_code == 409 and "another request is writing" in busy.text
     assert session.patch(upload["url"], data=b"x", headers=chunk).status_code == 204
+
+
+def test_the_upload_page_lists_unfinished_uploads_and_cancels_them(
+    local, image_set, people, tmp_path, staging
+):
+    """An upload left half-sent (a closed tab) is listed with what the server holds,
+    to resume by choosing the file again or to cancel, and only to its owner."""
+    archive = zip_of(real_jpegs(2), tmp_path / "left.zip")
+    session = session_of(people["owner"])
+    upload = start(session, local, image_set, archive).json()
+    session.patch(
+        upload["url"],
+        data=archive.read_bytes()[:1000],
+        headers={"Content-Type": CHUNK_TYPE, "Upload-Offset": "0"},
+    )
+    browser = Client()
+    browser.force_login(people["owner"])
+    page = reverse("curation:upload", args=[image_set.uuid])
+    shown = browser.get(page).content.decode()
+    assert 'id="unfinished-uploads"' in shown and f'data-upload="{upload["id"]}"' in shown
+    assert 'value="1000"' in shown  # the progress bar shows the bytes held
+
+    cancelled = browser.post(page, {"cancel": upload["id"]}, follow=True)
+    assert "The upload of left.zip is cancelled." in cancelled.content.decode()
+    assert Upload.objects.get(uuid=upload["id"]).state == "cancelled"
+    assert not (staging["staging"] / upload["id"]).exists()
+    assert 'id="unfinished-uploads"' not in cancelled.content.decode()
+    again = browser.post(page, {"cancel": upload["id"]}, follow=True)
+    assert "That upload is no longer open." in again.content.decode()
+
+    other = Client()
+    other.force_login(people["other"])
+    unknown = other.post(page, {"cancel": str(uuid.uuid4())})
+    assert unknown.status_code == 404  # not a set the other user may upload to

@@ -5,6 +5,7 @@ a real worker ingests the archive and the page shows its report."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -127,3 +128,80 @@ def test_straight_to_s3_in_parts_that_survive_a_cut(
     expect(page.locator("#report [data-count=added]")).to_have_text(str(IMAGES))
     assert sorted(set(puts), key=int) == [str(n) for n in range(1, 8)]
     assert image_set.images.count() == IMAGES
+
+
+TSV_ISSUES = Path(__file__).parent.parent / "catalogue" / "ecotaxa_samples" / "tsv_issues"
+
+
+def test_a_reloaded_page_resumes_the_upload_and_lists_a_bad_tsvs_problems(
+    page, sign_in, people, start_worker, settings, tmp_path
+):
+    """The tab is reloaded mid-upload: the page lists the unfinished upload, the same
+    file chosen again resumes from what the server holds (the hash of the bytes sent
+    before is read again, nothing is sent twice), and the worker's report lists every
+    problem of the EcoTaxa TSV inside the archive, as the page does for small files."""
+    staging = tmp_path / "staging"
+    worker = start_worker(
+        "ui-uploads-reload",
+        S3_BUCKET="",
+        MEDIA_ROOT=str(tmp_path / "media"),
+        UPLOAD_STAGING_DIR=str(staging),
+    )
+    settings.UPLOAD_QUEUE = worker.queue
+    settings.UPLOAD_STAGING_DIR = staging
+    image_set = curators_draft(people, title="Reloaded and resumed")
+    members = [*real_jpegs(IMAGES), *sorted(TSV_ISSUES.iterdir())]
+    archive = zip_of(members, tmp_path / "m106-export.zip", padding=120 * 1024**2)
+    patches: list[int] = []
+    page.on(
+        "request",
+        lambda request: (
+            patches.append(int(request.headers["upload-offset"]))
+            if request.method == "PATCH" and "/api/v1/uploads/" in request.url
+            else None
+        ),
+    )
+    sign_in(people["curator"])
+    upload_page = page.base + reverse("curation:upload", args=[image_set.uuid])
+    page.goto(upload_page)
+    page.get_by_label("Choose files to upload").set_input_files(str(archive))
+    bar = page.locator("#queue tbody tr progress").first
+    page.wait_for_function(
+        "b => b.max > 0 && b.value / b.max > 0.2", arg=bar.element_handle(), timeout=120_000
+    )
+    page.reload()
+    unfinished = page.locator("#unfinished-uploads tbody tr")
+    expect(unfinished).to_have_count(1)
+    expect(unfinished.locator(".file")).to_have_text("m106-export.zip")
+    before = len(patches)
+
+    page.get_by_label("Choose files to upload").set_input_files(str(archive))
+    form = page.locator("#upload-form")
+    row = page.locator("#queue tbody tr").first
+    try:
+        expect(form).to_have_attribute("data-done", "1", timeout=240_000)
+    except AssertionError as error:
+        raise AssertionError(f"upload not done: {row.inner_text()}") from error
+    resumed = patches[before:]
+    assert resumed and resumed[0] > 0, "the reloaded page started again from byte 0"
+    assert patches == sorted(patches)
+
+    report = page.locator("#report")
+    # Of the TSV's folder, the two images it does not describe go in; the ones it
+    # describes are held back with it.
+    expect(report.locator("[data-count=added]")).to_have_text(str(IMAGES + 2))
+    heading = report.get_by_role(
+        "heading", name="Problems in tsv_issues/ecotaxa_m106_mn01_n3_sml.tsv"
+    )
+    expect(heading).to_be_visible()
+    problems = report.locator("table.problems tbody tr")
+    expect(problems).to_have_count(12)
+    expect(problems.filter(has_text="object_annotation_time").locator(".value")).to_have_text(
+        "5:31"
+    )
+    expect(report.locator("table.rejected")).to_contain_text(
+        "12 problems: nothing of this file, nor of the images it describes, was imported"
+    )
+    page.reload()
+    expect(page.locator("#unfinished-uploads")).to_have_count(0)
+    assert not any(staging.iterdir()), "the staged upload was left behind"

@@ -111,7 +111,7 @@
   var active = 0;
   var finished = 0;
   var count = 0;
-  var report = { total: 0, added: 0, duplicates: [], rejected: [], warnings: [] };
+  var report = { total: 0, added: 0, updated: [], duplicates: [], rejected: [], warnings: [] };
 
   submit.hidden = true; // files start uploading as soon as they are chosen or dropped
   zone.classList.add("enhanced");
@@ -289,6 +289,7 @@
   function merge(answer) {
     report.total += answer.total || 0;
     report.added += answer.added || 0;
+    report.updated = report.updated.concat(answer.updated || []);
     report.duplicates = report.duplicates.concat(answer.duplicates || []);
     report.rejected = report.rejected.concat(answer.rejected || []);
     report.warnings = report.warnings.concat(answer.warnings || []);
@@ -308,11 +309,17 @@
     var body = el("tbody");
     rows.forEach(function (cells) {
       var row = el("tr");
-      cells.forEach(function (c, i) { row.appendChild(el("td", i === 0 ? "file" : "", c)); });
+      cells.forEach(function (c, i) {
+        row.appendChild(el("td", i === 0 && className !== "problems" ? "file" : (className === "problems" && i === 2 ? "value" : ""), c));
+      });
       body.appendChild(row);
     });
     t.appendChild(body);
     return t;
+  }
+
+  function problemCount(rejected) {
+    return rejected.problems && rejected.problems.length ? rejected.problems.length + (rejected.more || 0) : 0;
   }
 
   function showReport() {
@@ -326,6 +333,7 @@
     var line = el("p", "report-summary");
     [
       [report.added, "added", " added · "],
+      [report.updated.length, "updated", " updated · "],
       [report.duplicates.length, "duplicates", report.duplicates.length === 1 ? " duplicate · " : " duplicates · "],
       [report.rejected.length, "rejected", " rejected "]
     ].forEach(function (part) {
@@ -339,8 +347,34 @@
     if (report.rejected.length) {
       section.appendChild(el("h3", "", "Rejected"));
       section.appendChild(table("rejected", ["File", "Reason"], report.rejected.map(function (r) {
-        return [r.name, r.reason];
+        return [r.name, problemCount(r) ? problemCount(r) + " problem" + (problemCount(r) === 1 ? "" : "s") +
+          ": nothing of this file, nor of the images it describes, was imported" : r.reason];
       })));
+      // A refused sidecar: every problem, with its line, column and value.
+      report.rejected.forEach(function (r, index) {
+        if (!problemCount(r)) return;
+        var title = el("h4", "", "Problems in ");
+        title.id = "problems-" + (index + 1);
+        title.appendChild(el("span", "file", r.name));
+        section.appendChild(title);
+        var scroll = el("div", "table-scroll");
+        var problems = table("problems", ["Line", "Column", "Value", "Problem"], r.problems.map(function (p) {
+          return [p.line === null || p.line === undefined ? "" : String(p.line), p.column || "",
+            p.value === null || p.value === undefined ? "" : String(p.value), p.reason];
+        }));
+        problems.setAttribute("aria-labelledby", title.id);
+        scroll.appendChild(problems);
+        section.appendChild(scroll);
+        if (r.more) {
+          section.appendChild(el("p", "muted", "and " + r.more + " more problem" + (r.more === 1 ? "" : "s") + "."));
+        }
+      });
+    }
+    if (report.updated.length) {
+      section.appendChild(el("h3", "", "Updated (already in the set, corrected by a sidecar)"));
+      var updated = el("ul", "updated");
+      report.updated.forEach(function (u) { updated.appendChild(el("li", "file", u.name)); });
+      section.appendChild(updated);
     }
     if (report.duplicates.length) {
       section.appendChild(el("h3", "", "Duplicates (not added again)"));
@@ -359,7 +393,7 @@
     slot.textContent = "";
     slot.appendChild(section);
     statusLine.textContent = "All " + count + " file" + (count === 1 ? "" : "s") + " done: " +
-      report.added + " added, " + report.duplicates.length + " duplicate" +
+      report.added + " added, " + report.updated.length + " updated, " + report.duplicates.length + " duplicate" +
       (report.duplicates.length === 1 ? "" : "s") + ", " + report.rejected.length + " rejected.";
     form.setAttribute("data-done", String(count));
   }

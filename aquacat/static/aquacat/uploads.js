@@ -4,8 +4,12 @@
    Local storage: chunks PATCHed at their offset (as tus does); after an error the
    client asks the server (HEAD) what it holds and sends the rest. S3: each part PUT
    to a presigned URL; after an error the client asks which parts S3 holds.
-   Every chunk or part carries its sha256; the whole file's sha256 is given at the
-   start and checked by the worker before anything is ingested.
+   Every chunk or part carries its sha256; the whole file's sha256 is computed while
+   the file is sent, given with the completion and checked by the worker before
+   anything is ingested.
+
+   An upload survives a reload of the page: its URL is kept in localStorage under the
+   file's name, size and date, and choosing the same file again resumes it.
 
    window.AquaCatUploads.send(file, {start, csrf, withoutMetadata, progress, ingest, done,
    failed}) */
@@ -98,20 +102,52 @@
     return blob.arrayBuffer().then(function (buffer) { return new Uint8Array(buffer); });
   }
 
-  function fileSha256(file, onProgress) {
-    var hash = new Sha256();
-    var offset = 0;
-    function next() {
-      if (offset >= file.size) return Promise.resolve(hash.hex());
-      var end = Math.min(offset + CHUNK, file.size);
-      return read(file.slice(offset, end)).then(function (bytes) {
-        hash.update(bytes);
-        offset = end;
-        onProgress(offset, file.size);
-        return next();
-      });
-    }
-    return next();
+  /* The whole file's hash, fed with the bytes in order as they are sent; bytes sent
+     again (a retry) are skipped, and bytes it never saw (a resume after a reload)
+     are read and hashed before the upload goes on. */
+  function FileHash(file) {
+    this.file = file;
+    this.hash = new Sha256();
+    this.hashed = 0;
+  }
+
+  FileHash.prototype.feed = function (offset, bytes) {
+    if (offset !== this.hashed) return;
+    this.hash.update(bytes);
+    this.hashed += bytes.length;
+  };
+
+  FileHash.prototype.catchUp = function (to, onProgress) {
+    var self = this;
+    if (self.hashed >= to) return Promise.resolve();
+    var end = Math.min(self.hashed + CHUNK, to);
+    return read(self.file.slice(self.hashed, end)).then(function (bytes) {
+      self.feed(self.hashed, bytes);
+      if (onProgress) onProgress(self.hashed, to);
+      return self.catchUp(to, onProgress);
+    });
+  };
+
+  FileHash.prototype.hex = function () {
+    var self = this;
+    return self.catchUp(self.file.size).then(function () { return self.hash.hex(); });
+  };
+
+  /* --- a page reload: where the file's upload was ---------------------------------- */
+  function memoryKey(file, start) {
+    return "aquacat-upload " + start + " " + file.name + " " + file.size + " " + file.lastModified;
+  }
+
+  function remember(key, url) {
+    try { window.localStorage.setItem(key, url); } catch (error) { /* private mode */ }
+  }
+
+  function recall(key) {
+    try { return window.localStorage.getItem(key); } catch (error) { return null; }
+  }
+
+  function forget(key) {
+    try { window.localStorage.removeItem(key); } catch (error) { /* private mode */ }
   }
 
   function digest(bytes) {
@@ -167,6 +203,16 @@
     var jsonHeaders = Object.assign({ "Content-Type": "application/json" }, base);
     var upload = null;
     var retries = 0;
+    var whole = new FileHash(file);
+    var key = memoryKey(file, hooks.start);
+
+    // Bytes the hash has not seen yet (after a reload) are read before going on.
+    function catchUp(offset) {
+      if (whole.hashed >= offset) return Promise.resolve();
+      return whole.catchUp(offset, function (done, total) {
+        hooks.progress(null, "Checking what was sent " + Math.round((100 * done) / total) + "%");
+      });
+    }
 
     function api(method, url, body) {
       return request(method, url, { headers: body === undefined ? base : jsonHeaders,
@@ -189,9 +235,11 @@
     function sendLocal(offset) {
       if (offset >= file.size) return Promise.resolve();
       var end = Math.min(offset + Math.min(CHUNK, upload.chunk_max_bytes), file.size);
-      return read(file.slice(offset, end)).then(function (bytes) {
+      return catchUp(offset).then(function () {
+        return read(file.slice(offset, end));
+      }).then(function (bytes) {
         return digest(bytes).then(function (sum) {
-          return request("PATCH", upload.url, {
+          var sending = request("PATCH", upload.url, {
             headers: Object.assign({
               "Content-Type": "application/offset+octet-stream",
               "Upload-Offset": String(offset),
@@ -200,6 +248,8 @@
             body: bytes,
             onProgress: function (loaded) { hooks.progress(offset + loaded, "Uploading"); }
           });
+          whole.feed(offset, bytes); // while the browser sends the chunk
+          return sending;
         });
       }).then(function (xhr) {
         if (xhr.status === 204) {
@@ -241,16 +291,20 @@
       var start = (number - 1) * upload.part_size;
       var end = Math.min(start + upload.part_size, file.size);
       var again = function () { return sendPart(number); };
-      return read(file.slice(start, end)).then(function (bytes) {
+      return catchUp(start).then(function () {
+        return read(file.slice(start, end));
+      }).then(function (bytes) {
         return digest(bytes).then(function (sum) {
           return api("POST", upload.url + "parts/", { parts: [{ number: number, sha256: sum.hex }] });
         }).then(function (xhr) {
           if (xhr.status === 429) return pause(retryAfter(xhr)).then(again);
           if (xhr.status !== 200) throw refusal(xhr);
           var part = json(xhr).parts[0];
-          return request("PUT", part.url, { headers: part.headers, body: bytes,
+          var sending = request("PUT", part.url, { headers: part.headers, body: bytes,
             onProgress: function (loaded) { hooks.progress(start + loaded, "Uploading"); }
-          }).then(function (put) {
+          });
+          whole.feed(start, bytes);
+          return sending.then(function (put) {
             if (put.status >= 500) return recover().then(again);
             if (put.status !== 200) throw new Error("S3 refused part " + number + " (" + put.status + ")");
             retries = 0;
@@ -277,30 +331,52 @@
       }, function () { return pause(POLL_MS).then(follow); });
     }
 
-    function complete() {
-      return api("POST", upload.url + "complete/").then(function (xhr) {
+    function complete(sha256) {
+      return api("POST", upload.url + "complete/", { sha256: sha256 }).then(function (xhr) {
         if (xhr.status !== 202) throw refusal(xhr);
+        forget(key);
         return follow();
-      }, function () { return recover().then(complete); });
+      }, function () { return recover().then(function () { return complete(sha256); }); });
     }
 
-    hooks.progress(0, "Checking the file");
-    return fileSha256(file, function (done, total) {
-      hooks.progress(null, "Checking the file " + Math.round((100 * done) / total) + "%");
+    function begin() {
+      return api("POST", hooks.start, { file_name: file.name, size: file.size,
+        without_metadata: Boolean(hooks.withoutMetadata) }).then(function (xhr) {
+        if (xhr.status !== 201) throw refusal(xhr);
+        upload = json(xhr);
+        remember(key, upload.url);
+        if (hooks.started) hooks.started(upload);
+        return upload.backend === "s3" ? sendParts() : sendLocal(0);
+      });
+    }
+
+    // The upload this file began before the page was reloaded, if it is still open.
+    function resume(url) {
+      return api("GET", url).then(function (xhr) {
+        var state = xhr.status === 200 ? json(xhr) : null;
+        if (!state || state.state !== "uploading" || state.size !== file.size) {
+          forget(key);
+          return begin();
+        }
+        upload = state;
+        hooks.progress(state.progress.bytes_received, "Resuming");
+        if (hooks.started) hooks.started(upload);
+        return upload.backend === "s3" ? sendParts() : resumeLocal();
+      }, function () { return recover().then(function () { return resume(url); }); });
+    }
+
+    var earlier = recall(key);
+    hooks.progress(0, earlier ? "Resuming" : "Starting");
+    return (earlier ? resume(earlier) : begin()).then(function () {
+      hooks.progress(file.size, "Checking the file");
+      return whole.hex();
     }).then(function (sha256) {
-      return api("POST", hooks.start, { file_name: file.name, size: file.size, sha256: sha256,
-        without_metadata: Boolean(hooks.withoutMetadata) });
-    }).then(function (xhr) {
-      if (xhr.status !== 201) throw refusal(xhr);
-      upload = json(xhr);
-      if (hooks.started) hooks.started(upload);
-      return upload.backend === "s3" ? sendParts() : sendLocal(0);
-    }).then(function () {
       hooks.progress(file.size, "Ingesting");
-      return complete();
+      return complete(sha256);
     }).then(function (state) {
       hooks.done(state.batch);
     }).catch(function (error) {
+      if (error.message !== "network") forget(key); // refused for good: start afresh next time
       hooks.failed(error.message === "network" ? "network error" : error.message);
     });
   }
@@ -309,5 +385,5 @@
     return request("DELETE", upload.url, { headers: { "X-CSRFToken": csrf } });
   }
 
-  window.AquaCatUploads = { send: send, cancel: cancel, Sha256: Sha256 };
+  window.AquaCatUploads = { send: send, cancel: cancel, Sha256: Sha256, FileHash: FileHash };
 })();
