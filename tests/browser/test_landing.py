@@ -7,7 +7,8 @@ import json
 
 from catalogue import services
 from catalogue.access import SYSTEM
-from inference.services import process_batch, start_job
+from inference.services import start_job
+from inference.services.batches import process_batch
 from tests.catalogue.conftest import jpeg_with_exif, real_jpegs
 from tests.inference.conftest import register_shipped
 

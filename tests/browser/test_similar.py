@@ -1,6 +1,7 @@
 """More like this: from the image grid to the neighbours of an image."""
 
-from inference.services import process_batch, start_embedding
+from inference.services import start_embedding
+from inference.services.batches import process_batch
 
 
 def test_more_like_this_from_the_image_grid(page, shoot, browse_catalogue, people):
