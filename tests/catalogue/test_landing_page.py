@@ -17,7 +17,8 @@ from catalogue.access import SYSTEM
 from catalogue.formats.registry import FORMATS
 from catalogue.landing.description import identifier_url, relation_label
 from catalogue.landing.gallery import GALLERY_SIZE
-from inference.services import process_batch, start_job
+from inference.services import start_job
+from inference.services.batches import process_batch
 from tests.catalogue.conftest import ecotaxa_demo_folder, local_storages, real_jpegs
 from tests.fair.conftest import FULL
 from tests.inference.conftest import make_set, register_shipped

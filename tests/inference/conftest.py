@@ -14,7 +14,8 @@ from catalogue import services
 from catalogue.access import SYSTEM
 from inference import training
 from inference.models import ModelVersion
-from inference.services import process_batch, register_model_version
+from inference.services import register_model_version
+from inference.services.batches import process_batch
 from tests.conftest import ROOT
 
 DEMO = ROOT / "catalogue" / "demo" / "phytoplankton-flowcam"

@@ -16,7 +16,8 @@ import pytest
 
 from inference.models import ModelVersion, Prediction
 from inference.runners import DeepaasError, DeepaasRunner
-from inference.services import TransientBatchError, process_batch, register_model_version, start_job
+from inference.services import register_model_version, start_job
+from inference.services.batches import TransientBatchError, process_batch
 from tests.inference.conftest import demo_images, make_set
 
 pytestmark = pytest.mark.django_db

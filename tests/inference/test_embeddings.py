@@ -14,7 +14,8 @@ from catalogue.models import Image
 from inference import backbone, training, vectors
 from inference.models import ImageEmbedding, ModelVersion, SetEnrichment
 from inference.selectors import ImageNotFound, NoEmbedding, nearest_images, similar_images
-from inference.services import process_batch, register_embedder, start_embedding, start_job
+from inference.services import register_embedder, start_embedding, start_job
+from inference.services.batches import process_batch
 from tests.inference.conftest import make_set, run_all
 
 pytestmark = pytest.mark.django_db

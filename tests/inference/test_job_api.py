@@ -9,7 +9,8 @@ from rest_framework.test import APIClient
 
 from aquacat import tokens
 from inference.models import InferenceJob, JobBatch
-from inference.services import process_batch, register_embedder
+from inference.services import register_embedder
+from inference.services.batches import process_batch
 from tests.inference.conftest import make_set
 
 pytestmark = pytest.mark.django_db

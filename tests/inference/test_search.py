@@ -11,7 +11,8 @@ from catalogue.models import Image
 from catalogue.search import get_backend
 from catalogue.search.outbox import process_outbox
 from catalogue.search.query import SearchQuery
-from inference.services import process_batch, start_job
+from inference.services import start_job
+from inference.services.batches import process_batch
 from tests.inference.conftest import make_set
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from catalogue.models import Image, ImageSet
-from inference.services import process_batch, start_embedding
+from inference.services import start_embedding
+from inference.services.batches import process_batch
 from tests.inference.conftest import make_set
 
 pytestmark = pytest.mark.django_db
