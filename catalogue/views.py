@@ -6,6 +6,7 @@ from django.core.files.storage import default_storage
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import get_conditional_response
 from django.views.decorators.http import require_safe
 
 from catalogue import access, signposting
@@ -56,6 +57,11 @@ def image_file(request, pk: int, variant: str = "original"):
         raise Http404("no such variant")
     if not key:
         raise Http404("no such file")
+    etag = f'"{image.sha256}-{variant}"'
+    # Asked again by a cache: the access check above has passed, the bytes are the same.
+    response = get_conditional_response(request, etag=etag)
+    if response is not None:
+        return file_caching(response, image.image_set, etag)
     inline = media_type in IMAGE_TYPES
     response = FileResponse(
         default_storage.open(key, "rb"),
@@ -66,15 +72,23 @@ def image_file(request, pk: int, variant: str = "original"):
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = FILE_CSP
     response["Cross-Origin-Resource-Policy"] = "same-origin"
-    response["ETag"] = f'"{image.sha256}-{variant}"'
     if variant == "original":
         response["Link"] = signposting.link_header(
             signposting.file_links(image.image_set, request.build_absolute_uri("/"))
         )
-    if access.files_public(image.image_set):
-        response["Cache-Control"] = "public, max-age=86400"
+    return file_caching(response, image.image_set, etag)
+
+
+def file_caching(response, image_set, etag: str):
+    """Caches may keep a file but must ask again before each use (`no-cache`): the
+    question passes the access check, so no cache serves a file after its set was
+    restricted or embargoed, and an unchanged file costs a 304 without its bytes.
+    Files nobody else may read stay out of shared caches."""
+    response["ETag"] = etag
+    if access.files_public(image_set):
+        response["Cache-Control"] = "public, no-cache"
     else:
-        response["Cache-Control"] = "private, max-age=300"
+        response["Cache-Control"] = "private, no-cache"
         response["Vary"] = "Cookie, Authorization"
     return response
 

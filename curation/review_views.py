@@ -10,12 +10,13 @@ curators, reviewers and staff); a published set's pages show it read-only.
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import get_conditional_response
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from catalogue import access
 from catalogue import selectors as catalogue_selectors
@@ -23,11 +24,13 @@ from catalogue.access import Action
 from catalogue.errors import Immutable, NotVisible
 from catalogue.ingest.imaging import IMAGE_TYPES
 from catalogue.models import Image, ImageSet
-from catalogue.views import FILE_CSP
+from catalogue.views import FILE_CSP, file_caching
 from curation import crops, review_selectors
 from curation.models import Annotation
 from curation.review_forms import ReviewFilterForm
+from curation.services import confident
 from curation.views import frozen_reason
+from inference.models import ModelVersion
 
 ANNOTATIONS_API = "/api/v1/annotations/"
 # Types a browser shows as they are; others (TIFF) are shown by their largest thumbnail.
@@ -89,8 +92,27 @@ def review_grid(request, uuid):
         "config": config,
         "reason": frozen_reason(image_set) if frozen else None,
         "may_curate": access.allowed(request.user, Action.SEE_CURATION, image_set),
+        "confident": [] if frozen else review_selectors.confident_offers(image_set),
     }
     return render(request, "curation/review.html", context)
+
+
+@login_required
+@require_POST
+def validate_confident_predictions(request, uuid):
+    """The review grid's offer: validate a model version's predictions at or above
+    their class's 95 %-precision threshold, in one review action (undoable)."""
+    image_set, frozen = set_to_review(request.user, uuid)
+    if frozen:
+        raise Immutable(frozen_reason(image_set))
+    version = get_object_or_404(ModelVersion, pk=request.POST.get("model_version") or 0)
+    outcome = confident.validate_confident(image_set, version, actor=request.user)
+    messages.success(
+        request,
+        f"{outcome.changed} prediction{'s' if outcome.changed != 1 else ''} of "
+        f"{version.model.name} {version.version} validated.",
+    )
+    return redirect("curation:review", uuid=image_set.uuid)
 
 
 def image_url(image: Image) -> str:
@@ -157,11 +179,6 @@ def annotation_crop(request, pk: int):
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = FILE_CSP
     response["Cross-Origin-Resource-Policy"] = "same-origin"
-    # Public files are of a published set, whose annotations are frozen; elsewhere a
-    # crop changes when its annotation does, and the ETag tells.
-    if access.files_public(image.image_set):
-        response["Cache-Control"] = "public, max-age=86400"
-    else:
-        response["Cache-Control"] = "private, no-cache"
-        response["Vary"] = "Cookie, Authorization"
-    return response
+    # A crop changes when its annotation does (the ETag tells); caches ask again
+    # before each use, so none outlives the set's access (catalogue.views.file_caching).
+    return file_caching(response, image.image_set, etag)

@@ -69,3 +69,25 @@ def test_access_matrix_for_files(client, people, images, who):
 def test_unknown_variant_and_image_are_404(client, images):
     assert client.get(f"/files/images/{images['public'].pk}/huge").status_code == 404
     assert client.get("/files/images/999999/original").status_code == 404
+
+
+def test_no_cache_serves_a_file_after_its_set_is_restricted(client, images):
+    """Caches keep public files but ask again before each use (no-cache + ETag); the
+    question passes the access check, so once the set is restricted a cache gets 404,
+    not 304, and cannot serve its copy any more."""
+    image = images["public"]
+    etags = {}
+    for variant in ("original", "medium", "small"):
+        url = f"/files/images/{image.pk}/{variant}"
+        first = client.get(url)
+        assert first["Cache-Control"] == "public, no-cache"
+        etag = etags[variant] = first["ETag"]
+        again = client.get(url, HTTP_IF_NONE_MATCH=etag)
+        assert again.status_code == 304
+        assert again["ETag"] == etag and again["Cache-Control"] == "public, no-cache"
+        assert not getattr(again, "streaming", False) and again.content == b""
+    services.update_image_set(image.image_set, access="restricted", actor=SYSTEM)
+    for variant in ("original", "medium", "small"):
+        url = f"/files/images/{image.pk}/{variant}"
+        assert client.get(url, HTTP_IF_NONE_MATCH=etags[variant]).status_code == 404
+        assert client.get(url).status_code == 404
