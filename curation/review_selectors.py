@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Count
 from django.db.models.functions import Lower
 
 from catalogue.models import Image, ImageSet
 from curation.models import Label, Status
 from curation.selectors import annotation_counts
 from curation.services.annotations import label_set_of
-from inference.models import AnalyticsModel
+from curation.services.confident import confident_predictions, thresholds_of
+from inference.models import AnalyticsModel, ModelVersion
 
 STATUSES = [choice.value for choice in Status]
 
@@ -101,3 +103,42 @@ def neighbours(image: Image) -> tuple[int | None, int | None]:
     before = siblings.filter(pk__lt=image.pk).order_by("-pk").values_list("pk", flat=True).first()
     after = siblings.filter(pk__gt=image.pk).order_by("pk").values_list("pk", flat=True).first()
     return before, after
+
+
+def confident_offers(image_set: ImageSet) -> list[dict]:
+    """Per model version with predictions in the set and thresholds on its card: how
+    many predictions reach their class's threshold, per class, to validate in bulk."""
+    versions = (
+        ModelVersion.objects.filter(
+            annotations__image__image_set=image_set, annotations__status=Status.PREDICTED
+        )
+        .distinct()
+        .select_related("model")
+    )
+    offers = []
+    for version in versions:
+        limits = thresholds_of(version)
+        if not limits:
+            continue
+        per_label = dict(
+            confident_predictions(image_set, version)
+            .values_list("label__name")
+            .annotate(n=Count("pk"))
+            .values_list("label__name", "n")
+        )
+        total = sum(per_label.values())
+        if total:
+            offers.append(
+                {
+                    "version": version,
+                    "count": total,
+                    "classes": [
+                        {"label": label, "count": per_label[label], "confidence": limits[label]}
+                        for label in sorted(per_label)
+                    ],
+                    "target": (version.metrics or {})
+                    .get("cross_validation", {})
+                    .get("threshold_target_precision", 0.95),
+                }
+            )
+    return offers

@@ -24,6 +24,11 @@ urlpatterns = [
     path("sets/<uuid:uuid>/publish", views.publish, name="publish"),
     path("sets/<uuid:uuid>/new-version", views.new_version, name="new-version"),
     path("sets/<uuid:uuid>/review", review_views.review_grid, name="review"),
+    path(
+        "sets/<uuid:uuid>/review/confident",
+        review_views.validate_confident_predictions,
+        name="validate-confident",
+    ),
     path("images/<int:pk>/annotate", review_views.annotate, name="annotate"),
     path("annotations/<int:pk>/crop.jpg", review_views.annotation_crop, name="annotation-crop"),
     path("deposits/<int:pk>", views.deposit_page, name="deposit"),

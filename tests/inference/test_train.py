@@ -37,3 +37,23 @@ def test_training_reproduces_the_shipped_weights_and_registers_the_card(tmp_path
     exported = model_card(version)
     assert exported["aquacat"]["metrics"]["test_accuracy"] >= 0.75
     assert exported["aquacat"]["training"]["seed"] == card["training"]["seed"]
+
+
+def test_the_card_reports_cross_validated_scores_and_thresholds(tmp_path):
+    out = io.StringIO()
+    call_command("train", "--weights-dir", str(tmp_path), "--json", "--no-register", stdout=out)
+    metrics = json.loads(out.getvalue())["metrics"]
+    cv = metrics["cross_validation"]
+    labels = json.loads(out.getvalue())["labels"]
+    # Every labelled demo image predicted once, out of fold.
+    assert cv["folds"] == 5 and cv["images"] == sum(c["support"] for c in cv["per_class"].values())
+    low, high = cv["accuracy_ci95"]
+    assert 0 < low <= cv["accuracy"] <= high <= 1
+    assert len(cv["accuracy_by_fold"]) == 5
+    assert set(cv["per_class"]) == set(labels)
+    assert 0 <= cv["calibration"]["ece"] <= 1
+    assert sum(b["count"] for b in cv["calibration"]["bins"]) == cv["images"]
+    assert set(metrics["thresholds"]) == set(labels)
+    for threshold in metrics["thresholds"].values():
+        if threshold is not None:
+            assert threshold["precision"] >= 0.95 and threshold["above"] >= 5
