@@ -40,11 +40,22 @@ def version_or_404(model: str, version: str) -> ModelVersion:
 @require_safe
 def card(request, model: str, version: str):
     model_version = version_or_404(model, version)
-    return render(
-        request,
-        "inference/card.html",
-        {"version": model_version, "model": model_version.model, "card": model_card(model_version)},
-    )
+    metrics = dict(model_version.metrics or {})
+    scores = metrics.pop("cross_validation", None)
+    thresholds = metrics.pop("thresholds", {}) or {}
+    per_class = [
+        {"label": label, **row, "threshold": thresholds.get(label)}
+        for label, row in ((scores or {}).get("per_class") or {}).items()
+    ]
+    context = {
+        "version": model_version,
+        "model": model_version.model,
+        "card": model_card(model_version),
+        "metrics": metrics,
+        "scores": scores,
+        "per_class": per_class,
+    }
+    return render(request, "inference/card.html", context)
 
 
 @require_safe
