@@ -59,9 +59,9 @@ def image_file(request, pk: int, variant: str = "original"):
         raise Http404("no such file")
     etag = f'"{image.sha256}-{variant}"'
     # Asked again by a cache: the access check above has passed, the bytes are the same.
-    response = get_conditional_response(request, etag=etag)
-    if response is not None:
-        return file_caching(response, image.image_set, etag)
+    unchanged = get_conditional_response(request, etag=etag)
+    if unchanged is not None:
+        return file_caching(unchanged, image.image_set, etag)
     inline = media_type in IMAGE_TYPES
     response = FileResponse(
         default_storage.open(key, "rb"),
