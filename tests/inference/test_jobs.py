@@ -16,10 +16,10 @@ from inference.selectors import job_progress
 from inference.services import (
     JobError,
     cancel_job,
-    process_batch,
     retry_job,
     start_job,
 )
+from inference.services.batches import process_batch
 from tests.inference.conftest import make_set, run_all
 
 pytestmark = pytest.mark.django_db
