@@ -1,4 +1,4 @@
-"""Project-wide tables: API tokens.
+"""Project-wide tables: API tokens, and the profile that sign-in fills.
 
 A token's secret is shown once, when it is made; only its sha256 is stored, so
 a copy of the database gives nobody a usable token. Tokens are named, scoped,
@@ -47,3 +47,17 @@ class ApiToken(models.Model):
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
+
+
+class Profile(models.Model):
+    """What sign-in learns about a person beyond Django's user: their ORCID iD, which
+    links later sign-ins to the same account and fills their creator entry."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    # The bare iD (0000-0002-1825-0097), as creators hold it.
+    orcid = models.CharField(max_length=19, unique=True, null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"profile of {self.user_id}"

@@ -337,7 +337,8 @@ ROWS: dict[str, tuple[type[RowFormSet], str, str]] = {
 class SetEditor:
     """The main form and its row formsets, bound together; turns them into model fields."""
 
-    def __init__(self, data=None, image_set: ImageSet | None = None):
+    def __init__(self, data=None, image_set: ImageSet | None = None, creator: dict | None = None):
+        """`creator`: the first creator row of a new set (the curator, as sign-in knows them)."""
         self.image_set = image_set
         initial = ImageSetForm.initial_from(image_set) if image_set else {"access": "open"}
         if image_set is None:
@@ -346,7 +347,7 @@ class SetEditor:
         rows = {
             "creators": [
                 {k: c.get(k, "") for k in ("name", "orcid", "affiliation", "ror")}
-                for c in (image_set.creators if image_set else [])
+                for c in (image_set.creators if image_set else [creator] if creator else [])
             ],
             "taxa": [
                 {"scientific_name": t.get("scientific_name", ""), "aphia_id": t.get("aphia_id")}

@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from aquacat.signin.identity import creator_entry
 from catalogue import access, services
 from catalogue import selectors as catalogue_selectors
 from catalogue.access import Action
@@ -95,7 +96,7 @@ def create_set(request):
                 messages.success(request, f"Created “{image_set.title}”. Now add images.")
                 return redirect("curation:edit-set", uuid=image_set.uuid)
         return render_editor(request, editor, None)
-    return render_editor(request, SetEditor(), None)
+    return render_editor(request, SetEditor(creator=creator_entry(request.user)), None)
 
 
 @login_required
