@@ -7,6 +7,8 @@ from datetime import UTC
 
 import django_filters as filters
 from django import forms
+from django_filters.fields import BaseCSVField
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
 from catalogue.models import Image, ImageSet, State
@@ -29,15 +31,19 @@ class CharInFilter(filters.BaseInFilter, filters.CharFilter):
     pass
 
 
+LARGEST_ID = 2**63 - 1  # PostgreSQL's bigint
+
+
 class IdField(forms.IntegerField):
     """A row id: a whole number a database column can hold."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
+        kwargs.setdefault("max_value", LARGEST_ID)
         super().__init__(*args, **kwargs)
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": LARGEST_ID})
 class IdInFilter(filters.BaseInFilter, filters.Filter):
     field_class = IdField
 
@@ -49,6 +55,20 @@ def term(field_name: str) -> CharInFilter:
         lookup_expr="in",
         help_text=f"{name}: one value, or several comma-separated (any of them matches)",
     )
+
+
+class NoEmptyValues(forms.Form):
+    """django-filter reads a parameter given empty as no filter at all; the schema
+    reads it as a value. Text and lists take it (an empty text, an empty list); a
+    date, number, choice, uuid or boolean refuses it, as its schema does."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, field in self.fields.items():
+            empty = name in self.data and self.data.get(name) == ""
+            if empty and not isinstance(field, BaseCSVField) and type(field) is not forms.CharField:
+                self.add_error(name, "is empty: give a value, or leave the parameter out")
+        return cleaned
 
 
 class ImageSetFilter(filters.FilterSet):
@@ -64,6 +84,7 @@ class ImageSetFilter(filters.FilterSet):
     class Meta:
         model = ImageSet
         fields: list[str] = []
+        form = NoEmptyValues
 
 
 class ImageFilter(filters.FilterSet):
@@ -83,3 +104,4 @@ class ImageFilter(filters.FilterSet):
     class Meta:
         model = Image
         fields: list[str] = []
+        form = NoEmptyValues

@@ -24,6 +24,7 @@ class TokenScope(permissions.BasePermission):
     carry "read"; writes need a signed-in caller and, with a token, "write"."""
 
     message = "This token's scopes do not allow this request."
+    anonymous_reads = True  # the schema's security lists `{}` for reads (catalogue/api/schema.py)
 
     def has_permission(self, request, view) -> bool:
         if request.method in permissions.SAFE_METHODS:

@@ -18,6 +18,8 @@ from django.core.exceptions import (
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
+from django.views.csrf import csrf_failure as django_csrf_failure
+from django.views.defaults import server_error as django_server_error
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -27,6 +29,7 @@ from catalogue.errors import AccessError, Changed, FieldError, NotAllowed, NotVi
 
 PROBLEM_TYPE = "about:blank"
 MEDIA_TYPE = "application/problem+json"
+API_PREFIX = "/api/"
 
 
 class Conflict(exceptions.APIException):
@@ -171,13 +174,33 @@ def exception_handler(exc, context):
         response.status_code, detail, instance=request.path if request else "", **extra
     )
     response.content_type = MEDIA_TYPE
-    # Render with our JSON renderer whatever was negotiated (or failed to be).
-
+    # Render as JSON whatever was negotiated (or failed to be): the view's
+    # finalize_response copies the request's renderer onto the response, so both
+    # get it (the schema view would otherwise write its problems in YAML).
     renderer = ProblemRenderer()
+    if request is not None:
+        request.accepted_renderer = renderer
+        request.accepted_media_type = MEDIA_TYPE
     response.accepted_renderer = renderer
     response.accepted_media_type = MEDIA_TYPE
     response.renderer_context = {}
     return response
+
+
+def server_error(request):
+    """Django's handler500: a problem under /api/, Django's page everywhere else (the
+    error itself is logged by Django before this answers)."""
+    if request.path.startswith(API_PREFIX):
+        return problem_response(500, request=request)
+    return django_server_error(request)
+
+
+def csrf_failure(request, reason: str = ""):
+    """Django's CSRF refusal (CSRF_FAILURE_VIEW): a problem under /api/, where a
+    client reads problem details, and Django's page everywhere else."""
+    if request.path.startswith(API_PREFIX):
+        return problem_response(403, f"CSRF Failed: {reason}", request=request)
+    return django_csrf_failure(request, reason=reason)
 
 
 # --- OpenAPI -------------------------------------------------------------------------
@@ -218,6 +241,7 @@ DESCRIPTIONS = {
     413: "the request body is too large, or carries too many files",
     415: "unsupported media type",
     429: "too many requests; retry after `Retry-After` seconds",
+    503: "cannot answer now (a worker or a backend is unavailable); try again later",
 }
 
 

@@ -1,6 +1,11 @@
-"""OpenAPI pieces drf-spectacular cannot infer: the bearer-token security scheme."""
+"""OpenAPI pieces drf-spectacular cannot infer: the bearer-token security scheme, and
+which operations a visitor may call without signing in."""
+
+from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from rest_framework import permissions
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
@@ -14,3 +19,35 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "description": "An AquaCat API token (`manage.py api_token create`), scoped "
             "read, write and/or publish.",
         }
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """Security per operation: a read every permission of the view lets visitors make
+    (`anonymous_reads`) lists `{}` beside the schemes, so credentials are optional."""
+
+    def get_auth(self):
+        auths = super().get_auth()
+        if self.method in permissions.SAFE_METHODS and {} not in auths:
+            checks = self.view.get_permissions()
+            if checks and all(getattr(check, "anonymous_reads", False) for check in checks):
+                auths.append({})
+        return auths
+
+
+NO_NUL = r"^[^\x00]*$"
+
+
+def text_parameters_without_nul(result, generator, request, public):
+    """Every view refuses a NUL character in a query parameter (catalogue/api/views.py,
+    ApiMixin: no database stores one), so free-text parameters say so in the schema."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] != "query":
+                    continue
+                schema = parameter.get("schema", {})
+                for text in (schema, schema.get("items", {})):
+                    plain = not ({"enum", "format", "pattern"} & text.keys())
+                    if text.get("type") == "string" and plain:
+                        text["pattern"] = NO_NUL
+    return result

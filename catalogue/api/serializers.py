@@ -3,8 +3,8 @@
 Output rows are built from `.values()` by plain functions (`set_row`,
 `image_row`): a list page of 100 sets through a ModelSerializer costs several
 times the query itself. The Serializer classes below describe the same shapes
-for the OpenAPI schema (and the schema tests check that the two agree); input
-goes through a ModelSerializer and then the catalogue's services.
+for the OpenAPI schema (and the schema tests check that the two agree). Input is
+read by catalogue/api/set_input.py, then the catalogue's services.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
-from catalogue.models import DESCRIPTIVE_FIELDS, Access, ImageSet, State
-from catalogue.vocabularies import nvs
+from catalogue.models import Access, State
 
 # --- output rows -----------------------------------------------------------------
 
@@ -213,75 +212,7 @@ class ImageDetailSerializer(ImageSerializer):
     revision = serializers.IntegerField()
 
 
-# --- input ---------------------------------------------------------------------------
-
-WRITABLE_SET_FIELDS = DESCRIPTIVE_FIELDS
-
-
-class ImageSetWriteSerializer(serializers.ModelSerializer):
-    """The fields a client may set; the model's own rules are checked by the service.
-
-    Instrument and platform take NVS terms: a URI outside the allowed collections is a
-    field error beside the others; a URI given alone brings its term's label; a label
-    given alone brings the URI of the term it names exactly, else it stays free text."""
-
-    platform_uri = serializers.CharField(
-        allow_blank=True,
-        required=False,
-        max_length=300,
-        help_text="NVS L06 platform category URI (or SDN:L06:: identifier)",
-    )
-    instrument_uri = serializers.CharField(
-        allow_blank=True,
-        required=False,
-        max_length=300,
-        help_text="NVS L22 device or L05 device category URI (or SDN identifier)",
-    )
-
-    class Meta:
-        model = ImageSet
-        fields = WRITABLE_SET_FIELDS
-        # Constraints are checked by the service's full_clean, with field names.
-        validators: list = []
-
-    def _term_uri(self, kind: nvs.Kind, value: str) -> str:
-        try:
-            uri = nvs.check_uri(kind, value)
-            given_label = self.initial_data.get(kind.label_field, "")
-            nvs.fill_label(kind, uri, given_label if isinstance(given_label, str) else "")
-        except nvs.TermError as error:
-            raise serializers.ValidationError(str(error)) from error
-        return uri
-
-    def validate_platform_uri(self, value: str) -> str:
-        return self._term_uri(nvs.PLATFORM, value)
-
-    def validate_instrument_uri(self, value: str) -> str:
-        return self._term_uri(nvs.INSTRUMENT, value)
-
-    def validate(self, attrs: dict) -> dict:
-        for kind in nvs.KINDS.values():
-            if attrs.get(kind.uri_field):
-                try:
-                    attrs[kind.label_field] = nvs.fill_label(
-                        kind, attrs[kind.uri_field], attrs.get(kind.label_field, "")
-                    )
-                except nvs.TermError as error:
-                    raise serializers.ValidationError({kind.uri_field: [str(error)]}) from error
-            elif kind.label_field in attrs and kind.uri_field not in attrs:
-                attrs[kind.uri_field] = nvs.term_for_label(kind, attrs[kind.label_field])
-        return attrs
-
-
-class UploadSerializer(serializers.Serializer):
-    files = serializers.ListField(
-        child=serializers.FileField(), help_text="image files, archives or sidecars; repeat"
-    )
-    without_metadata = serializers.BooleanField(
-        required=False,
-        default=False,
-        help_text="import the images of a refused sidecar all the same, without its metadata",
-    )
+# --- ingest reports -------------------------------------------------------------------
 
 
 class DuplicateSerializer(serializers.Serializer):

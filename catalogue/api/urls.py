@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from catalogue.api import schema, uploads, views  # noqa: F401 - schema registers extensions
+from catalogue.api import schema, search, uploads, views  # noqa: F401 - schema registers extensions
 from catalogue.api.vocabularies import VOCABULARIES, VocabularyView
 from curation import api as curation_api
 from inference import api as inference_api
@@ -29,8 +29,8 @@ urlpatterns = [
         uploads.CompleteView.as_view(),
         name="upload-complete",
     ),
-    path("search/", views.SearchView.as_view(), name="search"),
-    path("search/suggestions/", views.SuggestionsView.as_view(), name="suggestions"),
+    path("search/", search.SearchView.as_view(), name="search"),
+    path("search/suggestions/", search.SuggestionsView.as_view(), name="suggestions"),
     *[
         path(
             f"vocabularies/{name}/",

@@ -19,11 +19,11 @@ from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from catalogue import access, selectors, services
 from catalogue.access import Action
 from catalogue.api import serializers as s
+from catalogue.api import set_input
 from catalogue.api.filters import ImageFilter, ImageSetFilter
 from catalogue.api.problems import (
     READ_ERRORS,
@@ -35,7 +35,6 @@ from catalogue.api.problems import (
 from catalogue.api.renderers import dumps
 from catalogue.api.uploads import upload_data
 from catalogue.models import ImageSet
-from catalogue.search.query import FACETS, LIST_PARAMS, query_from_params
 from catalogue.uploads.services import stage_received_file
 
 IF_NONE_MATCH = OpenApiParameter(
@@ -125,9 +124,9 @@ class ImageSetViewSet(ApiMixin, viewsets.GenericViewSet):
 
     def get_serializer_class(self):
         if self.action in ("create", "partial_update"):
-            return s.ImageSetWriteSerializer
+            return set_input.ImageSetWriteSerializer
         if self.action == "upload":
-            return s.UploadSerializer
+            return set_input.UploadSerializer
         if self.action == "retrieve":
             return s.ImageSetDetailSerializer
         return s.ImageSetSerializer
@@ -163,18 +162,18 @@ class ImageSetViewSet(ApiMixin, viewsets.GenericViewSet):
         return selectors.image_set_for(self.request.user, action, pk=pk)
 
     @extend_schema(
-        request=s.ImageSetWriteSerializer,
+        request=set_input.ImageSetWriteSerializer,
         responses={201: s.ImageSetDetailSerializer, **problems(*WRITE_ERRORS)},
     )
     def create(self, request):
-        serializer = s.ImageSetWriteSerializer(data=request.data)
+        serializer = set_input.ImageSetWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         image_set = services.create_image_set(actor=request.user, **serializer.validated_data)
         data = self.detail_data(image_set.pk)
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
 
     @extend_schema(
-        request=s.ImageSetWriteSerializer,
+        request=set_input.ImageSetWriteSerializer,
         responses={200: s.ImageSetDetailSerializer, **problems(*WRITE_ERRORS)},
     )
     def partial_update(self, request, pk=None):
@@ -182,7 +181,7 @@ class ImageSetViewSet(ApiMixin, viewsets.GenericViewSet):
         changes = request.data if isinstance(request.data, dict) else {}
         # Refused (403, 409) before the body is validated; the service checks again.
         access.require(request.user, services.action_for_update(changes), image_set)
-        serializer = s.ImageSetWriteSerializer(image_set, data=request.data, partial=True)
+        serializer = set_input.ImageSetWriteSerializer(image_set, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         services.update_image_set(image_set, actor=request.user, **serializer.validated_data)
         return Response(self.detail_data(image_set.pk))
@@ -195,7 +194,7 @@ class ImageSetViewSet(ApiMixin, viewsets.GenericViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        request={"multipart/form-data": s.UploadSerializer},
+        request={"multipart/form-data": set_input.UploadSerializer},
         responses={
             201: OpenApiResponse(s.IngestReportSerializer, description="every file was added"),
             207: OpenApiResponse(
@@ -221,7 +220,7 @@ class ImageSetViewSet(ApiMixin, viewsets.GenericViewSet):
         files = request.FILES.getlist("files")
         if not files:
             raise exceptions.ValidationError({"files": ["Send one or more files as `files`."]})
-        flag = s.UploadSerializer().fields["without_metadata"]
+        flag = set_input.UploadSerializer().fields["without_metadata"]
         try:
             without_metadata = flag.to_internal_value(request.data.get("without_metadata", False))
         except exceptions.ValidationError as error:
@@ -275,118 +274,6 @@ class ImageViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
         if row is None:
             raise exceptions.NotFound("No image with this id (or none you may see).")
         return conditional(request, s.image_row(row, s.Links(request)))
-
-
-# --- search ------------------------------------------------------------------------
-
-SEARCH_PARAMETERS = [
-    OpenApiParameter("q", OpenApiTypes.STR, description="free text"),
-    OpenApiParameter("kind", OpenApiTypes.STR, enum=["set", "image"], description="default set"),
-    *[
-        OpenApiParameter(
-            name,
-            OpenApiTypes.STR,
-            description=f"{name}: one or several values, comma-separated (any matches)",
-        )
-        for name in sorted(LIST_PARAMS)
-    ],
-    OpenApiParameter("year", OpenApiTypes.STR, description="years, comma-separated"),
-    OpenApiParameter("image_set", OpenApiTypes.STR, description="set ids, comma-separated"),
-    OpenApiParameter("has_annotations", OpenApiTypes.STR, enum=["true", "false"]),
-    OpenApiParameter("bbox", OpenApiTypes.STR, description="west,south,east,north (WGS84)"),
-    OpenApiParameter("polygon", OpenApiTypes.STR, description="lon,lat,lon,lat,... closed ring"),
-    OpenApiParameter("time_from", OpenApiTypes.DATETIME, description="ISO 8601"),
-    OpenApiParameter("time_to", OpenApiTypes.DATETIME, description="ISO 8601"),
-    OpenApiParameter("depth_min", OpenApiTypes.NUMBER, description="metres, positive down"),
-    OpenApiParameter("depth_max", OpenApiTypes.NUMBER, description="metres, positive down"),
-    OpenApiParameter("sort", OpenApiTypes.STR, enum=["relevance", "newest", "largest"]),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 200, default 20"),
-    OpenApiParameter("page", OpenApiTypes.INT, description="page number (prefer `after`)"),
-    OpenApiParameter("after", OpenApiTypes.STR, description="`next_page` of the previous answer"),
-    OpenApiParameter(
-        "facets", OpenApiTypes.STR, description=f"comma-separated, of: {', '.join(FACETS)}"
-    ),
-]
-INTERNAL_DOCUMENT_FIELDS = ("owner_id", "curator_ids")
-
-
-class SearchView(ApiMixin, APIView):
-    """Search sets or images with the catalogue's one query model."""
-
-    @extend_schema(
-        tags=["search"],
-        parameters=SEARCH_PARAMETERS,
-        responses={200: s.SearchResultSerializer, **problems(*READ_ERRORS)},
-    )
-    def get(self, request):
-        query = query_from_params(dict(request.query_params.lists()))
-        result = selectors.search_catalogue(request.user, query)
-        links = s.Links(request)
-        hits = []
-        for hit in result.hits:
-            document = {k: v for k, v in hit.document.items() if k not in INTERNAL_DOCUMENT_FIELDS}
-            url = links.image_set(hit.id) if hit.kind == "set" else links.image(hit.id)
-            hits.append(
-                {
-                    "id": hit.id,
-                    "kind": hit.kind,
-                    "score": hit.score,
-                    "document": document,
-                    "highlights": hit.highlights,
-                    "url": url,
-                    "matched_taxa": hit.matched_taxa,
-                }
-            )
-        next_url = None
-        if result.next_page:
-            params = request.query_params.copy()
-            params.pop("page", None)
-            params["after"] = result.next_page
-            next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-        return Response(
-            {
-                "total": result.total,
-                "hits": hits,
-                "facets": {
-                    name: [{"value": v.value, "count": v.count} for v in values]
-                    for name, values in result.facets.items()
-                },
-                "next_page": result.next_page,
-                "next": next_url,
-                "matched_taxa": result.matched_taxa,
-                "taxon_tree": result.taxon_tree,
-            }
-        )
-
-
-class SuggestionsView(ApiMixin, APIView):
-    """Completions of a prefix, from what the caller may see."""
-
-    @extend_schema(
-        tags=["search"],
-        parameters=[
-            OpenApiParameter("q", OpenApiTypes.STR, required=True, description="the prefix"),
-            OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 50, default 10"),
-        ],
-        responses={200: s.SuggestionsSerializer, **problems(*READ_ERRORS)},
-    )
-    def get(self, request):
-        prefix = request.query_params.get("q", "").strip()
-        if not prefix:
-            raise exceptions.ValidationError({"q": ["Give a prefix to complete."]})
-        try:
-            limit = int(request.query_params.get("limit", 10))
-        except ValueError as error:
-            raise exceptions.ValidationError({"limit": ["Must be a whole number."]}) from error
-        if not 1 <= limit <= 50:
-            raise exceptions.ValidationError({"limit": ["Must be between 1 and 50."]})
-        prefix = prefix[:200]
-        return Response(
-            {
-                "suggestions": selectors.search_suggestions(request.user, prefix, limit),
-                "taxa": selectors.search_taxon_suggestions(request.user, prefix, limit),
-            }
-        )
 
 
 @csrf_exempt  # an unknown path answers 404 whatever the method, never a CSRF page

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalogue.api.parameters import bounded_integer, read_integer
 from catalogue.api.problems import READ_ERRORS, problems
 from catalogue.api.views import ApiMixin
 from catalogue.vocabularies import nvs
@@ -49,16 +50,6 @@ class TermListSerializer(serializers.Serializer):
     )
 
 
-def limit_from(params) -> int:
-    try:
-        limit = int(params.get("limit", 20))
-    except ValueError as error:
-        raise exceptions.ValidationError({"limit": ["Must be a whole number."]}) from error
-    if not 1 <= limit <= MAX_LIMIT:
-        raise exceptions.ValidationError({"limit": [f"Must be between 1 and {MAX_LIMIT}."]})
-    return limit
-
-
 class VocabularyView(ApiMixin, APIView):
     """Terms of a vocabulary whose label, short names, code or identifier hold every
     word of `q` (all terms without it); a URI or SDN identifier as `q` finds that term."""
@@ -69,14 +60,12 @@ class VocabularyView(ApiMixin, APIView):
         tags=["vocabularies"],
         parameters=[
             OpenApiParameter("q", OpenApiTypes.STR, description="words, a URI or an identifier"),
-            OpenApiParameter(
-                "limit", OpenApiTypes.INT, description=f"1 to {MAX_LIMIT}, default 20"
-            ),
+            bounded_integer("limit", 1, MAX_LIMIT, default=20),
         ],
         responses={200: TermListSerializer, **problems(*READ_ERRORS)},
     )
     def get(self, request):
-        limit = limit_from(request.query_params)
+        limit = read_integer(request.query_params, "limit", 1, MAX_LIMIT, default=20)
         text = request.query_params.get("q", "")[:200]
         found = nvs.search(VOCABULARIES[self.vocabulary], text, limit)
         return Response({"results": [t.as_dict() for t in found], "source": nvs.source()})

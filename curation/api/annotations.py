@@ -11,10 +11,9 @@ allowed, 409 a published set (frozen) or a change made meanwhile (with
 
 from __future__ import annotations
 
-from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, pagination, status, viewsets
+from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -42,10 +41,7 @@ REVISION = OpenApiParameter(
 class AnnotationPagination(CursorPagination):
     """Cursor pages in the order asked for (`ordering`), up to a review grid's page."""
 
-    def get_page_size(self, request):
-        self.page_size = settings.API_PAGE_SIZE
-        self.max_page_size = GRID_PAGE_SIZE
-        return pagination.CursorPagination.get_page_size(self, request)
+    largest_page_size = GRID_PAGE_SIZE
 
     def get_ordering(self, request, queryset, view):
         return ("-sort_key",) if view.ordering.startswith("-") else ("sort_key",)

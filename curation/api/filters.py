@@ -14,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
-from catalogue.api.filters import IdInFilter
+from catalogue.api.filters import IdInFilter, NoEmptyValues
 from curation import selectors
 from curation.models import Annotation, LabelSet, Status
 from curation.services.predictions import changed_by_newer_model
@@ -62,7 +62,7 @@ class ChoiceInFilter(filters.BaseInFilter, filters.ChoiceFilter):
     pass
 
 
-class AnnotationFilterForm(forms.Form):
+class AnnotationFilterForm(NoEmptyValues):
     def clean(self):
         cleaned = super().clean()
         low, high = cleaned.get("confidence_min"), cleaned.get("confidence_max")
@@ -138,6 +138,7 @@ class LabelSetFilter(filters.FilterSet):
     class Meta:
         model = LabelSet
         fields: list[str] = []
+        form = NoEmptyValues
 
 
 def annotations_matching(user, params: dict) -> QuerySet[Annotation]:
