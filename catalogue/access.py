@@ -315,6 +315,13 @@ BEING_PUBLISHED = (
     "This set is being published: its metadata and files are frozen while the deposit "
     "runs. If the repository refuses it, it becomes a draft again."
 )
+# An external set (catalogue/harvest/) is a copy of another catalogue's record: only
+# seen here, and changed by its harvest alone.
+EXTERNAL_ALLOWS = {Action.VIEW, Action.READ_FILES}
+EXTERNAL = (
+    "This set is a record of another catalogue, harvested here: it is read-only. "
+    "Change it at its source; the next harvest brings the change."
+)
 WRONG_STATE = {Action.NEW_VERSION: "Only a published set has a next version; publish it first."}
 
 
@@ -328,6 +335,8 @@ def allowed(actor, action: Action, image_set: ImageSet) -> bool:
 
 def state_refusal(action: Action, image_set: ImageSet) -> WrongState | None:
     """Why the set's state refuses `action` to everybody, or None."""
+    if image_set.harvest_source_id is not None and action not in EXTERNAL_ALLOWS:
+        return Immutable(EXTERNAL)
     if action in FROZEN and image_set.state in FROZEN_STATES:
         reason = IMMUTABLE if image_set.state == State.PUBLISHED else BEING_PUBLISHED
         return Immutable(reason)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from catalogue import search_pages, views
 
@@ -6,6 +6,7 @@ app_name = "catalogue"
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", search_pages.search_page, name="search"),
+    path("harvest/", include("catalogue.harvest.urls")),
     path("images/", search_pages.image_search_page, name="image-search"),
     path("files/images/<int:pk>/original", views.image_file, name="image-original"),
     path("sets/<uuid:uuid>/", views.set_landing, name="set-landing"),

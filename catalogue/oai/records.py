@@ -86,7 +86,8 @@ class Record:
 
 
 def public_sets():
-    return ImageSet.objects.filter(public_filter())
+    # External sets are other catalogues' records: their providers serve them.
+    return ImageSet.objects.filter(public_filter(), harvest_source__isnull=True)
 
 
 def get_record(set_uuid) -> Record | None:

@@ -15,6 +15,9 @@ Document fields (both kinds unless noted):
     labels (validated annotation labels: an image's; a set's, over its images)
     label_status (annotation statuses present: predicted, validated, dubious, rejected)
     platform, instrument, modality, research_infrastructure, licence
+    source ("local", or the name of the harvest source of an external set; external sets
+        their source deleted, and external copies of a DOI another set holds, have no
+        document: catalogue/search/external.py)
     access, state, embargo_until (ISO date|None), owner_id, curator_ids
     years (every year covered), time_start, time_end (ISO datetimes|None)
     depth_min, depth_max (metres), bbox ([west, south, east, north]|None)
@@ -41,7 +44,7 @@ from django.db.models import Count, Sum
 
 from catalogue import geometry
 from catalogue.models import Image, ImageSet
-from catalogue.search import taxonomy
+from catalogue.search import external, taxonomy
 from catalogue.search.taxonomy import Expansion, Reference
 
 MAX_YEARS = 300  # a set spanning more years than this lists none (it is not a year filter case)
@@ -147,6 +150,7 @@ def visibility_fields(image_set: ImageSet, curator_ids: list[int]) -> dict:
 
 def descriptive_fields(image_set: ImageSet) -> dict:
     return {
+        "source": external.source_name(image_set),
         "platform": image_set.platform,
         "instrument": image_set.instrument,
         "modality": image_set.modality,
@@ -376,9 +380,12 @@ def set_documents(ids: Iterable[int]) -> Iterator[dict]:
     ids = list(ids)
     sets = list(
         ImageSet.objects.filter(pk__in=ids)
+        .select_related("harvest_source")
         .annotate(n_images=Count("images"), n_bytes=Sum("images__size"))
         .prefetch_related("curators", "reviewers")
     )
+    hidden = external.out_of_search(sets)
+    sets = [s for s in sets if s.pk not in hidden]
     summaries = set_summaries(ids)
     named = label_references("image_set_id", ids)
     expansions = taxonomy.expand(
@@ -406,7 +413,9 @@ def member_ids(image_set: ImageSet) -> list[int]:
 def image_documents(ids: Iterable[int]) -> Iterator[dict]:
     """Documents of the images with these ids that still exist."""
     ids = list(ids)
-    images = Image.objects.filter(pk__in=ids).select_related("image_set")
+    images = list(Image.objects.filter(pk__in=ids).select_related("image_set__harvest_source"))
+    hidden = external.out_of_search({image.image_set for image in images})
+    images = [image for image in images if image.image_set_id not in hidden]
     annotations, events = annotation_rows(ids), event_counts(ids)
     named = label_references("pk", ids)
     expansions = taxonomy.expand([ref for refs in named.values() for ref in refs])

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from django.db.models import Count, F
 
 from catalogue.models import Image, ImageSet
+from catalogue.search import external
 from catalogue.search.documents import documents
 
 CHUNK = 1000
@@ -14,13 +15,15 @@ CHUNK = 1000
 
 def truth(kind: str) -> dict[int, int]:
     """Every id of this kind in the database and the revision its document carries
-    (catalogue/search/documents.py: annotation changes count too)."""
+    (catalogue/search/documents.py: annotation changes count too). Sets kept out of
+    search (catalogue/search/external.py) and their images have none."""
+    hidden = external.hidden_set_ids()
     if kind == "set":
-        sets = ImageSet.objects.annotate(
+        sets = ImageSet.objects.exclude(pk__in=hidden).annotate(
             document_revision=F("revision") + Count("images__review_events")
         )
         return dict(sets.values_list("pk", "document_revision"))
-    rows = Image.objects.annotate(
+    rows = Image.objects.exclude(image_set_id__in=hidden).annotate(
         document_revision=F("revision") + F("image_set__revision") + Count("review_events")
     )
     return dict(rows.values_list("pk", "document_revision"))

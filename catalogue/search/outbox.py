@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 
 from catalogue.models import Image, SearchOutbox
+from catalogue.search import external
 from catalogue.search.documents import documents
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ def process_outbox(backend, batch: int = BATCH) -> dict[str, int]:
                 )
             else:
                 wanted[row.kind].add(row.object_id)
+        # Which copy of a DOI is in search may change with any set holding it.
+        wanted["set"] |= external.sharing_doi(wanted["set"])
         for kind, ids in wanted.items():
             write(backend, kind, sorted(ids), done)
         SearchOutbox.objects.filter(pk__in=[row.pk for row in rows]).delete()

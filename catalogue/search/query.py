@@ -32,6 +32,7 @@ TERM_FILTERS = {
     "research_infrastructure": "research_infrastructure",
     "licence": "licence",
     "access": "access",
+    "source": "source",  # "local", or the harvest source of an external set
     "taxon": "taxon_path",  # a taxon matches itself and every descendant
     "label": "labels",  # validated annotation labels
     "predicted": "predicted",  # labels predicted by models (inference, predicted annotations)
@@ -47,6 +48,7 @@ FACETS = {
     "research_infrastructure": "research_infrastructure",
     "licence": "licence",
     "access": "access",
+    "source": "source",
     "taxon": "taxon_path",
     "label": "labels",
     "predicted": "predicted",
@@ -77,6 +79,7 @@ class SearchQuery:
     research_infrastructure: list[str] = field(default_factory=list)
     licence: list[str] = field(default_factory=list)
     access: list[str] = field(default_factory=list)
+    source: list[str] = field(default_factory=list)
     taxon: list[str] = field(default_factory=list)
     label: list[str] = field(default_factory=list)
     predicted: list[str] = field(default_factory=list)
@@ -175,6 +178,7 @@ LIST_PARAMS = {
     "research_infrastructure",
     "licence",
     "access",
+    "source",
     "taxon",
     "label",
     "predicted",

@@ -26,6 +26,7 @@ VALUE_FIELDS = (
     "modality",
     "research_infrastructure",
     "licence",
+    "source",
     "taxon_path",
     "labels",
     "predicted",
@@ -35,7 +36,14 @@ VALUE_FIELDS = (
     "taxa",
     "keywords",
 )
-SINGLE_VALUE_FIELDS = ("platform", "instrument", "modality", "research_infrastructure", "licence")
+SINGLE_VALUE_FIELDS = (
+    "platform",
+    "instrument",
+    "modality",
+    "research_infrastructure",
+    "licence",
+    "source",
+)
 INT_VALUE_FIELDS = ("years", "curator_ids")
 MAX_VALUE_LENGTH = 1024  # longer keyword values are not filterable (ignore_above)
 # A document without `created` or `size` sorts last under "newest" or "largest".

@@ -220,6 +220,8 @@ def mappings(caps: Capabilities) -> dict:
             "modality": _keyword(caps),
             "research_infrastructure": _keyword(caps),
             "licence": _keyword(caps),
+            # Added with harvesting ("local" or a harvest source's name): rebuild older indexes.
+            "source": {"type": "keyword"},
             "access": {"type": "keyword"},
             "state": {"type": "keyword"},
             "embargo_until": {"type": "date"},
