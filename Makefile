@@ -27,7 +27,8 @@ run: $(STAMP)
 	$(EMBEDDED) $(PY) manage.py migrate --noinput
 	$(EMBEDDED) $(PY) manage.py load_demo
 	$(EMBEDDED) sh -c '$(PY) -m celery -A aquacat worker --loglevel=INFO --concurrency=1 & \
-		worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+		worker=$$!; $(PY) -m celery -A aquacat beat --loglevel=INFO & \
+		beat=$$!; trap "kill $$worker $$beat 2>/dev/null" EXIT INT TERM; \
 		$(PY) manage.py runserver $(HOST)'
 
 # An account for the curator pages of the embedded portal (asks for a password).
@@ -43,6 +44,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/bandit -q -r aquacat catalogue curation inference scripts bench --severity-level high
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 
 from curation.repositories import TransientTargetError
-from curation.services.deposits import run_deposit
+from curation.services.deposits import resume_stale_deposits, run_deposit
 
 
 @shared_task(
@@ -21,3 +21,9 @@ def run_deposit_task(deposit_id: int) -> str:
     taken again, so a redelivery after a worker died repeats nothing. Retried with
     backoff while the target is down."""
     return run_deposit(deposit_id).state
+
+
+@shared_task(name="curation.resume_deposits")
+def resume_deposits() -> list[int]:
+    """Queue again the deposits whose task was lost (scheduled); their ids."""
+    return resume_stale_deposits()

@@ -14,6 +14,9 @@ makes the set a draft again; a target that is down leaves it waiting, retried.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -88,6 +91,21 @@ def queue_deposit(deposit_id: int) -> None:
     from curation.tasks import run_deposit_task  # noqa: PLC0415 - curation.tasks imports this module
 
     run_deposit_task.delay(deposit_id)
+
+
+def resume_stale_deposits(now: datetime | None = None) -> list[int]:
+    """Queue again the deposits that lost their task (a broker flushed or restarted):
+    queued, running or waiting without a change for DEPOSIT_STALE_SECONDS, longer
+    than any retry's backoff and any step's progress. `run_deposit` is idempotent."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.DEPOSIT_STALE_SECONDS)
+    stale = list(
+        Deposit.objects.filter(
+            state__in=(State.QUEUED, State.RUNNING, State.WAITING), updated__lt=cutoff
+        ).values_list("pk", flat=True)
+    )
+    for deposit_id in stale:
+        queue_deposit(deposit_id)
+    return stale
 
 
 class DepositRun:
