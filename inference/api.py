@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
@@ -20,9 +20,10 @@ from rest_framework.views import APIView
 
 from catalogue import selectors as catalogue_selectors
 from catalogue.api import serializers as s
+from catalogue.api.parameters import bounded_integer, read_integer
 from catalogue.api.problems import READ_ERRORS, WRITE_ERRORS, Conflict, problems
 from catalogue.api.views import ApiMixin
-from inference import services
+from inference import api_similar, services
 from inference.cards import model_card
 from inference.models import InferenceJob, ModelVersion
 from inference.selectors import (
@@ -291,22 +292,13 @@ class SimilarImagesView(ApiMixin, APIView):
 
     @extend_schema(
         operation_id="images_similar",
-        parameters=[
-            OpenApiParameter(
-                "limit", OpenApiTypes.INT, description=f"1 to {MAX_SIMILAR}, default 12"
-            )
-        ],
+        parameters=[bounded_integer("limit", 1, MAX_SIMILAR, default=12)],
         responses={200: SimilarImagesSerializer, **problems(*READ_ERRORS, 409)},
         description="Nearest images by cosine similarity of their stored embeddings, among "
         "the images you may see. 409 when this image has no embedding yet.",
     )
     def get(self, request, pk: int):
-        try:
-            limit = int(request.query_params.get("limit", 12))
-        except ValueError as error:
-            raise exceptions.ValidationError({"limit": ["Must be a whole number."]}) from error
-        if not 1 <= limit <= MAX_SIMILAR:
-            raise exceptions.ValidationError({"limit": [f"Must be between 1 and {MAX_SIMILAR}."]})
+        limit = read_integer(request.query_params, "limit", 1, MAX_SIMILAR, default=12)
         try:
             found = nearest_images(request.user, pk, limit)
         except ImageNotFound as error:
@@ -346,4 +338,5 @@ urlpatterns = [
     path("jobs/<int:pk>/cancel/", JobCancelView.as_view(), name="job-cancel"),
     path("jobs/<int:pk>/retry/", JobRetryView.as_view(), name="job-retry"),
     path("images/<int:pk>/similar/", SimilarImagesView.as_view(), name="image-similar"),
+    *api_similar.urlpatterns,  # POST images/similar/: more like an uploaded image
 ]

@@ -15,13 +15,14 @@ from inference.models import ModelVersion
 LIBRARIES: dict[str, list[str]] = {
     ModelVersion.Framework.LINEAR_PROBE: ["PyTorch"],
     ModelVersion.Framework.TORCHSCRIPT: ["PyTorch"],
-    ModelVersion.Framework.DEEPAAS: ["DEEPaaS"],
+    ModelVersion.Framework.DEEPAAS: ["Other"],  # the schema's list has no DEEPaaS
     ModelVersion.Framework.FEATURES: ["PyTorch"],
 }
+# Values of the AI4OS schema's `tasks` list (it has no detection or feature extraction).
 TASKS = {
     "classification": "Classification",
-    "detection": "Object Detection",
-    "embedding": "Feature Extraction",
+    "detection": "Computer Vision",
+    "embedding": "Computer Vision",
 }
 
 

@@ -10,52 +10,31 @@ the runner is built (`cuda` when available, unless INFERENCE_DEVICE says).
 from __future__ import annotations
 
 import hashlib
-import io
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeAlias
 
-import requests
 import torch
 from django.conf import settings
-from PIL import Image as PILImage
 
 from inference.backbone import load_backbone, weights_path, weights_sha256
+from inference.deepaas import DeepaasError, DeepaasRunner
 from inference.models import ModelVersion
+from inference.runner_base import Decoded, Output, Runner, RunnerError
+from inference.weights_store import STORAGE_PREFIX, local_copy
 
-
-class RunnerError(Exception):
-    """The model could not be run; `transient` says whether a retry may help."""
-
-    transient = False
+__all__ = [
+    "Decoded",
+    "DeepaasError",
+    "DeepaasRunner",
+    "Output",
+    "Runner",
+    "RunnerError",
+    "runner_for",
+]
 
 
 class WeightsMismatch(RunnerError):
     pass
-
-
-class DeepaasError(RunnerError):
-    def __init__(self, message: str, *, status: int | None = None, transient: bool = False):
-        super().__init__(message)
-        self.status = status
-        self.transient = transient
-
-
-@dataclass
-class Decoded:
-    """An image ready for the model: (3, H, W) uint8, and its original size."""
-
-    pixels: torch.Tensor
-    width: int
-    height: int
-    raw: bytes | None = None  # kept for remote runners, which send the file itself
-
-
-# What `predict` gives for one image: a classifier's or detector's findings (dicts
-# of label, confidence, scores or box), or an embedder's vector.
-Output: TypeAlias = list[dict] | torch.Tensor
 
 
 def choose_device() -> torch.device:
@@ -66,6 +45,8 @@ def choose_device() -> torch.device:
 
 
 def resolve_weights(path: str) -> Path:
+    if path.startswith(STORAGE_PREFIX):  # uploaded weights (inference/services/uploads.py)
+        return local_copy(path)
     candidate = Path(path)
     return candidate if candidate.is_absolute() else Path(settings.BASE_DIR) / candidate
 
@@ -79,41 +60,6 @@ def verified_weights(version: ModelVersion) -> Path:
             f"{path}: sha256 {digest} is not the card's {version.weights_sha256}; refusing to load"
         )
     return path
-
-
-class Runner:
-    batch_size = 32
-
-    def __init__(self, version: ModelVersion):
-        self.version = version
-        self.labels = list(version.labels)
-        spec = version.input_spec or {}
-        size = spec.get("size", [224, 224])
-        self.size = (int(size[0]), int(size[1])) if isinstance(size, list) else (size, size)
-        self.channels = spec.get("channels", "RGB")
-        self.pad = spec.get("resize", "pad") == "pad"
-
-    def decode(self, data: bytes) -> Decoded:
-        """Decode to the spec's channels; pad to square with the border colour
-        (FlowCam crops are thin and long), then resize."""
-        with PILImage.open(io.BytesIO(data)) as source:
-            source.load()
-            width, height = source.size
-            image = source.convert(self.channels)
-        if self.pad and width != height:
-            side = max(width, height)
-            corner = image.getpixel((0, 0))
-            canvas = PILImage.new(image.mode, (side, side), corner)
-            canvas.paste(image, ((side - width) // 2, (side - height) // 2))
-            image = canvas
-        image = image.resize((self.size[1], self.size[0]), PILImage.Resampling.BILINEAR)
-        bands = len(image.getbands())
-        pixels = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
-        pixels = pixels.view(self.size[0], self.size[1], bands).permute(2, 0, 1)
-        return Decoded(pixels, width, height)
-
-    def predict(self, images: list[Decoded]) -> Sequence[Output]:
-        raise NotImplementedError
 
 
 class TorchRunner(Runner):
@@ -290,103 +236,13 @@ class TorchScriptDetectionRunner(TorchRunner):
         return results
 
 
-class DeepaasRunner(Runner):
-    """A remote AI4OS module behind the DEEPaaS API (v2): one
-    `POST {url}/v2/models/{name}/predict/` per image, the file as multipart
-    `data`, JSON back. 4xx is the request's fault (not retried); 5xx, connection
-    errors and timeouts are transient."""
-
-    def __init__(self, version: ModelVersion, *, session: requests.Session | None = None):
-        super().__init__(version)
-        endpoint = version.endpoint or {}
-        self.url = endpoint["url"].rstrip("/")
-        self.name = endpoint["name"]
-        self.timeout = float(endpoint.get("timeout", 30))
-        self.field = endpoint.get("field", "data")
-        self.session = session or requests.Session()
-
-    def decode(self, data: bytes) -> Decoded:
-        with PILImage.open(io.BytesIO(data)) as image:
-            width, height = image.size
-        return Decoded(torch.empty(0), width, height, raw=data)
-
-    def predict(self, images: list[Decoded]) -> list[list[dict]]:
-        return [self.predict_one(image.raw or b"") for image in images]
-
-    def predict_one(self, data: bytes) -> list[dict]:
-        url = f"{self.url}/v2/models/{self.name}/predict/"
-        try:
-            response = self.session.post(
-                url,
-                files={self.field: ("image.jpg", data, "image/jpeg")},
-                headers={"Accept": "application/json"},
-                timeout=self.timeout,
-            )
-        except requests.Timeout as error:
-            raise DeepaasError(f"{url}: no answer in {self.timeout:g} s", transient=True) from error
-        except requests.ConnectionError as error:
-            raise DeepaasError(f"{url}: cannot connect ({error})", transient=True) from error
-        if response.status_code >= 400:
-            detail = response.text[:500]
-            raise DeepaasError(
-                f"{url}: HTTP {response.status_code}: {detail}",
-                status=response.status_code,
-                transient=response.status_code >= 500 or response.status_code == 429,
-            )
-        try:
-            body = response.json()
-        except ValueError as error:
-            raise DeepaasError(f"{url}: the answer is not JSON") from error
-        return parse_deepaas(body)
-
-
-def parse_deepaas(body: Any) -> list[dict]:
-    """DEEPaaS leaves the response schema to the module; read the two shapes
-    AI4OS image classifiers use: {"predictions": [{"label", "probability"}]}
-    and parallel lists {"pred_lab": [...], "pred_prob": [...]} (planktonclas,
-    image-classification-tf), optionally wrapped in a one-element list."""
-    if isinstance(body, list) and len(body) == 1:
-        body = body[0]
-    if not isinstance(body, dict):
-        raise DeepaasError("unexpected DEEPaaS answer: not an object")
-    if "predictions" in body and isinstance(body["predictions"], list | dict):
-        entries = body["predictions"]
-        if isinstance(entries, dict):  # {"labels": [...], "probabilities": [...]}
-            entries = [
-                {"label": label, "probability": prob}
-                for label, prob in zip(
-                    entries.get("labels", []), entries.get("probabilities", []), strict=False
-                )
-            ]
-        raw: list[tuple[Any, Any]] = [
-            (entry.get("label") or entry.get("class"), entry.get("probability", entry.get("score")))
-            for entry in entries
-            if isinstance(entry, dict)
-        ]
-    elif "pred_lab" in body:
-        raw = list(zip(body.get("pred_lab", []), body.get("pred_prob", []), strict=False))
-    else:
-        raise DeepaasError(f"unexpected DEEPaaS answer: keys {sorted(body)}")
-    pairs = [(str(label), float(prob)) for label, prob in raw if label is not None]
-    if not pairs:
-        return []
-    pairs.sort(key=lambda pair: -pair[1])
-    label, confidence = pairs[0]
-    return [
-        {
-            "label": label,
-            "confidence": confidence,
-            "scores": {name: round(prob, 6) for name, prob in pairs[:3]},
-        }
-    ]
-
-
 # Keyed by the stored values (`version.framework` and `model.task` are plain str).
 RUNNERS: dict[tuple[str, str], type[Runner]] = {
     (ModelVersion.Framework.LINEAR_PROBE, "classification"): LinearProbeRunner,
     (ModelVersion.Framework.TORCHSCRIPT, "classification"): TorchScriptClassificationRunner,
     (ModelVersion.Framework.TORCHSCRIPT, "detection"): TorchScriptDetectionRunner,
     (ModelVersion.Framework.DEEPAAS, "classification"): DeepaasRunner,
+    (ModelVersion.Framework.DEEPAAS, "detection"): DeepaasRunner,
     (ModelVersion.Framework.FEATURES, "embedding"): EmbeddingRunner,
 }
 

@@ -3,7 +3,6 @@ images already have a version's results, and which images look like a given one.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict, cast
@@ -15,6 +14,8 @@ from catalogue.models import Image
 from catalogue.search.query import MAX_PAGE_SIZE, QueryError, query_from_params
 from catalogue.selectors import search_catalogue, visible_images
 from inference import vectors
+from inference.ann.ranking import ranked_by_index, top_scored
+from inference.ann.uploaded import embed_upload
 from inference.models import ImageEmbedding, InferenceJob, JobBatch, ModelVersion, Prediction, Task
 
 if TYPE_CHECKING:
@@ -149,14 +150,13 @@ class Neighbours:
     version: ModelVersion
     ids: list[int]  # nearest first
     similarity: dict[int, float]  # cosine, -1..1
+    method: str = "exact"  # "index": candidates from the approximate index
 
 
 def nearest_images(user, image, limit: int = 12, *, chunk: int = 4096) -> Neighbours:
     """The `limit` visible images nearest to `image` by cosine similarity of the
     newest embedder's vectors that the image has. The query image must itself be
-    visible (else ImageNotFound) and embedded (else NoEmbedding). Vectors are read
-    in chunks of the visible images only, so a hidden image never enters the
-    ranking and memory stays bounded."""
+    visible (else ImageNotFound) and embedded (else NoEmbedding)."""
     pk = image.pk if isinstance(image, Image) else image
     visible = visible_images(user)
     if not visible.filter(pk=pk).exists():
@@ -169,43 +169,48 @@ def nearest_images(user, image, limit: int = 12, *, chunk: int = 4096) -> Neighb
     )
     if own is None:
         raise NoEmbedding(pk)
-    query = vectors.decode(own.vector)
-    if limit < 1:
-        return Neighbours(version=own.model_version, ids=[], similarity={})
-    others = (
-        ImageEmbedding.objects.filter(
-            model_version_id=own.model_version_id, image_id__in=visible.values("pk")
-        )
-        .exclude(image_id=pk)
-        .values_list("image_id", "vector")
+    return nearest_to_vector(
+        user, own.model_version, vectors.to_array(own.vector), limit, exclude=pk, chunk=chunk
     )
-    best: list[tuple[float, int]] = []  # a min-heap of (similarity, -id), size <= limit
-    for rows in batched(others.iterator(chunk_size=chunk), chunk):
-        scores = vectors.decode_many([row[1] for row in rows]) @ query
-        top = scores.topk(min(limit, len(rows))).indices.tolist()
-        for i in top:
-            item = (float(scores[i]), -int(rows[i][0]))  # ties: the older image first
-            if len(best) < limit:
-                heapq.heappush(best, item)
-            elif item > best[0]:
-                heapq.heapreplace(best, item)
-    ranked = sorted(best, reverse=True)
+
+
+def images_like_upload(user, data: bytes, limit: int = 12) -> Neighbours:
+    """The `limit` visible images nearest to an uploaded image (bytes), whose
+    embedding a worker computes. Raises UploadedImageError (the file is at fault),
+    NothingToCompare (no image embedded yet) or EmbeddingUnavailable (no worker
+    in time)."""
+    version, query = embed_upload(data)
+    return nearest_to_vector(user, version, query, limit)
+
+
+def nearest_to_vector(
+    user, version: ModelVersion, query, limit: int, *, exclude: int | None = None, chunk: int = 4096
+) -> Neighbours:
+    """The `limit` visible images nearest to a vector of `version`'s space.
+
+    Past SIMILARITY_INDEX_MIN_EMBEDDINGS embeddings, with an index published, the
+    index proposes candidates (over-fetched, filtered through `visible_images`,
+    fetched again when too many were hidden); they are ranked by their stored
+    vectors with the embeddings written since the index was built, so scores are
+    exact and hidden images never enter. Otherwise, or when too few visible
+    candidates come, every visible embedding is scanned."""
+    if limit < 1:
+        return Neighbours(version=version, ids=[], similarity={})
+    visible = visible_images(user)
+    rows = ImageEmbedding.objects.filter(model_version_id=version.pk)
+    if exclude is not None:
+        rows = rows.exclude(image_id=exclude)
+    ranked = ranked_by_index(version, query, limit, visible, rows, exclude, chunk)
+    method = "index"
+    if ranked is None:
+        method = "exact"
+        ranked = top_scored(rows.filter(image_id__in=visible.values("pk")), query, limit, chunk)
     return Neighbours(
-        version=own.model_version,
+        version=version,
         ids=[-negative for _, negative in ranked],
         similarity={-negative: round(score, 6) for score, negative in ranked},
+        method=method,
     )
-
-
-def batched(iterable, size: int):
-    rows = []
-    for row in iterable:
-        rows.append(row)
-        if len(rows) == size:
-            yield rows
-            rows = []
-    if rows:
-        yield rows
 
 
 class Similarity(TypedDict):

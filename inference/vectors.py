@@ -1,13 +1,17 @@
 """How an embedding is stored: float32, little-endian, raw bytes (BinaryField).
 
-Torch does the conversion (numpy is not a dependency of the project); it is
-imported when a vector is read or written, so web processes that never touch a
-vector do not load it."""
+Workers convert with torch (imported here only when a tensor is read or
+written); the query path of "more like this" reads with numpy (`to_array`,
+`to_matrix`), so web processes never load torch."""
 
 from __future__ import annotations
 
 import array
 import sys
+
+import numpy as np
+
+FLOAT32 = np.dtype("<f4")
 
 
 def encode(vector) -> bytes:
@@ -44,3 +48,16 @@ def decode_many(blobs: list):
     if sys.byteorder == "big":  # pragma: no cover
         return torch.stack([decode(blob) for blob in blobs])
     return matrix
+
+
+def to_array(blob) -> np.ndarray:
+    """A float32 numpy vector from stored bytes (a copy: rows' buffers are transient)."""
+    return np.frombuffer(bytes(blob), dtype=FLOAT32).astype(np.float32)
+
+
+def to_matrix(blobs: list) -> np.ndarray:
+    """An (N, D) float32 matrix from N blobs of equal length."""
+    if not blobs:
+        return np.empty((0, 0), dtype=np.float32)
+    joined = b"".join(bytes(blob) for blob in blobs)
+    return np.frombuffer(joined, dtype=FLOAT32).reshape(len(blobs), -1).astype(np.float32)

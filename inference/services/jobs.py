@@ -8,6 +8,7 @@ job is committed; inference.services.batches runs a batch.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from catalogue.errors import FieldError
 from catalogue.models import Image
+from inference.ann import maintain
 from inference.models import ImageEmbedding, InferenceJob, JobBatch, ModelVersion
 from inference.selectors import SelectionError, is_embedder, selected_image_ids
 from inference.services import enrichment
@@ -162,5 +164,7 @@ def finish_if_complete(job_id: int) -> None:
         job.summary = enrichment.aggregate(job)
         job.save(update_fields=["state", "error", "finished", "summary"])
         if is_embedder(job.model_version):
-            return  # vectors describe no set: nothing to enrich or reindex
+            # Vectors describe no set: nothing to enrich; the similarity index takes them.
+            transaction.on_commit(partial(maintain.request_update, job.model_version_id))
+            return
         enrichment.enrich_sets(job)

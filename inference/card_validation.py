@@ -1,0 +1,96 @@
+"""Checking a model card before a version is registered from it (an upload
+through the API or the admin): every problem at once, each naming its field.
+
+The card is an AI4OS application metadata document (`ai4-metadata` from PyPI:
+the schema of the version its `metadata_version` names) with what that schema
+has no field for under `aquacat` (as inference/cards.py writes it): the task,
+labels, input spec, weights sha256, training-data DOI, metrics. Free of torch,
+so a web process can refuse a bad card before any worker sees the weights.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ai4_metadata import metadata as ai4_metadata
+from jsonschema.exceptions import SchemaError
+
+from catalogue.vocabularies import licences
+from inference.models import ModelVersion, Task
+
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+# Weights that can be uploaded: TorchScript (ONNX has no runner yet; a DEEPaaS module
+# is registered by its endpoint, with no weights).
+FRAMEWORKS = [ModelVersion.Framework.TORCHSCRIPT.value]
+
+
+def card_problems(card: Any) -> dict[str, str]:
+    """Field path -> why it is refused; empty when the card may be registered."""
+    if not isinstance(card, dict):
+        return {"card": f"must be an object, not a {type(card).__name__}"}
+    problems = ai4os_problems(card)
+    problems.update(aquacat_problems(card.get("aquacat")))
+    if card.get("license") not in licences():
+        problems["license"] = f"{card.get('license')!r} is not an SPDX id we know"
+    return problems
+
+
+def ai4os_problems(card: dict) -> dict[str, str]:
+    version = card.get("metadata_version")
+    known = [v.value for v in ai4_metadata.MetadataVersions]
+    if version not in known:
+        return {"metadata_version": f"{version!r} is not one of {', '.join(known)}"}
+    try:
+        validator = ai4_metadata.get_validator_for_schema(ai4_metadata.get_schema(version))
+    except SchemaError as error:  # the package's own schema: not the card's fault
+        raise RuntimeError(f"ai4-metadata {version} schema is invalid: {error}") from error
+    problems: dict[str, str] = {}
+    for problem in validator.iter_errors(card):
+        path = ".".join(str(part) for part in problem.absolute_path) or "card"
+        problems.setdefault(path, problem.message)
+    return problems
+
+
+def aquacat_problems(section: Any) -> dict[str, str]:
+    if not isinstance(section, dict):
+        return {"aquacat": "must be an object with the task, labels and weights"}
+    problems: dict[str, str] = {}
+
+    def refuse(field: str, reason: str) -> None:
+        problems[f"aquacat.{field}"] = reason
+
+    if not isinstance(section.get("name"), str) or not re.fullmatch(
+        r"[-a-zA-Z0-9_]+", section.get("name") or ""
+    ):
+        refuse("name", "a slug (letters, digits, - and _) is required")
+    if not isinstance(section.get("version"), str) or not section["version"].strip():
+        refuse("version", "required")
+    if section.get("task") not in (Task.CLASSIFICATION, Task.DETECTION):
+        refuse("task", f"{section.get('task')!r} is not classification or detection")
+    if section.get("framework") not in FRAMEWORKS:
+        refuse("framework", f"{section.get('framework')!r} is not one of {', '.join(FRAMEWORKS)}")
+    labels = section.get("labels")
+    if not isinstance(labels, list) or not labels:
+        refuse("labels", "a non-empty list of class names is required")
+    elif not all(isinstance(label, str) and label.strip() for label in labels):
+        refuse("labels", "every label must be a non-empty string")
+    elif len(set(labels)) != len(labels):
+        refuse("labels", "labels must be unique")
+    size = (section.get("input_spec") or {}).get("size")
+    if not (isinstance(size, list) and len(size) == 2 and all(is_pixels(v) for v in size)):
+        refuse("input_spec.size", "[height, width] in pixels is required")
+    sha256 = (section.get("weights") or {}).get("sha256")
+    if not isinstance(sha256, str) or not SHA256.match(sha256):
+        refuse("weights.sha256", "64 lowercase hex digits are required")
+    doi = (section.get("training_data") or {}).get("doi")
+    if doi is not None and (not isinstance(doi, str) or not DOI.match(doi)):
+        refuse("training_data.doi", f"{doi!r} is not a DOI (10.prefix/suffix)")
+    if not isinstance(section.get("metrics", {}), dict):
+        refuse("metrics", "must be an object of metric names and values")
+    return problems
+
+
+def is_pixels(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 8192
