@@ -12,6 +12,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from aquacat.schedule import beat_schedule
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -61,6 +63,11 @@ INSTALLED_APPS = [
     "curation",
     "inference",
     "aquacat",
+    # Sign-in through ORCID and OpenID Connect providers (OIDC_PROVIDERS below).
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
 ]
 
 MIDDLEWARE = [
@@ -71,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # catalogue.access's refusals as 404, 403 and 409 pages.
@@ -209,6 +217,28 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
     }
 
+# --- Scheduled care (Celery beat; aquacat/schedule.py) ------------------------------
+# Seconds between runs of each scheduled task; 0 leaves it out of the schedule.
+SCHEDULE_PERIODS = {
+    "embargo": env_int("SCHEDULE_EMBARGO_SECONDS", 3600),
+    "fixity": env_int("SCHEDULE_FIXITY_SECONDS", 3600),
+    "reconcile": env_int("SCHEDULE_RECONCILE_SECONDS", 6 * 3600),
+    "uploads": env_int("SCHEDULE_UPLOADS_SECONDS", 900),
+    "taxa": env_int("SCHEDULE_TAXA_SECONDS", 24 * 3600),
+    "sessions": env_int("SCHEDULE_SESSIONS_SECONDS", 24 * 3600),
+    "deposits": env_int("SCHEDULE_DEPOSITS_SECONDS", 900),
+    "harvest": env_int("SCHEDULE_HARVEST_SECONDS", 900),
+    "similarity": env_int("SCHEDULE_SIMILARITY_SECONDS", 600),
+}
+CELERY_BEAT_SCHEDULE = beat_schedule(SCHEDULE_PERIODS)
+CELERY_BEAT_SCHEDULE_FILENAME = env_str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", str(VAR_DIR / "celerybeat-schedule")
+)
+# Every stored file (original and thumbnails) is re-hashed at least once in this period.
+FIXITY_PERIOD_DAYS = env_int("FIXITY_PERIOD_DAYS", 30)
+# A deposit queued or running without a change for this long lost its task: queue it again.
+DEPOSIT_STALE_SECONDS = env_int("DEPOSIT_STALE_SECONDS", 3600)
+
 # --- Inference ----------------------------------------------------------------------
 # Queue of inference batches (empty: the default queue); GPU workers consume it.
 INFERENCE_QUEUE = env_str("INFERENCE_QUEUE")
@@ -220,6 +250,17 @@ INFERENCE_EMBED_NEW_IMAGES = env_bool("INFERENCE_EMBED_NEW_IMAGES", True)
 INFERENCE_DEVICE = env_str("INFERENCE_DEVICE")  # empty: cuda when available, else cpu
 # Tests only: seconds to sleep per image, so a test can kill a worker mid-batch.
 INFERENCE_TEST_SLEEP_PER_IMAGE = float(env_str("INFERENCE_TEST_SLEEP_PER_IMAGE", "0"))
+# "More like this": below this many embeddings the exact scan answers, past it the
+# approximate index (inference/ann/) that workers publish to the default storage.
+SIMILARITY_INDEX_MIN_EMBEDDINGS = env_int("SIMILARITY_INDEX_MIN_EMBEDDINGS", 20_000)
+# How often a process looks for a newer index; where it keeps its local copy.
+SIMILARITY_INDEX_CHECK_SECONDS = float(env_str("SIMILARITY_INDEX_CHECK_SECONDS", "10"))
+SIMILARITY_INDEX_CACHE_DIR = Path(
+    env_str("SIMILARITY_INDEX_CACHE_DIR", str(VAR_DIR / "similarity"))
+)
+SIMILARITY_INDEX_DTYPE = env_str("SIMILARITY_INDEX_DTYPE", "f16")  # f16, i8 or f32 in the graph
+# A query by an uploaded image waits this long for a worker to embed it.
+SIMILARITY_UPLOAD_WAIT_SECONDS = float(env_str("SIMILARITY_UPLOAD_WAIT_SECONDS", "20"))
 
 # --- Ingestion ----------------------------------------------------------------------
 # Images over this many pixels are refused as decompression bombs.
@@ -261,7 +302,7 @@ UPLOAD_IN_REQUEST_MAX_BYTES = env_int("UPLOAD_IN_REQUEST_MAX_BYTES", 32 * 1024**
 UPLOAD_QUEUE = env_str("UPLOAD_QUEUE")
 API_MAX_PAGE_SIZE = 200
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "catalogue.api.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "aquacat.authentication.ApiTokenAuthentication",
@@ -281,6 +322,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "catalogue.api.problems.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# A CSRF refusal Django makes itself (outside DRF's views) is a problem under /api/.
+CSRF_FAILURE_VIEW = "catalogue.api.problems.csrf_failure"
 SPECTACULAR_SETTINGS = {
     "TITLE": "AquaCat API",
     "DESCRIPTION": "Catalogue and FAIR publishing portal for aquatic image data.",
@@ -291,6 +334,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "catalogue.api.schema.text_parameters_without_nul",
+    ],
     # Several models have a `state`: each choice set gets its own enum name.
     "ENUM_NAME_OVERRIDES": {
         "StateEnum": "catalogue.models.State",
@@ -364,3 +411,28 @@ WORMS_ANSWER_SECONDS = env_int("WORMS_ANSWER_SECONDS", 24 * 3600)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "curation:my-sets"
 LOGOUT_REDIRECT_URL = "catalogue:home"
+
+# --- Sign-in with ORCID and OpenID Connect providers (aquacat/signin/) --------------
+# OIDC_PROVIDERS: a JSON object of id -> {server_url, client_id, secret, name, scope,
+# orcid_claim, token_auth_method}; see aquacat/signin/providers.py. Empty (the
+# embedded default): local accounts only. Every provider is asked with PKCE.
+from aquacat.signin.providers import socialaccount_providers  # noqa: E402
+
+SOCIALACCOUNT_PROVIDERS = socialaccount_providers(env_str("OIDC_PROVIDERS"))
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+# allauth does provider sign-in only: local accounts keep Django's own sign-in pages
+# (aquacat/accounts.py), and allauth adds no sign-up, password or e-mail pages.
+SOCIALACCOUNT_ONLY = True
+SOCIALACCOUNT_ADAPTER = "aquacat.signin.adapters.SocialAccountAdapter"
+# Providers vouch for addresses (email_verified); AquaCat sends no confirmation mail.
+ACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+# Linking by verified address or ORCID iD is AquaCat's own (aquacat/signin/identity.py).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# The provider buttons post (with the CSRF token); a GET only shows a confirmation.
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False

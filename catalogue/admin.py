@@ -26,3 +26,7 @@ class IngestBatchAdmin(admin.ModelAdmin):
     list_display = ["pk", "image_set", "source", "status", "total", "added", "started"]
     list_filter = ["status"]
     raw_id_fields = ["image_set"]
+
+
+from catalogue.fixity import admin as fixity_admin  # noqa: E402, F401 - registers FileCheck
+from catalogue.harvest import admin as harvest_admin  # noqa: E402, F401 - registers sources

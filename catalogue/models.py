@@ -155,6 +155,25 @@ class ImageSet(models.Model):
         related_name="next_versions",
     )
     published = models.DateTimeField(null=True, blank=True, editable=False)
+    # External sets (catalogue/harvest/): a record of another catalogue, read-only here.
+    harvest_source = models.ForeignKey(
+        "catalogue.HarvestSource",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.CASCADE,
+        related_name="image_sets",
+    )
+    # The record's identifier at its source (the OAI-PMH identifier, a record id).
+    remote_identifier = models.CharField(max_length=500, blank=True, editable=False)
+    remote_landing_page = models.URLField(max_length=1000, blank=True, editable=False)
+    # The source's datestamp of the record as last harvested.
+    remote_datestamp = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the source deleted (or withdrew) the record: kept, out of search.
+    remote_deleted = models.DateTimeField(null=True, blank=True, editable=False)
+    # The files its source lists, by link (nothing copied):
+    # [{"key", "size", "checksum", "media_type", "url"}]
+    remote_files = models.JSONField(default=list, blank=True, editable=False)
     # Bumped by every write; search documents carry it as their external version.
     revision = models.PositiveBigIntegerField(default=1)
     created = models.DateTimeField(auto_now_add=True)
@@ -199,15 +218,27 @@ class ImageSet(models.Model):
                 condition=~Q(access__in=EMBARGOES) | Q(embargo_until__isnull=False),
                 name="imageset_embargo_has_date",
             ),
+            models.UniqueConstraint(
+                fields=["harvest_source", "remote_identifier"],
+                condition=Q(harvest_source__isnull=False),
+                name="imageset_remote_record_once",
+            ),
         ]
         indexes = [
             models.Index(fields=["state", "access"]),
             # OAI-PMH harvests page on (datestamp, identifier): catalogue/oai/records.py
             models.Index(fields=["updated", "uuid"], name="imageset_oai_keyset"),
+            # One DOI, one entry in search: its copies are found by DOI.
+            models.Index(fields=["doi"], name="imageset_doi"),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_external(self) -> bool:
+        """A harvested record of another catalogue: read-only here."""
+        return self.harvest_source_id is not None
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
@@ -563,4 +594,6 @@ def worms_row(aphia_id: int) -> dict | None:
     }
 
 
+from catalogue.fixity.models import *  # noqa: E402, F403 - fixity checks
+from catalogue.harvest.models import *  # noqa: E402, F403 - harvest sources and runs
 from catalogue.uploads.models import *  # noqa: E402, F403 - resumable uploads

@@ -20,6 +20,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+# Loaded before anything can load usearch, as in workers: usearch first makes
+# TorchScript hang in the process (inference/ann/library.py).
+import torch  # noqa: F401
 from django.core.management.base import CommandError
 from django.test import TransactionTestCase
 
@@ -35,6 +39,7 @@ SERVICE_URLS = {
     "elasticsearch": ("SEARCH_URL_ELASTICSEARCH", ("http", "https")),
     "s3": ("S3_ENDPOINT_URL", ("http", "https")),
     "inveniordm": ("INVENIORDM_URL", ("http", "https")),
+    "oidc": ("OIDC_TEST_ISSUER", ("http", "https")),
 }
 
 
