@@ -18,7 +18,6 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalogue import selectors as catalogue_selectors
 from catalogue.api import serializers as s
 from catalogue.api.parameters import bounded_integer, read_integer
 from catalogue.api.problems import READ_ERRORS, WRITE_ERRORS, Conflict, problems
@@ -308,28 +307,7 @@ class SimilarImagesView(ApiMixin, APIView):
                 "This image has no embedding yet; it gets one when an embedding job has run "
                 "over it."
             ) from error
-        rows = {
-            row["id"]: row
-            for row in catalogue_selectors.visible_images(request.user)
-            .filter(pk__in=found.ids)
-            .values(*s.IMAGE_FIELDS)
-        }
-        links = s.Links(request)
-        results = []
-        for image_id in found.ids:
-            if image_id in rows:
-                row = s.image_row(rows[image_id], links)
-                row["similarity"] = found.similarity[image_id]
-                results.append(row)
-        return Response(
-            {
-                "image": pk,
-                "model_version": found.version.pk,
-                "model": found.version.model.name,
-                "version": found.version.version,
-                "results": results,
-            }
-        )
+        return Response({"image": pk, **api_similar.similar_answer(request, found)})
 
 
 # Included under /api/v1/ by catalogue.api.urls (names in its "api" namespace).

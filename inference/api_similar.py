@@ -82,27 +82,32 @@ class SimilarToUploadView(ApiMixin, APIView):
             raise Conflict(str(error)) from error
         except EmbeddingUnavailable as error:
             raise Unavailable(str(error)) from error
-        rows = {
-            row["id"]: row
-            for row in catalogue_selectors.visible_images(request.user)
-            .filter(pk__in=found.ids)
-            .values(*s.IMAGE_FIELDS)
-        }
-        links = s.Links(request)
-        results = []
-        for image_id in found.ids:
-            if image_id in rows:  # hidden between the two reads: left out
-                row = s.image_row(rows[image_id], links)
-                row["similarity"] = found.similarity[image_id]
-                results.append(row)
-        return Response(
-            {
-                "model_version": found.version.pk,
-                "model": found.version.model.name,
-                "version": found.version.version,
-                "results": results,
-            }
-        )
+        return Response(similar_answer(request, found))
+
+
+def similar_answer(request, found) -> dict:
+    """The nearest images found, as rows the caller may see (an image hidden between
+    the search and this read is left out), with their similarity: the answer of
+    both "more like this" endpoints."""
+    rows = {
+        row["id"]: row
+        for row in catalogue_selectors.visible_images(request.user)
+        .filter(pk__in=found.ids)
+        .values(*s.IMAGE_FIELDS)
+    }
+    links = s.Links(request)
+    results = []
+    for image_id in found.ids:
+        if image_id in rows:
+            row = s.image_row(rows[image_id], links)
+            row["similarity"] = found.similarity[image_id]
+            results.append(row)
+    return {
+        "model_version": found.version.pk,
+        "model": found.version.model.name,
+        "version": found.version.version,
+        "results": results,
+    }
 
 
 # Included under /api/v1/ by catalogue.api.urls.
