@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Self
+from typing import Any, Self
 
 
 class LoopbackFake:
@@ -21,6 +21,19 @@ class LoopbackFake:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
+        """A quiet handler sending GETs to `serve`; fakes of write APIs override it."""
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                fake.serve(self)
+
+        return Handler
+
+    def serve(self, handler: BaseHTTPRequestHandler) -> None:
         raise NotImplementedError
 
     @property

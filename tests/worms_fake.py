@@ -75,18 +75,6 @@ class FakeWorms(LoopbackFake):
         """Serve one more taxon (a snapshot-shaped row)."""
         self.rows[row["aphia_id"]] = row
 
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                fake.serve(self)
-
-        return Handler
-
     def serve(self, handler: BaseHTTPRequestHandler) -> None:
         with self.lock:
             self.calls.append(handler.path)

@@ -30,7 +30,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
@@ -121,18 +120,6 @@ class FakeZenodoOai(LoopbackFake):
     def add(self, record: FakeRecord) -> None:
         with self.lock:
             self.records[record.identifier] = record
-
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                fake.serve(self)
-
-        return Handler
 
     def serve(self, handler: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(handler.path)
