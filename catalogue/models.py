@@ -310,6 +310,10 @@ class Image(models.Model):
     thumbnail_medium = models.CharField(max_length=1000, blank=True)
     # Free per-image fields, as EcoTaxa's object_/sample_/acq_/process_ columns.
     fields = models.JSONField(default=dict, blank=True)
+    # An image of an external set (catalogue/harvest/aquacat.py): its file stays at the
+    # source (no storage_key), linked: {"id", "url", "landing_page", "file",
+    # "thumbnail_small", "thumbnail_medium", "labels": [{"name", "aphia_id"}]}.
+    remote = models.JSONField(default=dict, blank=True, editable=False)
     # Bumped by every change after ingest (sidecars, enrichment): see search documents.
     revision = models.PositiveBigIntegerField(default=1)
     created = models.DateTimeField(auto_now_add=True)

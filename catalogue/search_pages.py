@@ -316,7 +316,7 @@ def image_cards(user, hits) -> list[dict]:
         row["pk"]: row
         for row in selectors.visible_images(user)
         .filter(pk__in=ids)
-        .values("pk", "thumbnail_small", "image_set__uuid")
+        .values("pk", "thumbnail_small", "remote", "image_set__uuid")
     }
     cards = []
     for hit in hits:
@@ -333,6 +333,13 @@ def image_cards(user, hits) -> list[dict]:
                 "set_title": doc.get("title") or "",
                 "url": f"{landing}#image-{hit.id}",
                 "thumb": bool(row["thumbnail_small"]),
+                # A harvested image is shown from its source, never as a file of ours.
+                "thumb_url": (row["remote"] or {}).get("thumbnail_small")
+                or (
+                    reverse("catalogue:image-thumbnail", args=[hit.id, "small"])
+                    if row["thumbnail_small"]
+                    else ""
+                ),
                 "time": (doc.get("time_start") or "")[:16].replace("T", " "),
                 "depth": f"{depth:g} m" if isinstance(depth, int | float) else "",
                 "labels": doc.get("labels") or [],

@@ -41,7 +41,10 @@ class HarvestSourceAdmin(admin.ModelAdmin):
 
 @admin.register(HarvestRun)
 class HarvestRunAdmin(admin.ModelAdmin):
-    list_display = ["pk", "source", "status", "full", "started", "new", "updated", "deleted"]
+    list_display = [
+        *("pk", "source", "status", "full", "started"),
+        *("new", "updated", "deleted", "images"),
+    ]
     list_filter = ["status", "source"]
 
     def has_add_permission(self, request):

@@ -70,6 +70,8 @@ class HarvestRun(models.Model):
     updated = models.PositiveIntegerField(default=0)
     deleted = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
+    # Images of external sets written (new or changed): AquaCat sources bring them.
+    images = models.PositiveIntegerField(default=0)
     # [{"identifier", "reason"}]: records skipped, and why; a failed run's own reason
     # has the identifier "" (the source could not be harvested).
     errors = models.JSONField(default=list, blank=True)
@@ -82,3 +84,8 @@ class HarvestRun(models.Model):
 
     def __str__(self) -> str:
         return f"harvest {self.pk} of {self.source_id}: {self.status}"
+
+    def skip(self, identifier: str, reason: str) -> None:
+        """A record not taken, and why (saved with the run)."""
+        self.skipped += 1
+        self.errors.append({"identifier": identifier, "reason": reason})

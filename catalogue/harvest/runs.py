@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from catalogue.harvest import invenio, mapping, oai, services
+from catalogue.harvest import aquacat_run, invenio, mapping, oai, services
 from catalogue.models import HarvestRun, HarvestSource
 
 # How many times one run asks the list again after a refused token.
@@ -46,6 +46,7 @@ def report(run: HarvestRun) -> dict:
         "updated": run.updated,
         "deleted": run.deleted,
         "skipped": run.skipped,
+        "images": run.images,
         "restarts": run.restarts,
         "errors": run.errors,
     }
@@ -71,7 +72,7 @@ def harvest(
         elif source.kind == HarvestSource.Kind.INVENIO:
             started_at = list_invenio(run, source, seen, full=full, progress=progress)
         else:
-            raise oai.SourceDown(f"{source.get_kind_display()} sources are not harvested yet")
+            started_at = aquacat_run.list_aquacat(run, source, seen, full=full, progress=progress)
     except oai.SourceDown as down:
         run.errors.append({"identifier": "", "reason": str(down)})
         run.status = HarvestRun.Status.FAILED
@@ -167,7 +168,7 @@ def finish_page(run: HarvestRun, batch: services.Batch) -> None:
     """The page's new sets written, its changes queued for search, the run's counts saved."""
     for identifier, reason in services.save_new(batch):
         run.new -= 1
-        skip(run, identifier, reason)
+        run.skip(identifier, reason)
     services.queue_changes(batch.changed)
     run.save()
 
@@ -193,11 +194,11 @@ def take_page(run: HarvestRun, source: HarvestSource, page: oai.Page, seen: dict
     queued once."""
     batch = services.Batch.of(source, [record.identifier for record in page.records])
     for identifier, reason in page.unreadable:
-        skip(run, identifier, reason)
+        run.skip(identifier, reason)
         seen.setdefault(identifier, "")  # still held by the source: not to be buried
     for record in page.records:
         if not record.identifier:
-            skip(run, "", "a record without an identifier")
+            run.skip("", "a record without an identifier")
             continue
         if seen.get(record.identifier) == record.datestamp:
             continue  # met before a restart: already taken
@@ -233,7 +234,7 @@ def take_record(
         try:
             found = read()
         except mapping.Invalid as invalid:
-            skip(run, identifier, str(invalid))
+            run.skip(identifier, str(invalid))
             return
     if found is None or found.closed:
         if services.bury_record(source, identifier, datestamp, batch.changed):
@@ -242,17 +243,12 @@ def take_record(
     try:
         outcome, _ = services.store_record(source, identifier, datestamp, found, batch)
     except ValidationError as error:
-        skip(run, identifier, services.validation_problems(error))
+        run.skip(identifier, services.validation_problems(error))
         return
     except IntegrityError as refused:
-        skip(run, identifier, f"refused by the database: {refused}")
+        run.skip(identifier, f"refused by the database: {refused}")
         return
     if outcome == "new":
         run.new += 1
     elif outcome == "updated":
         run.updated += 1
-
-
-def skip(run: HarvestRun, identifier: str, reason: str) -> None:
-    run.skipped += 1
-    run.errors.append({"identifier": identifier, "reason": reason})

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from catalogue import access
@@ -74,6 +74,19 @@ def remove_source(source: HarvestSource, *, actor) -> int:
     outbox.record("image", [pk for pk in image_ids if pk is not None])
     source.delete()
     return len(set_ids)
+
+
+def uncover_copies(doi: str) -> int:
+    """A set of this DOI is being deleted: the harvested copies it kept out of search
+    are written anew (revision bumped, so every engine takes their documents again)
+    and queued; how many."""
+    ids = list(
+        external.copies([doi]).filter(harvest_source__isnull=False).values_list("pk", flat=True)
+    )
+    if ids:
+        ImageSet.objects.filter(pk__in=ids).update(revision=F("revision") + 1)
+        queue_changes(ids)
+    return len(ids)
 
 
 def due_sources(now=None) -> list[HarvestSource]:
@@ -165,11 +178,13 @@ def store_record(
     datestamp,
     record: Mapped,
     batch: Batch | None = None,
+    *,
+    taxa: dict | None = None,
 ) -> tuple[str, ImageSet | None]:
     """Create or update the external set of a record: ("new"|"updated"|"unchanged", set).
     ValidationError (or IntegrityError) when the record fails the catalogue's checks:
     nothing is written. Within a `batch`, a new set waits for save_new() and changes
-    are left for the caller to queue."""
+    are left for the caller to queue. `taxa`: names already matched (see known_taxa)."""
     if batch is None:
         existing = find_external(source, identifier)
     else:
@@ -182,7 +197,8 @@ def store_record(
     ):
         return "unchanged", existing
     image_set = existing or ImageSet(harvest_source=source, remote_identifier=identifier)
-    for name, value in external_fields(record, batch.taxa if batch else {}).items():
+    cache = batch.taxa if batch else ({} if taxa is None else taxa)
+    for name, value in external_fields(record, cache).items():
         setattr(image_set, name, value)
     image_set.doi = record.doi
     image_set.remote_landing_page = record.landing_page or (

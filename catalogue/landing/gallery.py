@@ -103,6 +103,8 @@ def shown_annotations():
 
 
 def _file_url(image: Image, variant: str) -> str:
+    if image.remote:  # a harvested image: shown from its source, never as ours
+        return image.remote.get("file" if variant == "original" else f"thumbnail_{variant}", "")
     if variant == "original":
         return reverse("catalogue:image-original", kwargs={"pk": image.pk})
     return reverse("catalogue:image-thumbnail", kwargs={"pk": image.pk, "variant": variant})
@@ -112,8 +114,8 @@ def image_item(image: Image) -> dict:
     fields = image.fields if isinstance(image.fields, dict) else {}
     annotations = image_annotations(image)
     predictions = image_predictions(fields, image.width, image.height)
-    small = _file_url(image, "small") if image.thumbnail_small else None
-    medium = _file_url(image, "medium") if image.thumbnail_medium else small
+    small = _file_url(image, "small") if image.thumbnail_small or image.remote else None
+    medium = _file_url(image, "medium") if image.thumbnail_medium or image.remote else small
     name = image.file_name.rsplit("/", 1)[-1]
     data = {
         "id": image.pk,
@@ -135,6 +137,7 @@ def image_item(image: Image) -> dict:
         "predictions": predictions,
     }
     labels = [a["label"] for a in annotations]
+    labels += [label["name"] for label in (image.remote or {}).get("labels", [])]
     return {
         "id": image.pk,
         "name": name,

@@ -418,6 +418,11 @@ def image_documents(ids: Iterable[int]) -> Iterator[dict]:
     images = [image for image in images if image.image_set_id not in hidden]
     annotations, events = annotation_rows(ids), event_counts(ids)
     named = label_references("pk", ids)
+    for image in images:
+        if image.remote:  # an external image: its labels are its source's validated ones
+            labels = image.remote.get("labels") or []
+            annotations[image.pk] = [(label["name"], "validated") for label in labels]
+            named[image.pk] = [(label.get("aphia_id"), label["name"]) for label in labels]
     expansions = taxonomy.expand([ref for refs in named.values() for ref in refs])
     curators: dict[int, list[int]] = {}
     for image in images:

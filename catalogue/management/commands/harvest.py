@@ -2,7 +2,7 @@
 
 harvest add NAME --oai URL [--set SPEC] [--interval 1d]
 harvest add NAME --invenio URL [--community C] [--query Q]
-harvest add NAME --aquacat URL
+harvest add NAME --aquacat URL [--set RESEARCH_INFRASTRUCTURE]
 harvest list
 harvest run NAME        (a progress bar on stderr, the run's JSON report on stdout)
 harvest remove NAME
@@ -34,7 +34,12 @@ class Command(BaseCommand):
         kind.add_argument("--oai", metavar="URL", help="an OAI-PMH base URL")
         kind.add_argument("--invenio", metavar="URL", help="an InvenioRDM site")
         kind.add_argument("--aquacat", metavar="URL", help="another AquaCat")
-        add.add_argument("--set", dest="set_spec", default="", help="OAI-PMH setSpec")
+        add.add_argument(
+            "--set",
+            dest="set_spec",
+            default="",
+            help="OAI-PMH setSpec; of an AquaCat, a research infrastructure",
+        )
         add.add_argument("--community", default="", help="InvenioRDM community")
         add.add_argument("--query", default="", help="InvenioRDM search query")
         add.add_argument("--interval", default="1d", help="how often: 30m, 6h, 1d (default 1d)")
