@@ -80,11 +80,21 @@ class ImageSetFilter(filters.FilterSet):
     access = term("access")
     state = filters.ChoiceFilter(choices=State.choices)
     updated_after = UTCDateTimeFilter(field_name="updated", lookup_expr="gte")
+    source = filters.CharFilter(
+        method="from_source",
+        help_text="`local`: this catalogue's own sets; else a harvest source's name",
+    )
 
     class Meta:
         model = ImageSet
         fields: list[str] = []
         form = NoEmptyValues
+
+    def from_source(self, queryset, name, value):
+        # Another catalogue harvesting this one takes its own sets, never its copies.
+        if value == "local":
+            return queryset.filter(harvest_source__isnull=True)
+        return queryset.filter(harvest_source__name=value)
 
 
 class ImageFilter(filters.FilterSet):

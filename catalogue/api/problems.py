@@ -55,6 +55,37 @@ class Missing(exceptions.NotFound):
         super().__init__(reason)
         self.errors = {field: [reason]}
 
+    @classmethod
+    def fields(cls, errors: dict[str, list[str]]) -> Missing:
+        """One 404 naming every field whose reference found nothing."""
+        missing = cls(
+            "", "; ".join(message for messages in errors.values() for message in messages)
+        )
+        missing.errors = errors
+        return missing
+
+
+class Unready(Conflict):
+    """A 409 for a resource whose state a request needs but lacks (a set missing what
+    publishing requires, a label set without labels): `errors` names each field."""
+
+    default_code = "unready"
+
+    def __init__(self, errors: dict[str, list[str]], reason: str = ""):
+        super().__init__(reason or "The resource is not ready for this; see errors.")
+        self.errors = errors
+
+
+def field_errors(error: DjangoValidationError) -> dict[str, list[str]]:
+    """A model ValidationError as {field: [messages]} (the whole object's as
+    non_field_errors)."""
+    if hasattr(error, "error_dict"):
+        return {
+            ("non_field_errors" if name == "__all__" else name): messages
+            for name, messages in error.message_dict.items()
+        }
+    return {"non_field_errors": error.messages}
+
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
@@ -130,14 +161,7 @@ def access_exception(exc: AccessError) -> exceptions.APIException:
 
 def as_api_exception(exc):
     if isinstance(exc, DjangoValidationError):
-        if hasattr(exc, "error_dict"):
-            detail = {
-                ("non_field_errors" if name == "__all__" else name): messages
-                for name, messages in exc.message_dict.items()
-            }
-        else:
-            detail = {"non_field_errors": exc.messages}
-        return exceptions.ValidationError(detail)
+        return exceptions.ValidationError(field_errors(exc))
     if isinstance(exc, FieldError):
         return BadQuery(exc)
     if isinstance(exc, AccessError):
@@ -161,7 +185,7 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         extra["errors"] = flatten(exc.detail)
         detail = "The input is not valid; see errors."
-    elif isinstance(exc, BadQuery | Missing):
+    elif isinstance(exc, BadQuery | Missing | Unready):
         extra["errors"] = exc.errors
         detail = str(exc.detail)
     else:

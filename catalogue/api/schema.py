@@ -51,3 +51,23 @@ def text_parameters_without_nul(result, generator, request, public):
                     if text.get("type") == "string" and plain:
                         text["pattern"] = NO_NUL
     return result
+
+
+def needs_body(schema: dict) -> bool:
+    """A schema with required fields, or raw bytes (an upload's chunk, whose media type
+    is what the view reads first)."""
+    return bool(schema.get("required")) or schema.get("format") == "binary"
+
+
+def bodies_with_required_fields_are_required(result, generator, request, public):
+    """A request body whose schema requires a field, or that is raw bytes, cannot be
+    left out (drf-spectacular marks only serializer bodies so; a multipart upload's
+    `file` and a chunk are written by hand)."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            body = operation.get("requestBody") if isinstance(operation, dict) else None
+            if body and any(
+                needs_body(media.get("schema", {})) for media in body["content"].values()
+            ):
+                body["required"] = True
+    return result

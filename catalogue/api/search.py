@@ -12,9 +12,26 @@ from rest_framework.views import APIView
 from catalogue import selectors
 from catalogue.api import serializers as s
 from catalogue.api.parameters import bounded_integer, read_integer
-from catalogue.api.problems import READ_ERRORS, problems
+from catalogue.api.problems import READ_ERRORS, Missing, problems
 from catalogue.api.views import ApiMixin
-from catalogue.search.query import FACETS, LIST_PARAMS, MAX_PAGE_SIZE, query_from_params
+from catalogue.search.query import (
+    FACETS,
+    LIST_PARAMS,
+    MAX_PAGE_SIZE,
+    QueryError,
+    query_from_params,
+)
+
+# The grammar of the parameters that are lists of numbers, for the schema (the query
+# model reads them again; ranges, order and closed rings are its checks).
+NUMBER = r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?"
+WHOLE = r"[0-9]{1,18}"
+
+
+def listed(item: str, count: str = "*") -> dict:
+    """Text of comma-separated `item`s (or empty: no filter)."""
+    return {"type": "string", "pattern": rf"^(?:{item}(?:,{item}){count})?$"}
+
 
 SEARCH_PARAMETERS = [
     OpenApiParameter("q", OpenApiTypes.STR, description="free text"),
@@ -27,19 +44,35 @@ SEARCH_PARAMETERS = [
         )
         for name in sorted(LIST_PARAMS)
     ],
-    OpenApiParameter("year", OpenApiTypes.STR, description="years, comma-separated"),
-    OpenApiParameter("image_set", OpenApiTypes.STR, description="set ids, comma-separated"),
+    OpenApiParameter("year", listed(WHOLE), description="years, comma-separated"),
+    OpenApiParameter("image_set", listed(WHOLE), description="set ids, comma-separated"),
     OpenApiParameter("has_annotations", OpenApiTypes.STR, enum=["true", "false"]),
-    OpenApiParameter("bbox", OpenApiTypes.STR, description="west,south,east,north (WGS84)"),
-    OpenApiParameter("polygon", OpenApiTypes.STR, description="lon,lat,lon,lat,... closed ring"),
-    OpenApiParameter("time_from", OpenApiTypes.DATETIME, description="ISO 8601"),
+    OpenApiParameter(
+        "bbox",
+        listed(NUMBER, "{3}"),
+        description="west,south,east,north (WGS84: longitudes -180 to 180, latitudes -90 "
+        "to 90, south <= north)",
+    ),
+    OpenApiParameter(
+        "polygon",
+        listed(f"{NUMBER},{NUMBER}", "{3,}"),
+        description="lon,lat,lon,lat,... a closed ring (the last pair is the first)",
+    ),
+    OpenApiParameter("time_from", OpenApiTypes.DATETIME, description="ISO 8601, <= time_to"),
     OpenApiParameter("time_to", OpenApiTypes.DATETIME, description="ISO 8601"),
-    OpenApiParameter("depth_min", OpenApiTypes.NUMBER, description="metres, positive down"),
+    OpenApiParameter(
+        "depth_min", OpenApiTypes.NUMBER, description="metres, positive down, <= depth_max"
+    ),
     OpenApiParameter("depth_max", OpenApiTypes.NUMBER, description="metres, positive down"),
     OpenApiParameter("sort", OpenApiTypes.STR, enum=["relevance", "newest", "largest"]),
     bounded_integer("page_size", 1, MAX_PAGE_SIZE, default=20),
     bounded_integer("page", 1, default=1, description="page number (prefer `after`)"),
-    OpenApiParameter("after", OpenApiTypes.STR, description="`next_page` of the previous answer"),
+    OpenApiParameter(
+        "after",
+        OpenApiTypes.STR,
+        description="`next_page` of the previous answer (404 for a token this search did "
+        "not make, as for the lists' cursors)",
+    ),
     OpenApiParameter(
         "facets", OpenApiTypes.STR, description=f"comma-separated, of: {', '.join(FACETS)}"
     ),
@@ -74,7 +107,12 @@ class SearchView(ApiMixin, APIView):
     )
     def get(self, request):
         query = query_from_params(search_params(request))
-        result = selectors.search_catalogue(request.user, query)
+        try:
+            result = selectors.search_catalogue(request.user, query)
+        except QueryError as error:
+            if error.field == "after":  # a next-page token names a page: none here
+                raise Missing("after", error.reason) from error
+            raise
         links = s.Links(request)
         hits = []
         for hit in result.hits:

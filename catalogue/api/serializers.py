@@ -74,6 +74,7 @@ IMAGE_FIELDS = (
     "created",
     "thumbnail_small",
     "thumbnail_medium",
+    "remote",
 )
 IMAGE_DETAIL_FIELDS = (*IMAGE_FIELDS, "exif", "fields", "revision")
 
@@ -110,6 +111,12 @@ def image_row(row: dict, links: Links) -> dict:
     row["image_set"] = row.pop("image_set_id")
     row["url"] = links.image(pk)
     row["image_set_url"] = links.image_set(row["image_set"])
+    remote = row.pop("remote")
+    if remote:  # an image of a harvested set: its files stay at its source, linked
+        row["file_url"] = remote.get("file") or None
+        row["thumbnail_small_url"] = remote.get("thumbnail_small") or None
+        row["thumbnail_medium_url"] = remote.get("thumbnail_medium") or None
+        return row
     row["file_url"] = links.file(pk, "original")
     row["thumbnail_small_url"] = links.file(pk, "small") if small else None
     row["thumbnail_medium_url"] = links.file(pk, "medium") if medium else None
@@ -199,7 +206,7 @@ class ImageSerializer(serializers.Serializer):
     created = serializers.DateTimeField()
     url = serializers.URLField()
     image_set_url = serializers.URLField()
-    file_url = serializers.URLField()
+    file_url = serializers.URLField(allow_null=True)
     thumbnail_small_url = serializers.URLField(allow_null=True)
     thumbnail_medium_url = serializers.URLField(allow_null=True)
 

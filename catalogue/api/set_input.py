@@ -6,13 +6,14 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from catalogue.api import json_fields as shapes
+from catalogue.api.strict import StrictInput
 from catalogue.models import DESCRIPTIVE_FIELDS, ImageSet
 from catalogue.vocabularies import nvs
 
 WRITABLE_SET_FIELDS = DESCRIPTIVE_FIELDS
 
 
-class ImageSetWriteSerializer(serializers.ModelSerializer):
+class ImageSetWriteSerializer(StrictInput, serializers.ModelSerializer):
     """The fields a client may set; the model's own rules are checked by the service.
 
     Instrument and platform take NVS terms: a URI outside the allowed collections is a
@@ -22,8 +23,8 @@ class ImageSetWriteSerializer(serializers.ModelSerializer):
     creators = shapes.json_field(shapes.CREATORS, required=False)
     keywords = shapes.json_field(shapes.KEYWORDS, required=False)
     taxa = shapes.json_field(shapes.TAXA, required=False)
-    related_identifiers = shapes.json_field(shapes.RECORDS, required=False)
-    funding = shapes.json_field(shapes.RECORDS, required=False)
+    related_identifiers = shapes.json_field(shapes.RELATED_IDENTIFIERS, required=False)
+    funding = shapes.json_field(shapes.FUNDING, required=False)
     polygon = shapes.json_field(shapes.POLYGON, required=False, allow_null=True)
     platform_uri = serializers.CharField(
         allow_blank=True,
@@ -58,11 +59,23 @@ class ImageSetWriteSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(str(error)) from error
         return uri
 
+    def validate_keywords(self, value) -> list[str]:
+        return shapes.keyword_list(value)
+
+    def validate_creators(self, value) -> list[dict]:
+        return shapes.list_of_records(value, shapes.CREATORS)
+
+    def validate_taxa(self, value) -> list[dict]:
+        return shapes.list_of_records(value, shapes.TAXA)
+
     def validate_related_identifiers(self, value) -> list[dict]:
-        return shapes.list_of_objects(value)
+        return shapes.list_of_records(value, shapes.RELATED_IDENTIFIERS)
 
     def validate_funding(self, value) -> list[dict]:
-        return shapes.list_of_objects(value)
+        return shapes.list_of_records(value, shapes.FUNDING)
+
+    def validate_polygon(self, value):
+        return shapes.polygon_shape(value)
 
     def validate_platform_uri(self, value: str) -> str:
         return self._term_uri(nvs.PLATFORM, value)
@@ -84,7 +97,7 @@ class ImageSetWriteSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class UploadSerializer(serializers.Serializer):
+class UploadSerializer(StrictInput, serializers.Serializer):
     files = serializers.ListField(
         child=serializers.FileField(),
         min_length=1,

@@ -15,7 +15,7 @@ import binascii
 
 from django.conf import settings
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -29,8 +29,10 @@ from catalogue.api.problems import (
     WRITE_ERRORS,
     BadQuery,
     ProblemSerializer,
+    Unready,
     problems,
 )
+from catalogue.api.strict import StrictInput
 from catalogue.errors import FieldError
 from catalogue.models import ImageSet
 from catalogue.uploads import selectors, services, storage
@@ -59,9 +61,9 @@ class TooMany(exceptions.APIException):
     default_code = "too_many_uploads"
 
 
-class StartSerializer(serializers.Serializer):
+class StartSerializer(StrictInput, serializers.Serializer):
     file_name = serializers.CharField(max_length=1000)
-    size = serializers.IntegerField(min_value=1)
+    size = serializers.IntegerField(min_value=1, max_value=settings.UPLOAD_MAX_BYTES)
     sha256 = serializers.RegexField(
         r"^[0-9a-fA-F]{64}$",
         required=False,
@@ -70,7 +72,7 @@ class StartSerializer(serializers.Serializer):
     without_metadata = serializers.BooleanField(default=False)
 
 
-class CompleteSerializer(serializers.Serializer):
+class CompleteSerializer(StrictInput, serializers.Serializer):
     sha256 = serializers.RegexField(
         r"^[0-9a-fA-F]{64}$",
         required=False,
@@ -78,13 +80,15 @@ class CompleteSerializer(serializers.Serializer):
     )
 
 
-class PartSerializer(serializers.Serializer):
+class PartSerializer(StrictInput, serializers.Serializer):
     number = serializers.IntegerField(min_value=1)
     sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", help_text="of this part")
 
 
-class PartsSerializer(serializers.Serializer):
-    parts = PartSerializer(many=True, allow_empty=False)
+class PartsSerializer(StrictInput, serializers.Serializer):
+    parts: serializers.ListSerializer = serializers.ListSerializer(
+        child=PartSerializer(), min_length=1
+    )
 
 
 class UploadProgressSerializer(serializers.Serializer):
@@ -165,10 +169,23 @@ def upload_data(request, upload: Upload) -> dict:
 
 
 def find(request, upload_id) -> Upload:
+    """The caller's upload; one cancelled (DELETE) is gone, as tus's termination says."""
     try:
-        return selectors.own_upload(request.user, upload_id)
+        upload = selectors.own_upload(request.user, upload_id)
     except Upload.DoesNotExist:
         raise exceptions.NotFound("No upload with this id (or none of yours).") from None
+    if upload.state == Upload.State.CANCELLED:
+        raise exceptions.NotFound("This upload was cancelled.")
+    return upload
+
+
+def refuse_unmatched_sha256(upload: Upload, sha256: str) -> None:
+    """The whole file's sha256 against the upload's (its state, hence 409)."""
+    if sha256 and upload.sha256 and upload.sha256 != sha256.lower():
+        reason = f"{sha256} differs from {upload.sha256}, given at the start"
+        raise Unready({"sha256": [reason]})
+    if not sha256 and not upload.sha256:
+        raise Unready({"sha256": ["give the whole file's SHA-256 (here or at the start)"]})
 
 
 def refusals(call, *args, **kwargs):
@@ -261,6 +278,16 @@ class UploadView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT, headers=self.offset_headers(upload))
 
     @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "Upload-Offset",
+                {"type": "integer", "format": "int64", "minimum": 0},
+                OpenApiParameter.HEADER,
+                required=True,
+                description="where this chunk starts: the bytes the server holds (409 "
+                "naming the right offset otherwise)",
+            )
+        ],
         request={CHUNK_MEDIA_TYPE: bytes},
         responses={
             204: OpenApiResponse(description="written; Upload-Offset is the new offset"),
@@ -325,12 +352,16 @@ class CompleteView(APIView):
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
-        request=CompleteSerializer, responses={202: UploadSerializer, **problems(*WRITE_ERRORS)}
+        request=CompleteSerializer,
+        responses={202: UploadSerializer, **problems(*WRITE_ERRORS)},
+        description="409 naming `sha256` when it differs from the one given at the start, "
+        "or when neither the start nor this request gave it.",
     )
     def post(self, request, upload_id):
         upload = find(request, upload_id)
         serializer = CompleteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        refuse_unmatched_sha256(upload, serializer.validated_data.get("sha256", ""))
         upload = refusals(
             services.complete_upload, upload, actor=request.user, **serializer.validated_data
         )

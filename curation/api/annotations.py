@@ -11,6 +11,9 @@ allowed, 409 a published set (frozen) or a change made meanwhile (with
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status, viewsets
@@ -20,7 +23,14 @@ from rest_framework.response import Response
 
 from catalogue import selectors as catalogue_selectors
 from catalogue.api.pagination import CursorPagination
-from catalogue.api.problems import READ_ERRORS, WRITE_ERRORS, Missing, problems
+from catalogue.api.problems import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    Missing,
+    Unready,
+    field_errors,
+    problems,
+)
 from catalogue.api.views import IF_NONE_MATCH, NOT_MODIFIED, ApiMixin, conditional
 from catalogue.errors import NotVisible
 from curation import geometry, selectors
@@ -61,6 +71,20 @@ def label_or_none(pk: int | None) -> Label | None:
 
 def unknown_label(pk: int) -> list[str]:
     return [f"no label with id {pk}"]
+
+
+@contextmanager
+def label_conflicts():
+    """A service's refusal of the label alone (from a label set other than the one the
+    set's annotations use, or retired) conflicts with their state: 409 naming it. With
+    other fields wrong too, the request itself is at fault: 400 naming all."""
+    try:
+        yield
+    except DjangoValidationError as error:
+        found = field_errors(error)
+        if set(found) == {"label"}:
+            raise Unready(found, " ".join(found["label"])) from error
+        raise
 
 
 @extend_schema(tags=["annotations"])
@@ -124,7 +148,9 @@ class AnnotationViewSet(ApiMixin, viewsets.GenericViewSet):
         responses={201: s.AnnotationSerializer, **problems(*WRITE_ERRORS)},
         description="Annotate an image: a label from the set's label set and a geometry "
         "inside the image (default: the whole image). Validated unless `status` says "
-        "dubious. Every problem (image, label, geometry) is named at once.",
+        "dubious. An image or label that does not exist answers 404 naming it; a label "
+        "from another label set than the one the set's annotations use, or a retired one, "
+        "409 naming `label`; other problems 400, every one named at once.",
     )
     def create(self, request):
         body = s.AnnotationCreateSerializer(data=request.data)
@@ -133,20 +159,27 @@ class AnnotationViewSet(ApiMixin, viewsets.GenericViewSet):
         image = catalogue_selectors.visible_images(request.user).filter(pk=data["image"]).first()
         label = label_or_none(data["label"])
         geometry_in = data.get("geometry") or {"type": Shape.WHOLE, "coordinates": []}
+        missing = {}
         if image is None:
-            problems_found = {"image": ["no image with this id (or none you may see)"]}
-            if label is None:
-                problems_found["label"] = unknown_label(data["label"])
-            raise exceptions.ValidationError(problems_found)
-        annotation = service.create_annotation(
-            actor=request.user,
-            image=image,
-            label=label,
-            shape=geometry_in["type"],
-            coordinates=geometry_in.get("coordinates", []),
-            status=data["status"],
-            confidence=data.get("confidence"),
-        )
+            missing["image"] = ["no image with this id (or none you may see)"]
+        if label is None:
+            missing["label"] = unknown_label(data["label"])
+        if missing:
+            # A malformed request is named whole (400); else what it names is not there.
+            where = (geometry_in["type"], geometry_in.get("coordinates", []))
+            if image is not None and (wrong := geometry.check(*where, image.width, image.height)):
+                raise exceptions.ValidationError({**missing, "geometry": wrong})
+            raise Missing.fields(missing)
+        with label_conflicts():
+            annotation = service.create_annotation(
+                actor=request.user,
+                image=image,
+                label=label,
+                shape=geometry_in["type"],
+                coordinates=geometry_in.get("coordinates", []),
+                status=data["status"],
+                confidence=data.get("confidence"),
+            )
         answer = self.row(annotation.pk)
         return Response(answer, status=status.HTTP_201_CREATED, headers={"Location": answer["url"]})
 
@@ -175,15 +208,17 @@ class AnnotationViewSet(ApiMixin, viewsets.GenericViewSet):
                 )
                 if geometry_errors := geometry.check(*where):
                     found["geometry"] = geometry_errors
-            raise exceptions.ValidationError(found)
-        service.change_annotation(
-            actor=request.user,
-            annotation=annotation,
-            revision=data.get("revision"),
-            label=label,
-            shape=shape_in["type"] if shape_in else None,
-            coordinates=shape_in.get("coordinates", []) if shape_in else None,
-        )
+                    raise exceptions.ValidationError(found)
+            raise Missing.fields(found)
+        with label_conflicts():
+            service.change_annotation(
+                actor=request.user,
+                annotation=annotation,
+                revision=data.get("revision"),
+                label=label,
+                shape=shape_in["type"] if shape_in else None,
+                coordinates=shape_in.get("coordinates", []) if shape_in else None,
+            )
         return Response(self.row(annotation.pk))
 
     @extend_schema(
@@ -209,7 +244,8 @@ class AnnotationViewSet(ApiMixin, viewsets.GenericViewSet):
         responses={200: s.OutcomeSerializer, **problems(*WRITE_ERRORS)},
         description="Validate, mark dubious, reject or relabel many annotations: `ids`, or "
         "a `filter` with the list's filters (image_set required). All or nothing: an "
-        "unknown id (404, naming `ids`), a label from another label set (400), or any "
+        "unknown id or label (404, naming `ids` or `label`), a label from another label set "
+        "(409, naming `label`), or any "
         "annotation changed since the `revisions` you saw (409 with `current`) changes "
         "nothing. Asking again changes nothing more: those already as asked count as "
         "`unchanged`.",
@@ -221,7 +257,7 @@ class AnnotationViewSet(ApiMixin, viewsets.GenericViewSet):
         data = body.validated_data
         label = label_or_none(data.get("label"))
         if "label" in data and label is None:
-            raise exceptions.ValidationError({"label": unknown_label(data["label"])})
+            raise Missing("label", unknown_label(data["label"])[0])
         if "ids" in data:
             ids = data["ids"]
         else:
@@ -234,13 +270,14 @@ class AnnotationViewSet(ApiMixin, viewsets.GenericViewSet):
             listed = ", ".join(str(pk) for pk in strays[:20])
             raise exceptions.ValidationError({"revisions": [f"not among those reviewed: {listed}"]})
         try:
-            outcome = review(
-                actor=request.user,
-                ids=ids,
-                action=data["action"],
-                label=label,
-                revisions=data["revisions"],
-            )
+            with label_conflicts():
+                outcome = review(
+                    actor=request.user,
+                    ids=ids,
+                    action=data["action"],
+                    label=label,
+                    revisions=data["revisions"],
+                )
         except NotVisible as error:
             raise Missing("ids", error.reason) from error
         return Response(outcome.as_dict())
@@ -250,7 +287,8 @@ class AnnotationViewSet(ApiMixin, viewsets.GenericViewSet):
         request=s.UndoSerializer,
         responses={200: s.OutcomeSerializer, **problems(*WRITE_ERRORS)},
         description="Put annotations back as they were before these review events (the "
-        "grid's undo); 409 with `current` when any was changed again since.",
+        "grid's undo); 404 naming `events` when none of them is a review event; 409 with "
+        "`current` when any was changed again since.",
     )
     @action(detail=False, methods=["post"], pagination_class=None)
     def undo(self, request):
@@ -260,4 +298,6 @@ class AnnotationViewSet(ApiMixin, viewsets.GenericViewSet):
             outcome = undo(actor=request.user, event_ids=body.validated_data["events"])
         except NotVisible as error:
             raise Missing("events", error.reason) from error
+        except DjangoValidationError as error:  # none of the events is a review to undo
+            raise Missing("events", " ".join(error.messages)) from error
         return Response(outcome.as_dict())

@@ -13,6 +13,7 @@ scope); a new version is an ordinary write ("write").
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -23,8 +24,17 @@ from rest_framework.views import APIView
 from catalogue import selectors, services
 from catalogue.access import Action
 from catalogue.api import serializers as s
-from catalogue.api.problems import READ_ERRORS, WRITE_ERRORS, problems
+from catalogue.api.problems import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    Missing,
+    Unready,
+    field_errors,
+    problems,
+)
+from catalogue.api.strict import StrictInput
 from catalogue.api.views import IF_NONE_MATCH, NOT_MODIFIED, ApiMixin, conditional, image_set_detail
+from catalogue.errors import FieldError
 from curation.models import Deposit
 from curation.selectors import deposit_document, deposit_for
 from curation.services.deposits import publish
@@ -32,7 +42,7 @@ from curation.services.deposits import publish
 # --- representations ---------------------------------------------------------------
 
 
-class PublishSerializer(serializers.Serializer):
+class PublishSerializer(StrictInput, serializers.Serializer):
     target = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -123,9 +133,10 @@ class PublishView(ApiMixin, APIView):
             ),
             **problems(*WRITE_ERRORS),
         },
-        description="Publish a draft set to a target (body optional). Every problem of the "
-        "checklist (creators, licence, images, what the target refuses) comes back at once as "
-        "a 400 naming each field, and nothing changes; otherwise the set is frozen and a "
+        description="Publish a draft set to a target (body optional). A target this portal "
+        "does not have answers 404 naming `target`. Every problem of the checklist (creators, "
+        "licence, images, what the target refuses) comes back at once as a 409 (the set is "
+        "not ready) naming each field, and nothing changes; otherwise the set is frozen and a "
         "deposit is queued: follow it at `Location`. Asking again while it runs answers the "
         "same deposit. 409 for a set already published (or being published) without a "
         "deposit. Needs the `publish` scope.",
@@ -134,7 +145,14 @@ class PublishView(ApiMixin, APIView):
         image_set = selectors.image_set_for(request.user, Action.VIEW, pk=pk)
         body = PublishSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        deposit = publish(image_set, actor=request.user, target=body.validated_data.get("target"))
+        try:
+            deposit = publish(
+                image_set, actor=request.user, target=body.validated_data.get("target")
+            )
+        except FieldError as error:  # the target named is not configured here
+            raise Missing(error.field, error.reason) from error
+        except DjangoValidationError as error:  # the set lacks what publishing needs
+            raise Unready(field_errors(error)) from error
         code = (
             status.HTTP_200_OK
             if deposit.state == Deposit.State.PUBLISHED

@@ -10,7 +10,6 @@ from uuid import UUID
 import django_filters as filters
 from django import forms
 from django.db.models import Q, QuerySet
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
@@ -26,6 +25,23 @@ SOURCES = {
     "model": Q(model_version__isnull=False),
     "import": Q(model_version__isnull=True, created_by__isnull=True),
 }
+
+
+class StrictBooleanField(forms.Field):
+    """`true` or `false`, as the schema's boolean is written in a query; django-filter's
+    own reads `null`, `unknown` and the like as no filter at all."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in (None, ""):
+            return None
+        if value not in ("true", "false"):
+            raise forms.ValidationError("%(value)r is not true or false", params={"value": value})
+        return value == "true"
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 class SetReferenceField(forms.Field):
@@ -46,7 +62,15 @@ class SetReferenceField(forms.Field):
             ) from error
 
 
-@extend_schema_field(OpenApiTypes.STR)
+# A set id (1 to 2**63 - 1: nineteen digits at most, checked again when read) or a
+# uuid (with or without hyphens), several comma-separated.
+SET_REFERENCE = (
+    r"(?:[1-9][0-9]{0,17}|[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
+    r"[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})"
+)
+
+
+@extend_schema_field({"type": "string", "pattern": rf"^{SET_REFERENCE}(?:,{SET_REFERENCE})*$"})
 class SetReferencesFilter(filters.BaseInFilter, filters.Filter):
     field_class = SetReferenceField
 
@@ -62,17 +86,13 @@ class ChoiceInFilter(filters.BaseInFilter, filters.ChoiceFilter):
     pass
 
 
-class AnnotationFilterForm(NoEmptyValues):
-    def clean(self):
-        cleaned = super().clean()
-        low, high = cleaned.get("confidence_min"), cleaned.get("confidence_max")
-        if low is not None and high is not None and low > high:
-            self.add_error("confidence_max", f"is below confidence_min ({low})")
-        return cleaned
+@extend_schema_field({"type": "number", "minimum": 0, "maximum": 1})
+class ConfidenceFilter(filters.NumberFilter):
+    pass
 
 
 def confidence(lookup: str, what: str) -> filters.NumberFilter:
-    return filters.NumberFilter(
+    return ConfidenceFilter(
         field_name="confidence",
         lookup_expr=lookup,
         min_value=0,
@@ -96,11 +116,12 @@ class AnnotationFilter(filters.FilterSet):
     model = filters.CharFilter(
         field_name="model_version__model__name", help_text="the model's name"
     )
-    changed = filters.BooleanFilter(
+    changed = StrictBooleanFilter(
         method="by_change",
         help_text="true: the review queue, predictions whose label a newer model version "
         "changed and nobody reviewed since",
     )
+    # Both bounds apply as given: a least confidence above the greatest matches nothing.
     confidence_min = confidence("gte", "least")
     confidence_max = confidence("lte", "greatest")
     # Applied by the list's pagination (curation.selectors.ordered_annotations); a
@@ -114,7 +135,7 @@ class AnnotationFilter(filters.FilterSet):
     class Meta:
         model = Annotation
         fields: list[str] = []
-        form = AnnotationFilterForm
+        form = NoEmptyValues
 
     def by_source(self, qs, name, value):
         return qs.filter(SOURCES[value])

@@ -10,6 +10,7 @@ a published version (immutable), 400 naming each field as labels.<n>.<field>.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -18,7 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from catalogue.api.problems import READ_ERRORS, WRITE_ERRORS, problems
+from catalogue.api.problems import READ_ERRORS, WRITE_ERRORS, Unready, field_errors, problems
 from catalogue.api.renderers import dumps
 from catalogue.api.views import IF_NONE_MATCH, NOT_MODIFIED, ApiMixin, conditional
 from curation import selectors
@@ -174,11 +175,17 @@ class LabelSetViewSet(ApiMixin, viewsets.GenericViewSet):
         filters=False,
         request=None,
         responses={200: s.LabelSetDetailSerializer, **problems(*WRITE_ERRORS)},
-        description="Publish a draft version: from then on it is immutable.",
+        description="Publish a draft version: from then on it is immutable. 409 for a "
+        "published version, or one without labels (`errors` names `labels`).",
     )
     @action(detail=True, methods=["post"], pagination_class=None)
     def publish(self, request, uuid=None):
-        label_set = service.publish_label_set(actor=request.user, label_set=self.label_set(uuid))
+        try:
+            label_set = service.publish_label_set(
+                actor=request.user, label_set=self.label_set(uuid)
+            )
+        except DjangoValidationError as error:  # no labels yet: the version's state
+            raise Unready(field_errors(error)) from error
         return Response(self.detail_data(label_set))
 
     @extend_schema(

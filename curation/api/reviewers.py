@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalogue import access, selectors, services
 from catalogue.access import Action
-from catalogue.api.problems import READ_ERRORS, WRITE_ERRORS, problems
+from catalogue.api.problems import READ_ERRORS, WRITE_ERRORS, Missing, problems
 from catalogue.api.views import ApiMixin
 from catalogue.models import ImageSet
 from curation.api import serializers as s
@@ -44,7 +43,8 @@ class ReviewersView(ApiMixin, APIView):
         operation_id="image_sets_reviewers_update",
         request=s.ReviewersSerializer,
         responses={200: s.ReviewersAnswerSerializer, **problems(*WRITE_ERRORS)},
-        description="Replace the set's reviewers (usernames; an empty list removes them all).",
+        description="Replace the set's reviewers (usernames; an empty list removes them all); "
+        "404 naming `reviewers` for a username no account has.",
     )
     def put(self, request, pk: int):
         image_set = selectors.image_set_for(request.user, Action.MANAGE_REVIEWERS, pk=pk)
@@ -54,8 +54,6 @@ class ReviewersView(ApiMixin, APIView):
         users = list(get_user_model().objects.filter(username__in=wanted))
         unknown = sorted(wanted - {user.get_username() for user in users})
         if unknown:
-            raise exceptions.ValidationError(
-                {"reviewers": [f"no user named {name!r}" for name in unknown]}
-            )
+            raise Missing.fields({"reviewers": [f"no user named {name!r}" for name in unknown]})
         services.set_reviewers(image_set, users, actor=request.user)
         return Response(reviewers_of(request, image_set))

@@ -14,9 +14,11 @@ same names, which the type stubs cannot tell (hence the ignores).
 from __future__ import annotations
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalogue.api.serializers import Links
+from catalogue.api.strict import StrictInput
 from curation.models import COLOUR, Label, LabelSet, ReviewEvent, Shape, Status
 from curation.services.annotations import PERSON_STATUSES
 from curation.services.review import ACTIONS, MAX_IDS
@@ -257,7 +259,7 @@ class OutcomeSerializer(serializers.Serializer):
     )
 
 
-class ReviewersSerializer(serializers.Serializer):
+class ReviewersSerializer(StrictInput, serializers.Serializer):
     reviewers = serializers.ListField(
         child=serializers.CharField(max_length=150), max_length=1000, help_text="usernames"
     )
@@ -270,7 +272,7 @@ class ReviewersAnswerSerializer(ReviewersSerializer):
 # --- input ----------------------------------------------------------------------------
 
 
-class LabelInputSerializer(serializers.Serializer):
+class LabelInputSerializer(StrictInput, serializers.Serializer):
     name = serializers.CharField(max_length=300)
     parent = serializers.CharField(  # type: ignore[assignment]
         required=False, allow_blank=True, help_text="the parent label's name"
@@ -283,24 +285,26 @@ class LabelInputSerializer(serializers.Serializer):
     shortcut = serializers.CharField(required=False, allow_blank=True, max_length=1)
 
 
-class LabelSetCreateSerializer(serializers.Serializer):
+class LabelSetCreateSerializer(StrictInput, serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     labels = LabelInputSerializer(many=True, required=False, default=list)
 
 
-class LabelsAddSerializer(serializers.Serializer):
-    labels = LabelInputSerializer(many=True, allow_empty=False)
+class LabelsAddSerializer(StrictInput, serializers.Serializer):
+    labels: serializers.ListSerializer = serializers.ListSerializer(
+        child=LabelInputSerializer(), min_length=1
+    )
 
 
-class LabelSetVersionSerializer(serializers.Serializer):
+class LabelSetVersionSerializer(StrictInput, serializers.Serializer):
     """How the next version differs from this one (each optional)."""
 
     rename = serializers.DictField(
         child=serializers.CharField(max_length=300), required=False, help_text="old -> new name"
     )
     merge = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField(), allow_empty=False),
+        child=serializers.ListField(child=serializers.CharField(), min_length=1),
         required=False,
         help_text="new name -> the old names it replaces",
     )
@@ -310,11 +314,22 @@ class LabelSetVersionSerializer(serializers.Serializer):
     add = LabelInputSerializer(many=True, required=False, help_text="new labels")
 
 
-class GeometryInputSerializer(GeometrySerializer):
-    coordinates = serializers.JSONField(required=False, help_text="default [] (whole image)")
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"oneOf": [{"type": "number"}, {"type": "array", "items": {"type": "number"}}]},
+    }
+)
+class CoordinatesField(serializers.JSONField):
+    """Numbers, or [x, y] pairs (polygon, line): how many depends on the shape and the
+    image's size, which a schema cannot state; the service names what is wrong."""
 
 
-class AnnotationCreateSerializer(serializers.Serializer):
+class GeometryInputSerializer(StrictInput, GeometrySerializer):
+    coordinates = CoordinatesField(required=False, help_text="default [] (whole image)")
+
+
+class AnnotationCreateSerializer(StrictInput, serializers.Serializer):
     image = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     label = serializers.IntegerField(min_value=1, max_value=2**63 - 1)  # type: ignore[assignment]
     geometry = GeometryInputSerializer(required=False)
@@ -324,7 +339,7 @@ class AnnotationCreateSerializer(serializers.Serializer):
     confidence = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
 
 
-class AnnotationChangeSerializer(serializers.Serializer):
+class AnnotationChangeSerializer(StrictInput, serializers.Serializer):
     label = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)  # type: ignore[assignment]
     geometry = GeometryInputSerializer(required=False)
     revision = serializers.IntegerField(
@@ -335,11 +350,11 @@ class AnnotationChangeSerializer(serializers.Serializer):
     )
 
 
-class ReviewSerializer(serializers.Serializer):
+class ReviewSerializer(StrictInput, serializers.Serializer):
     ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         required=False,
-        allow_empty=False,
+        min_length=1,
         max_length=MAX_IDS,
         help_text="the annotations; or give `filter`",
     )
@@ -360,6 +375,8 @@ class ReviewSerializer(serializers.Serializer):
     def validate(self, attrs):
         if ("ids" in attrs) == ("filter" in attrs):
             raise serializers.ValidationError({"ids": ["give either ids or filter"]})
+        if attrs["action"] == "relabel" and attrs.get("label") is None:
+            raise serializers.ValidationError({"label": ["relabel needs the new label"]})
         revisions = {}
         for key, revision in attrs.get("revisions", {}).items():
             if not str(key).isdigit():
@@ -369,10 +386,10 @@ class ReviewSerializer(serializers.Serializer):
         return attrs
 
 
-class UndoSerializer(serializers.Serializer):
+class UndoSerializer(StrictInput, serializers.Serializer):
     events = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
-        allow_empty=False,
+        min_length=1,
         max_length=MAX_IDS,
         help_text="review events, as a review answered them",
     )

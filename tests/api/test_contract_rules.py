@@ -131,16 +131,36 @@ def test_parameters_are_held_to_the_schema(people, catalogue, url, status):
         assert name in response.json()["errors"]
 
 
-def test_related_identifiers_and_funding_are_lists_of_objects(people, make_token):
+def test_related_identifiers_and_funding_are_lists_of_records(people, make_token):
     """Found by the contract run: `funding: [[null, null]]` was stored as given, and
-    every later answer about the set broke its own schema."""
+    every later answer about the set broke its own schema; then an integer past 64
+    bits inside a related identifier was stored, and every answer about the set was
+    a 500 (the JSON writer cannot write it). Each item is now a record of text."""
     _token, secret = make_token()
-    body = {"title": "Funded", "funding": [[None, None]], "related_identifiers": [{}, 3]}
+    body = {
+        "title": "Funded",
+        "funding": [[None, None], {"funder_name": "EU", "grant": 2**70}],
+        "related_identifiers": [{"identifier": "10.1/x", "relation_type": "Cites"}, 3],
+    }
     response = bearer(secret).post("/api/v1/image-sets/", body, format="json")
     assert response.status_code == 400 and response["Content-Type"] == MEDIA_TYPE
     errors = response.json()["errors"]
-    assert errors["funding"] == ["not an object: item 0"]
-    assert errors["related_identifiers"] == ["not an object: item 1"]
+    assert errors["funding"][0] == "not an object: item 0"
+    assert errors["funding"][1].startswith("item 1: grant is not a field")
+    assert errors["related_identifiers"] == [
+        "item 0: identifier_type is required",
+        "not an object: item 1",
+    ]
+    good = {
+        "title": "Funded",
+        "funding": [{"funder_name": "EU", "award_number": "101"}],
+        "related_identifiers": [
+            {"identifier": "10.1/x", "identifier_type": "DOI", "relation_type": "Cites"}
+        ],
+    }
+    created = bearer(secret).post("/api/v1/image-sets/", good, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["funding"] == good["funding"]
 
 
 def test_server_errors_under_the_api_are_problems(db):

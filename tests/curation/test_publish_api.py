@@ -163,7 +163,7 @@ def test_a_refused_deposit_shows_the_repository_messages_and_may_be_retried(peop
 def test_every_checklist_problem_at_once_and_nothing_changes(people):
     image_set = ready_set(people, images=0, creators=[])
     response = session(people["owner"]).post(publish_url(image_set))
-    body = assert_problem(response, 400)
+    body = assert_problem(response, 409)  # the set is not ready: its state, not the request
     assert {"creators", "images"} <= set(body["errors"])
     assert all(body["errors"][name] for name in ("creators", "images"))
     image_set.refresh_from_db()
@@ -171,13 +171,13 @@ def test_every_checklist_problem_at_once_and_nothing_changes(people):
     assert not Deposit.objects.exists()
 
 
-def test_an_unknown_target_is_a_400_naming_target(people, targets):
+def test_an_unknown_target_is_a_404_naming_target(people, targets):
     targets(refusing="refusing")
     image_set = ready_set(people)
     response = session(people["owner"]).post(
         publish_url(image_set), {"target": "zenodo"}, format="json"
     )
-    body = assert_problem(response, 400)
+    body = assert_problem(response, 404)
     assert list(body["errors"]) == ["target"] and "zenodo" in body["errors"]["target"][0]
     bad_body = session(people["owner"]).post(publish_url(image_set), {"target": 3}, format="json")
     assert_problem(bad_body, 400)

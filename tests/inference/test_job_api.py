@@ -101,12 +101,12 @@ def test_a_bad_selection_is_a_problem_naming_the_field(classifier, sets, people,
 def test_unknown_versions_and_selections_of_nothing_visible_are_problems(classifier, sets, people):
     client = session(people["other"])
     unknown = post_job(client, classifier.pk + 999, {"image_set": sets["open"].pk})
-    assert unknown.status_code == 400 and "model_version" in unknown.json()["errors"]
+    assert unknown.status_code == 404 and "model_version" in unknown.json()["errors"]
     missing = client.post("/api/v1/jobs/", {"selection": {"image_set": 1}}, format="json")
     assert missing.status_code == 400 and "model_version" in missing.json()["errors"]
     for selection in ({"image_set": sets["restricted"].pk}, {"image_set": 10**9}):
         response = post_job(client, classifier, selection)
-        assert response.status_code == 400
+        assert response.status_code == 404
         assert response.json()["errors"] == {"selection": ["selects no image you may see"]}
     bad_size = post_job(client, classifier, {"image_set": sets["open"].pk}, batch_size=0)
     assert bad_size.status_code == 400 and "batch_size" in bad_size.json()["errors"]
