@@ -1,6 +1,6 @@
 """Admin of the inference app: models and versions to look at, and a page that
-registers a version from an uploaded model card and TorchScript weights (the
-same service as the API, so the same checks and the same refusals)."""
+registers a version from an uploaded model card and TorchScript or ONNX weights
+(the same service as the API, so the same checks and the same refusals)."""
 
 from __future__ import annotations
 
@@ -14,15 +14,19 @@ from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 
 from inference.models import AnalyticsModel, ModelVersion
-from inference.services.uploads import CardError, register_upload
+from inference.services.uploads import CardError, may_register, register_upload
 
 
 class UploadForm(forms.Form):
     card = forms.FileField(
         help_text="AI4OS metadata (JSON, metadata_version 2.x) with an `aquacat` section: "
-        "name, version, task, framework, labels, input_spec, weights.sha256."
+        "name, version, task, framework, labels, input_spec, weights.sha256, and optionally "
+        'label_set {"uuid", "map": {output: label}} to map the outputs to a label set.'
     )
-    weights = forms.FileField(help_text="TorchScript weights, as torch.jit.save writes them.")
+    weights = forms.FileField(
+        help_text="TorchScript (as torch.jit.save writes it) or ONNX; the format is read "
+        "from the content."
+    )
 
     def clean_card(self) -> dict:
         try:
@@ -42,9 +46,9 @@ class AnalyticsModelAdmin(admin.ModelAdmin):
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ["model", "version", "framework", "weights_sha256", "created"]
+    list_display = ["model", "version", "framework", "label_set", "weights_sha256", "created"]
     list_filter = ["framework", "model__task"]
-    readonly_fields = ["weights_path", "weights_sha256"]
+    readonly_fields = ["weights_path", "weights_sha256", "label_set", "label_map"]
 
     def get_urls(self) -> list[URLPattern]:
         upload = path(
@@ -55,7 +59,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         return [upload, *super().get_urls()]
 
     def upload_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_add_permission(request):
+        if not (self.has_add_permission(request) or may_register(request.user)):
             raise PermissionDenied
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
@@ -20,12 +20,14 @@ from rest_framework.views import APIView
 
 from catalogue.api import serializers as s
 from catalogue.api.parameters import bounded_integer, read_integer
-from catalogue.api.problems import READ_ERRORS, WRITE_ERRORS, Conflict, problems
+from catalogue.api.problems import READ_ERRORS, WRITE_ERRORS, Conflict, Missing, problems
+from catalogue.api.strict import StrictInput
 from catalogue.api.views import ApiMixin
 from inference import api_similar, services
 from inference.cards import model_card
 from inference.models import InferenceJob, ModelVersion
 from inference.selectors import (
+    MAX_SELECTED_IDS,
     ImageNotFound,
     NoEmbedding,
     job_progress,
@@ -73,9 +75,39 @@ class JobSerializer(serializers.Serializer):
     url = serializers.URLField(help_text="the job's page")
 
 
-class JobCreateSerializer(serializers.Serializer):
-    model_version = serializers.IntegerField(help_text="the id of a model version (/models/)")
-    selection = serializers.JSONField(
+ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+
+
+def only(name: str, schema: dict) -> dict:
+    return {
+        "type": "object",
+        "properties": {name: schema},
+        "required": [name],
+        "additionalProperties": False,
+    }
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            only("image_set", ID),
+            only(
+                "image_ids",
+                {"type": "array", "items": ID, "minItems": 1, "maxItems": MAX_SELECTED_IDS},
+            ),
+            only("search", {"type": "object", "description": "search parameters"}),
+        ]
+    }
+)
+class SelectionField(serializers.JSONField):
+    """Checked by inference.selectors.selected_image_ids (each problem as selection.<key>)."""
+
+
+class JobCreateSerializer(StrictInput, serializers.Serializer):
+    model_version = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="the id of a model version (/models/)"
+    )
+    selection = SelectionField(
         help_text='exactly one of {"image_set": id}, {"image_ids": [id, ...]} or '
         '{"search": {search parameters, as for /search/}} (a saved search: `kind=set` selects '
         "every image of the sets found, `kind=image` the images found); only images you may "
@@ -111,23 +143,23 @@ class ModelListView(ApiMixin, APIView):
         responses={200: ModelVersionSerializer(many=True), **problems(*READ_ERRORS)},
     )
     def get(self, request):
-        rows = []
-        for version in versions().order_by("model__name", "-created"):
-            model = version.model
-            rows.append(
-                {
-                    "id": version.pk,
-                    "name": model.name,
-                    "title": model.title or model.name,
-                    "version": version.version,
-                    "task": model.task,
-                    "framework": version.framework,
-                    "licence": model.licence,
-                    "url": request.build_absolute_uri(f"/api/v1/models/{version.pk}/"),
-                    "page": request.build_absolute_uri(f"/models/{model.name}/{version.version}/"),
-                }
-            )
+        rows = [version_row(request, v) for v in versions().order_by("model__name", "-created")]
         return Response(rows)
+
+
+def version_row(request, version: ModelVersion) -> dict:
+    model = version.model
+    return {
+        "id": version.pk,
+        "name": model.name,
+        "title": model.title or model.name,
+        "version": version.version,
+        "task": model.task,
+        "framework": version.framework,
+        "licence": model.licence,
+        "url": request.build_absolute_uri(f"/api/v1/models/{version.pk}/"),
+        "page": request.build_absolute_uri(f"/models/{model.name}/{version.version}/"),
+    }
 
 
 @extend_schema(tags=["models"])
@@ -208,7 +240,10 @@ class JobListView(ApiMixin, GenericAPIView):
         request=JobCreateSerializer,
         responses={201: JobSerializer, **problems(*WRITE_ERRORS)},
         description="Run a model version over a selection of images (only those you may "
-        "see). The job is split into batches, one worker task each; follow it at its URL.",
+        "see). The job is split into batches, one worker task each; follow it at its URL. "
+        "404 naming `model_version` for a version that does not exist, or `selection` when "
+        "it selects no image you may see; 400 naming `selection.<key>` for search "
+        "parameters the search refuses.",
     )
     def post(self, request):
         serializer = JobCreateSerializer(data=request.data)
@@ -216,7 +251,7 @@ class JobListView(ApiMixin, GenericAPIView):
         data = serializer.validated_data
         version = versions().filter(pk=data["model_version"]).first()
         if version is None:
-            raise exceptions.ValidationError({"model_version": ["No model version with this id."]})
+            raise Missing("model_version", "No model version with this id.")
         try:
             job = services.start_job(
                 version,
@@ -226,6 +261,8 @@ class JobListView(ApiMixin, GenericAPIView):
                 allow_empty=False,
             )
         except services.JobError as error:
+            if error.field == "selection" and error.reason.startswith("selects no image"):
+                raise Missing("selection", error.reason) from error  # nothing found to run on
             raise job_error(error) from error
         body = job_data(request, visible_job(request, job.pk))
         location = request.build_absolute_uri(f"/api/v1/jobs/{job.pk}/")

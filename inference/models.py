@@ -17,6 +17,8 @@ from django.db import models
 class Task(models.TextChoices):
     CLASSIFICATION = "classification", "Classification"
     DETECTION = "detection", "Detection"
+    # Regions as polygons (a segmenter's masks traced into outlines).
+    SEGMENTATION = "segmentation", "Segmentation"
     # A feature extractor: its jobs store one vector per image ("more like this").
     EMBEDDING = "embedding", "Embedding"
 
@@ -43,6 +45,7 @@ class ModelVersion(models.Model):
         # A linear head (our weights file) on the frozen EfficientNet-Lite0 features.
         LINEAR_PROBE = "linear-probe-efficientnet-lite0", "Linear head on EfficientNet-Lite0"
         TORCHSCRIPT = "torchscript", "TorchScript"
+        ONNX = "onnx", "ONNX (ONNX Runtime)"
         DEEPAAS = "deepaas", "Remote AI4OS module (DEEPaaS API)"
         # The ImageNet EfficientNet-Lite0 itself, up to global pooling (embeddings).
         FEATURES = "features-efficientnet-lite0", "EfficientNet-Lite0 features"
@@ -50,7 +53,14 @@ class ModelVersion(models.Model):
     model = models.ForeignKey(AnalyticsModel, on_delete=models.CASCADE, related_name="versions")
     version = models.CharField(max_length=50)
     framework = models.CharField(max_length=64, choices=Framework.choices)
+    # What the predictions say, in the model's output order: the label set's names
+    # when the card maps its outputs to a label set.
     labels = models.JSONField(default=list, blank=True)
+    # The label set the card maps the outputs to, and the mapping {output: label name}.
+    label_set = models.ForeignKey(
+        "curation.LabelSet", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    label_map = models.JSONField(default=dict, blank=True)
     # {"size": [h, w], "mean": [..], "std": [..], "channels": "RGB"}
     input_spec = models.JSONField(default=dict, blank=True)
     weights_path = models.CharField(max_length=1000, blank=True)
@@ -70,6 +80,7 @@ class ModelVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["model", "version"], name="modelversion_once"),
         ]
+        permissions = [("register_modelversion", "Can register model versions (card and weights)")]
 
     def __str__(self) -> str:
         return f"{self.model.name} {self.version}"
@@ -137,8 +148,9 @@ class JobBatch(models.Model):
 
 class Prediction(models.Model):
     """What a model version said about an image. Classification writes rank 0 (the
-    top class, with the top-k scores); detection writes one row per box, in the
-    model's order. Unique per (image, version, rank): redelivery cannot duplicate."""
+    top class, with the top-k scores); detection writes one row per box, and
+    segmentation one per region (polygon and its box), in the model's order. Unique
+    per (image, version, rank): redelivery cannot duplicate."""
 
     image = models.ForeignKey("catalogue.Image", on_delete=models.CASCADE, related_name="+")
     model_version = models.ForeignKey(
@@ -151,6 +163,8 @@ class Prediction(models.Model):
     label = models.CharField(max_length=300)
     confidence = models.FloatField()
     box = models.JSONField(null=True, blank=True)  # [x0, y0, x1, y1] in image pixels
+    # A segmenter's region: [[x, y], ...] in image pixels (`box` is around it).
+    polygon = models.JSONField(null=True, blank=True)
     scores = models.JSONField(default=dict, blank=True)  # top-k {label: probability}
     created = models.DateTimeField(auto_now_add=True)
 

@@ -4,10 +4,11 @@ model versions.
 When an inference job has written a version's predictions (inference's
 Prediction rows), `record_predictions` puts them on the images as predicted
 annotations tied to that model version: a class as a whole-image annotation, a
-detection as a box. Their labels come from the image set's label set (made for
-the set when it has none); a label the model names and the label set lacks is
-added while the label set is a draft. A published label set is immutable, so a
-prediction naming a label it lacks (or a retired one) stays a Prediction row only.
+detection as a box, a segmenter's region as a polygon. Their labels come from the
+image set's label set (made for the set when it has none); a label the model names
+and the label set lacks is added while the label set is a draft. A published label
+set is immutable, so a prediction naming a label it lacks (or a retired one) stays
+a Prediction row only.
 
 A newer version of the same model never touches what a person reviewed
 (validated, dubious, rejected). It replaces the older version's still-predicted
@@ -103,7 +104,11 @@ def finds_of(version: ModelVersion, image_ids: Iterable[int]) -> dict[int, list[
     for row in Prediction.objects.filter(
         model_version=version, image_id__in=list(image_ids)
     ).order_by("image_id", "rank"):
-        if row.box is None:
+        if row.polygon is not None:  # a segmenter's region
+            finds[row.image_id].append(
+                Find(row.label, row.confidence, Shape.POLYGON, list(row.polygon))
+            )
+        elif row.box is None:
             finds[row.image_id].append(Find(row.label, row.confidence, Shape.WHOLE, []))
         else:
             finds[row.image_id].append(Find(row.label, row.confidence, Shape.BOX, list(row.box)))
@@ -198,6 +203,9 @@ def clipped(find: Find, image: Image) -> list | None:
     edge by a fraction of a pixel); None when nothing of it is left."""
     if find.shape == Shape.WHOLE:
         return []
+    if find.shape == Shape.POLYGON:  # clipped by the segmenter; refused when it is not
+        problems = geometry.check(Shape.POLYGON, find.coordinates, image.width, image.height)
+        return None if problems else find.coordinates
     if len(find.coordinates) != 4:
         return None
     x0, y0, x1, y1 = (float(value) for value in find.coordinates)

@@ -39,6 +39,7 @@ def write_predictions(version: ModelVersion, job: InferenceJob, results: dict) -
             label=found["label"],
             confidence=float(found["confidence"]),
             box=found.get("box"),
+            polygon=found.get("polygon"),
             scores=found.get("scores", {}),
         )
         for image_id, found_list in results.items()
