@@ -7,8 +7,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 HOST ?= 127.0.0.1:8000
+GPU ?= 0
+INFERENCE_QUEUE ?= inference
 
-.PHONY: install run user test lint format services-up services-down lock clean vendor
+.PHONY: install run user test lint format services-up services-down lock clean vendor worker-gpu
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON_BIN) >/dev/null || { echo "$(PYTHON_BIN) not found"; exit 1; }
@@ -30,6 +32,13 @@ run: $(STAMP)
 		worker=$$!; $(PY) -m celery -A aquacat beat --loglevel=INFO & \
 		beat=$$!; trap "kill $$worker $$beat 2>/dev/null" EXIT INT TERM; \
 		$(PY) manage.py runserver $(HOST)'
+
+# An inference worker on one GPU (`make worker-gpu GPU=1`; one per GPU): a single
+# process (--pool=solo), so CUDA starts in the process that uses it, never in a
+# parent before a fork. Same environment as the portal (README, Workers).
+worker-gpu: $(STAMP)
+	CUDA_VISIBLE_DEVICES=$(GPU) INFERENCE_QUEUE=$(INFERENCE_QUEUE) $(PY) -m celery -A aquacat \
+		worker -Q $(INFERENCE_QUEUE) --pool=solo -n gpu$(GPU)@%h --loglevel=INFO
 
 # An account for the curator pages of the embedded portal (asks for a password).
 user: $(STAMP)

@@ -4,21 +4,27 @@ A runner decodes (`decode`) and predicts on a batch of decoded images
 (`predict`); the job task and the benchmark call the same two methods, so the
 benchmark's bare loop measures exactly what the pipeline runs. Pre- and
 post-processing follow the version's input spec; the device is chosen when
-the runner is built (`cuda` when available, unless INFERENCE_DEVICE says).
+the runner is built (`cuda` when available, unless INFERENCE_DEVICE says), and
+the numerics (precision, memory format, batch size) are those verified for the
+version on that kind of device (inference/numerics/), fp32 until verified.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from pathlib import Path
 
 import torch
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from inference.backbone import load_backbone, weights_path, weights_sha256
 from inference.deepaas import DeepaasError, DeepaasRunner
 from inference.models import ModelVersion
+from inference.numerics.devices import bf16_supported, choose_device, device_key
+from inference.numerics.policy import Numerics, recorded
 from inference.runner_base import Decoded, Output, Runner, RunnerError
 from inference.weights_store import STORAGE_PREFIX, local_copy
 
@@ -29,19 +35,13 @@ __all__ = [
     "Output",
     "Runner",
     "RunnerError",
+    "choose_device",
     "runner_for",
 ]
 
 
 class WeightsMismatch(RunnerError):
     pass
-
-
-def choose_device() -> torch.device:
-    wanted = getattr(settings, "INFERENCE_DEVICE", "")
-    if wanted:
-        return torch.device(wanted)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def resolve_weights(path: str) -> Path:
@@ -63,28 +63,58 @@ def verified_weights(version: ModelVersion) -> Path:
 
 
 class TorchRunner(Runner):
-    """Common torch set-up: device, normalisation, channels-last, inference mode."""
+    """Common torch set-up: device, normalisation, numerics, inference mode."""
 
-    def __init__(self, version: ModelVersion, *, device=None, precision: str | None = None):
+    def __init__(
+        self,
+        version: ModelVersion,
+        *,
+        device=None,
+        precision: str | None = None,
+        numerics: Numerics | None = None,
+    ):
         super().__init__(version)
         spec = version.input_spec or {}
         self.device = torch.device(device) if device else choose_device()
-        self.precision = precision or spec.get("precision", "fp32")
         mean = torch.tensor(spec.get("mean", [0.0, 0.0, 0.0]), dtype=torch.float32)
         std = torch.tensor(spec.get("std", [1.0, 1.0, 1.0]), dtype=torch.float32)
         # Folded into one multiply-add on 0..255 input.
         self.scale = (1.0 / (255.0 * std)).view(1, -1, 1, 1).to(self.device)
         self.shift = (-mean / std).view(1, -1, 1, 1).to(self.device)
         self.module = self.load().to(self.device).eval()
-        self.module = self.module.to(memory_format=torch.channels_last)
+        if numerics is None:
+            numerics = self.verified_numerics()
+        if precision:  # asked for by name (the benchmark's variants)
+            numerics = Numerics(precision, numerics.channels_last, numerics.batch_size)
+        self.use(numerics)
+
+    def verified_numerics(self) -> Numerics:
+        """What verification chose for this kind of device; fp32 without a record,
+        or where this machine lacks the native bf16 the record was made with."""
+        chosen = recorded(self.version, device_key(self.device))
+        if chosen is None or (chosen.precision == "bf16" and not bf16_supported(self.device)):
+            return Numerics(batch_size=type(self).batch_size)
+        return chosen
+
+    def use(self, numerics: Numerics) -> None:
+        self.numerics = numerics
+        self.precision = numerics.precision
+        self.batch_size = numerics.batch_size
+        self.memory_format = (
+            torch.channels_last if numerics.channels_last else torch.contiguous_format
+        )
+        self.module = self.module.to(memory_format=self.memory_format)
 
     def load(self) -> torch.nn.Module:
         raise NotImplementedError
 
     def tensor(self, images: list[Decoded]) -> torch.Tensor:
-        batch = torch.stack([image.pixels for image in images]).to(self.device, non_blocking=True)
+        batch = torch.stack([image.pixels for image in images])
+        if self.device.type == "cuda":  # page-locked, so the copy runs asynchronously
+            batch = batch.pin_memory()
+        batch = batch.to(self.device, non_blocking=True)
         batch = batch.float().mul_(self.scale).add_(self.shift)
-        return batch.contiguous(memory_format=torch.channels_last)
+        return batch.contiguous(memory_format=self.memory_format)
 
     def forward(self, images: list[Decoded]):
         with torch.inference_mode():
@@ -237,29 +267,45 @@ class TorchScriptDetectionRunner(TorchRunner):
 
 
 # Keyed by the stored values (`version.framework` and `model.task` are plain str).
-RUNNERS: dict[tuple[str, str], type[Runner]] = {
+# A dotted path names a runner whose module imports this one (loaded on first use).
+RUNNERS: dict[tuple[str, str], type[Runner] | str] = {
     (ModelVersion.Framework.LINEAR_PROBE, "classification"): LinearProbeRunner,
     (ModelVersion.Framework.TORCHSCRIPT, "classification"): TorchScriptClassificationRunner,
     (ModelVersion.Framework.TORCHSCRIPT, "detection"): TorchScriptDetectionRunner,
     (ModelVersion.Framework.DEEPAAS, "classification"): DeepaasRunner,
     (ModelVersion.Framework.DEEPAAS, "detection"): DeepaasRunner,
     (ModelVersion.Framework.FEATURES, "embedding"): EmbeddingRunner,
+    (
+        ModelVersion.Framework.ONNX,
+        "classification",
+    ): "inference.onnx_runner.OnnxClassificationRunner",
+    (ModelVersion.Framework.TORCHSCRIPT, "segmentation"): (
+        "inference.segmentation_runner.TorchScriptSegmentationRunner"
+    ),
+    (ModelVersion.Framework.ONNX, "segmentation"): "inference.onnx_runner.OnnxSegmentationRunner",
 }
 
-_cache: dict[tuple[int, str], Runner] = {}
+_cache: dict[tuple[int, str, str], Runner] = {}
 _lock = threading.Lock()
 
 
+def runner_class(version: ModelVersion) -> type[Runner]:
+    try:
+        entry = RUNNERS[(version.framework, version.model.task)]
+    except KeyError as error:
+        raise RunnerError(f"no runner for {version.framework} {version.model.task}") from error
+    return import_string(entry) if isinstance(entry, str) else entry
+
+
 def runner_for(version: ModelVersion) -> Runner:
-    """One runner per version and process (weights load once per worker child)."""
-    key = (version.pk, version.weights_sha256)
+    """One runner per version and process (weights load once per worker child),
+    built again when a verification records new numerics for the version."""
+    numerics = json.dumps((version.metrics or {}).get("numerics"), sort_keys=True)
+    key = (version.pk, version.weights_sha256, numerics)
     with _lock:
         if key not in _cache:
-            try:
-                cls = RUNNERS[(version.framework, version.model.task)]
-            except KeyError as error:
-                raise RunnerError(
-                    f"no runner for {version.framework} {version.model.task}"
-                ) from error
+            cls = runner_class(version)
+            for stale in [k for k in _cache if k[0] == version.pk]:
+                del _cache[stale]  # older weights or numerics of this version
             _cache[key] = cls(version)
         return _cache[key]

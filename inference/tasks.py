@@ -8,6 +8,7 @@ from PIL import Image as PILImage
 from inference import vectors
 from inference.ann import maintain
 from inference.models import ModelVersion
+from inference.numerics import verify
 from inference.runners import runner_for
 from inference.services.batches import TransientBatchError, process_batch
 
@@ -52,3 +53,14 @@ def embed_query_image(version_id: int, data: str) -> dict:
         return {"error": f"not an image we can read: {error}"}
     [vector] = runner.predict([decoded])
     return {"vector": base64.b64encode(vectors.encode(vector)).decode("ascii")}
+
+
+@shared_task(name="inference.verify_numerics", acks_late=True, reject_on_worker_lost=True)
+def verify_numerics(version_id: int) -> dict:
+    """The fastest numerics that keep the version's outputs on this worker's
+    device, recorded on its card (queued after registration and training;
+    inference/numerics/policy.py says what "keep" means)."""
+    version = ModelVersion.objects.select_related("model").filter(pk=version_id).first()
+    if version is None:  # deleted before a worker got to it
+        return {"skipped": f"no model version {version_id}"}
+    return verify.verify_version(version)

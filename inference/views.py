@@ -43,6 +43,7 @@ def card(request, model: str, version: str):
     metrics = dict(model_version.metrics or {})
     scores = metrics.pop("cross_validation", None)
     thresholds = metrics.pop("thresholds", {}) or {}
+    numerics = metrics.pop("numerics", {}) or {}  # per device (inference/numerics/)
     per_class = [
         {"label": label, **row, "threshold": thresholds.get(label)}
         for label, row in ((scores or {}).get("per_class") or {}).items()
@@ -54,6 +55,7 @@ def card(request, model: str, version: str):
         "metrics": metrics,
         "scores": scores,
         "per_class": per_class,
+        "numerics": [entry for _, entry in sorted(numerics.items()) if isinstance(entry, dict)],
     }
     return render(request, "inference/card.html", context)
 

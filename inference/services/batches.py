@@ -16,6 +16,7 @@ one `ImageEmbedding` per image instead of predictions, and enriches nothing.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -24,7 +25,7 @@ from django.utils import timezone
 
 from catalogue.models import Image
 from inference.models import InferenceJob, JobBatch, ModelVersion
-from inference.runners import Output, RunnerError, runner_for
+from inference.runners import Decoded, Output, RunnerError, runner_for
 from inference.selectors import done_ids, is_embedder
 from inference.services import enrichment
 from inference.services.jobs import Batch, Job, finish_if_complete
@@ -99,24 +100,38 @@ def run_images(
     version: ModelVersion, image_ids: list[int], failed: dict[int, str]
 ) -> dict[int, Output]:
     """Read, decode and predict the images of a batch that lack this version's
-    results. Unreadable images are reported in `failed`, not fatal."""
+    results. Reading and decoding run in a thread pool, ahead of the model: while
+    the model runs on one chunk the pool prepares the next (PIL and torch both
+    release the GIL). Unreadable images are reported in `failed`, not fatal."""
     done = done_ids(version, image_ids)
     todo = Image.objects.filter(pk__in=[i for i in image_ids if i not in done]).order_by("pk")
     runner = runner_for(version)
-    decoded, ids = [], []
     pause = settings.INFERENCE_TEST_SLEEP_PER_IMAGE
-    for image in todo.only("pk", "storage_key"):
-        if pause:
-            time.sleep(pause)
-        try:
-            with default_storage.open(image.storage_key, "rb") as handle:
-                decoded.append(runner.decode(handle.read()))
-            ids.append(image.pk)
-        except Exception as error:  # one bad file must not fail the batch
-            failed[image.pk] = f"cannot read or decode: {error}"
+
+    def read(storage_key: str) -> Decoded:
+        with default_storage.open(storage_key, "rb") as handle:
+            return runner.decode(handle.read())
+
     results: dict[int, Output] = {}
-    for start in range(0, len(decoded), runner.batch_size):
-        chunk = decoded[start : start + runner.batch_size]
-        outputs = runner.predict(chunk)
-        results.update(zip(ids[start : start + runner.batch_size], outputs, strict=True))
+    chunk: list[Decoded] = []
+    ids: list[int] = []
+    with ThreadPoolExecutor(settings.INFERENCE_DECODE_THREADS) as pool:
+        pending = [
+            (image.pk, pool.submit(read, image.storage_key))
+            for image in todo.only("pk", "storage_key")
+        ]
+        for pk, future in pending:
+            if pause:
+                time.sleep(pause)
+            try:
+                chunk.append(future.result())
+            except Exception as error:  # one bad file must not fail the batch
+                failed[pk] = f"cannot read or decode: {error}"
+                continue
+            ids.append(pk)
+            if len(chunk) == runner.batch_size:
+                results.update(zip(ids, runner.predict(chunk), strict=True))
+                chunk, ids = [], []
+        if chunk:
+            results.update(zip(ids, runner.predict(chunk), strict=True))
     return results

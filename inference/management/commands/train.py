@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from catalogue.models import ImageSet
 from inference import training
 from inference.models import ModelVersion
+from inference.numerics.policy import queue_verification
 from inference.services import register_model_version
 
 
@@ -55,6 +56,7 @@ class Command(BaseCommand):
                 **card,
             )
             card["registered"] = {"model_version": version.pk}
+            queue_verification(version)  # a worker picks its numerics (inference/numerics/)
         if options["json"]:
             self.stdout.write(json.dumps(card, indent=2))
         else:

@@ -1,0 +1,87 @@
+"""What counts as "the same results", and where the choice is kept. Free of torch:
+web processes queue a verification after registering a version, and the card
+page reads the record.
+
+A version's numerics are verified per device against fp32 on a held-out sample
+(inference/numerics/verify.py). A variant (bf16 autocast, channels-last, batch
+size) is kept only when, on every image of the sample:
+
+- classifiers: the top-1 class is fp32's, no class probability moves by more
+  than MAX_SCORE_DRIFT (half a calibration bin of the card: its bins are 0.1
+  wide), and no prediction crosses its class's bulk-validation threshold (the
+  decision curators take on scores, checked exactly);
+- detectors: every box at or above the card's score threshold has a partner of
+  the same class with IoU >= MIN_BOX_IOU and a score within MAX_SCORE_DRIFT, and
+  no box appears or vanishes at the threshold;
+- embedders: the cosine between the variant's vector and fp32's is at least
+  MIN_COSINE.
+
+Otherwise the runner stays in fp32. The record lives in the version's
+`metrics["numerics"]`, keyed by device (`cpu`, `cuda:<name>`); a device without
+a record runs fp32.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+
+from inference.models import ModelVersion
+
+MAX_SCORE_DRIFT = 0.05
+MIN_BOX_IOU = 0.9
+MIN_COSINE = 0.999
+TOP1_AGREEMENT = 1.0  # every image of the sample: one flipped class is one too many
+
+RECORD_KEY = "numerics"
+VERIFY_TASK = "inference.verify_numerics"
+
+
+@dataclass(frozen=True)
+class Numerics:
+    precision: str = "fp32"  # or "bf16" (autocast)
+    channels_last: bool = True
+    batch_size: int = 32
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Numerics:
+        return cls(
+            precision=str(data.get("precision", "fp32")),
+            channels_last=bool(data.get("channels_last", True)),
+            batch_size=int(data.get("batch_size", 32)),
+        )
+
+
+FP32 = Numerics()
+
+
+def thresholds() -> dict:
+    return {
+        "top1_agreement": TOP1_AGREEMENT,
+        "max_score_drift": MAX_SCORE_DRIFT,
+        "min_box_iou": MIN_BOX_IOU,
+        "min_cosine": MIN_COSINE,
+    }
+
+
+def recorded(version: ModelVersion, device_key: str) -> Numerics | None:
+    """The numerics verified for this version on this kind of device, if any."""
+    entry = ((version.metrics or {}).get(RECORD_KEY) or {}).get(device_key)
+    if not isinstance(entry, dict) or not isinstance(entry.get("chosen"), dict):
+        return None
+    return Numerics.from_dict(entry["chosen"])
+
+
+def queue_verification(version: ModelVersion) -> None:
+    """Ask an inference worker to verify the version's numerics once the
+    registration is committed (sent by name: no torch in this process)."""
+    queue = settings.INFERENCE_QUEUE or settings.CELERY_TASK_DEFAULT_QUEUE
+    transaction.on_commit(
+        lambda: current_app.send_task(VERIFY_TASK, args=[version.pk], queue=queue)
+    )

@@ -1,0 +1,194 @@
+"""Verifying a version's numerics on this worker's device, against fp32, on a
+held-out sample: time each variant, compare its outputs with fp32's, keep the
+fastest that passes (inference/numerics/policy.py), record it on the card.
+
+Variants: fp32 and (where the device has native bf16) bf16 autocast, each with
+and without channels-last, at the runner's batch size; then other batch sizes
+for the best of those. Variants are timed in rounds, each round running every
+variant once, and keep their best round, so a burst of load elsewhere does not
+favour one of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from time import perf_counter
+
+import torch
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from catalogue.models import Image
+from inference.models import ModelVersion
+from inference.numerics import compare
+from inference.numerics.devices import bf16_supported, choose_device, describe, device_key
+from inference.numerics.policy import RECORD_KEY, Numerics, thresholds
+from inference.runner_base import Decoded
+from inference.runners import (
+    ClassificationRunner,
+    EmbeddingRunner,
+    RunnerError,
+    TorchRunner,
+    TorchScriptDetectionRunner,
+    runner_class,
+)
+
+ROUNDS = 2
+MIN_SAMPLE = 8
+BATCH_SIZES = {"cpu": (8, 16, 32, 64), "cuda": (32, 64, 128, 256)}
+DEMO_IMAGES = Path(settings.BASE_DIR) / "catalogue" / "demo" / "phytoplankton-flowcam" / "images"
+
+
+def held_out_sample(version: ModelVersion, count: int) -> tuple[list[bytes], str]:
+    """Catalogued images outside the version's training set, in a stable order;
+    the shipped demo images when the catalogue has fewer than MIN_SAMPLE."""
+    images = Image.objects.order_by("pk").only("storage_key")
+    if version.training_image_set_id:
+        images = images.exclude(image_set_id=version.training_image_set_id)
+    sample, source = [], "catalogue"
+    for image in images[:count]:
+        try:
+            with default_storage.open(image.storage_key, "rb") as handle:
+                sample.append(handle.read())
+        except OSError:
+            continue  # a missing file is the fixity rota's business, not ours
+    if len(sample) < MIN_SAMPLE:
+        source = "catalogue and demo images" if sample else "demo images"
+        for path in sorted(DEMO_IMAGES.glob("*/*.jpg"))[: count - len(sample)]:
+            sample.append(path.read_bytes())
+    return sample, source
+
+
+def raw_outputs(runner: TorchRunner, images: list[Decoded]):
+    """What the comparison reads: probabilities, boxes, or unit vectors."""
+    if isinstance(runner, EmbeddingRunner):
+        return runner.embed(images)
+    if isinstance(runner, ClassificationRunner):
+        return torch.softmax(runner.forward(images).float(), dim=1).cpu()
+    if isinstance(runner, TorchScriptDetectionRunner):
+        return [
+            {name: output[name].float().cpu() for name in ("boxes", "scores", "labels")}
+            for output in runner.forward(images)
+        ]
+    return None
+
+
+def run_all(runner: TorchRunner, images: list[Decoded]):
+    chunks = [
+        raw_outputs(runner, images[i : i + runner.batch_size])
+        for i in range(0, len(images), runner.batch_size)
+    ]
+    if isinstance(chunks[0], torch.Tensor):
+        return torch.cat(chunks)
+    return [output for chunk in chunks for output in chunk]
+
+
+def measure(runner: TorchRunner, numerics: Numerics, images: list[Decoded]) -> tuple[float, object]:
+    runner.use(numerics)
+    raw_outputs(runner, images[: numerics.batch_size])  # kernels chosen per shape and format
+    start = perf_counter()
+    outputs = run_all(runner, images)
+    return len(images) / (perf_counter() - start), outputs
+
+
+def compared(runner: TorchRunner, reference, outputs) -> dict:
+    if isinstance(runner, EmbeddingRunner):
+        return compare.embedding(reference, outputs)
+    if isinstance(runner, ClassificationRunner):
+        cutoffs = (runner.version.metrics or {}).get("thresholds") or {}
+        per_class = [(cutoffs.get(label) or {}).get("confidence") for label in runner.labels]
+        return compare.classification(reference, outputs, per_class)
+    if isinstance(runner, TorchScriptDetectionRunner):
+        spec = runner.version.input_spec or {}
+        threshold = float(spec.get("score_threshold", runner.threshold))
+        return compare.detection(reference, outputs, threshold)
+    raise RunnerError(f"no comparison for {type(runner).__name__}")
+
+
+def timed_rounds(runner: TorchRunner, variants: list[Numerics], images, reference) -> list[dict]:
+    speed = dict.fromkeys(variants, 0.0)
+    results: dict[Numerics, dict] = {}
+    for _ in range(ROUNDS):
+        for numerics in variants:
+            images_per_s, outputs = measure(runner, numerics, images)
+            speed[numerics] = max(speed[numerics], images_per_s)
+            results[numerics] = compared(runner, reference, outputs)
+    return [{**n.as_dict(), "images_per_s": round(speed[n], 2), **results[n]} for n in variants]
+
+
+def choose(rows: list[dict], default: Numerics) -> dict:
+    """The fastest that passes; fp32 as it was loaded if none does (fp32 with
+    channels-last could, in principle, sum in another order)."""
+    passing = [row for row in rows if row["passes"]]
+    if not passing:
+        return next(row for row in rows if Numerics.from_dict(row) == default)
+    return max(passing, key=lambda row: row["images_per_s"])
+
+
+def verify_version(
+    version: ModelVersion,
+    *,
+    device: torch.device | None = None,
+    sample: list[bytes] | None = None,
+    precisions: tuple[str, ...] | None = None,
+) -> dict:
+    """Measure, choose, record; `precisions` overrides which are tried (tests)."""
+    device = device or choose_device()
+    key = device_key(device)
+    entry: dict = {"device": key, "device_name": describe(device)}
+    entry["verified"] = timezone.now().isoformat(timespec="seconds")
+    try:
+        cls = runner_class(version)
+    except RunnerError:
+        cls = None
+    if cls is None or not issubclass(cls, TorchRunner):
+        return record(version, key, {**entry, "chosen": None, "skipped": "not run by torch here"})
+    source = "given"
+    if sample is None:
+        sample, source = held_out_sample(version, settings.INFERENCE_NUMERICS_SAMPLE)
+    runner = cls(version, device=device, numerics=Numerics(channels_last=False))
+    images = [runner.decode(data) for data in sample]
+    if raw_outputs(runner, images[:1]) is None:
+        return record(version, key, {**entry, "chosen": None, "skipped": "no comparison for it"})
+    entry["sample"] = {"images": len(images), "source": source}
+    entry["thresholds"] = thresholds()
+    default = Numerics(channels_last=False, batch_size=cls.batch_size)
+    reference = run_all(runner, images)
+    if precisions is None:
+        precisions = ("fp32", "bf16") if bf16_supported(device) else ("fp32",)
+    first = [
+        replace(default, precision=p, channels_last=cl) for p in precisions for cl in (False, True)
+    ]
+    rows = timed_rounds(runner, first, images, reference)
+    best = Numerics.from_dict(choose(rows, default))
+    # A job's task holds INFERENCE_BATCH_SIZE images: no forward batch can be larger.
+    largest = min(len(images), settings.INFERENCE_BATCH_SIZE)
+    sizes = [b for b in BATCH_SIZES.get(device.type, ()) if b <= largest and b != best.batch_size]
+    rows += timed_rounds(runner, [replace(best, batch_size=b) for b in sizes], images, reference)
+    chosen = choose(rows, default)
+    fp32 = next(row for row in rows if Numerics.from_dict(row) == default)
+    refused = [row for row in rows if not row["passes"] and row["precision"] != "fp32"]
+    entry["chosen"] = Numerics.from_dict(chosen).as_dict()
+    entry["speedup_over_fp32"] = round(chosen["images_per_s"] / fp32["images_per_s"], 3)
+    entry["fallback"] = (
+        f"{refused[0]['precision']} changes results: {'; '.join(refused[0]['problems'])}"
+        if refused and chosen["precision"] == "fp32"
+        else ""
+    )
+    entry["variants"] = rows
+    return record(version, key, entry)
+
+
+def record(version: ModelVersion, key: str, entry: dict) -> dict:
+    """Kept under metrics["numerics"][device], leaving the card's other metrics alone."""
+    with transaction.atomic():
+        locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
+        metrics = dict(locked.metrics or {})
+        metrics[RECORD_KEY] = {**(metrics.get(RECORD_KEY) or {}), key: entry}
+        locked.metrics = metrics
+        locked.save(update_fields=["metrics"])
+    version.metrics = metrics
+    return entry
