@@ -248,11 +248,26 @@ INFERENCE_MAX_DELIVERIES = env_int("INFERENCE_MAX_DELIVERIES", 3)
 # New images get embeddings ("more like this") from a job queued after their ingest.
 INFERENCE_EMBED_NEW_IMAGES = env_bool("INFERENCE_EMBED_NEW_IMAGES", True)
 INFERENCE_DEVICE = env_str("INFERENCE_DEVICE")  # empty: cuda when available, else cpu
+# Threads reading and decoding a batch's images while the model runs on the last chunk.
+INFERENCE_DECODE_THREADS = env_int("INFERENCE_DECODE_THREADS", 2)
+# Held-out images a verification of numerics compares against fp32 (inference/numerics/).
+INFERENCE_NUMERICS_SAMPLE = env_int("INFERENCE_NUMERICS_SAMPLE", 64)
+# Where the code behind our model cards lives (AI4OS links.source_code); empty: the
+# version's page on this portal, which shows its training recipe.
+SOURCE_CODE_URL = env_str("SOURCE_CODE_URL")
 # Tests only: seconds to sleep per image, so a test can kill a worker mid-batch.
 INFERENCE_TEST_SLEEP_PER_IMAGE = float(env_str("INFERENCE_TEST_SLEEP_PER_IMAGE", "0"))
 # "More like this": below this many embeddings the exact scan answers, past it the
 # approximate index (inference/ann/) that workers publish to the default storage.
 SIMILARITY_INDEX_MIN_EMBEDDINGS = env_int("SIMILARITY_INDEX_MIN_EMBEDDINGS", 20_000)
+# Which index: "engine" (the search engine's own kNN: Elasticsearch dense_vector),
+# "usearch" (inference/ann/), "exact" (always scan); "auto": the engine where it
+# has kNN, else usearch.
+SIMILARITY_BACKEND = env_str("SIMILARITY_BACKEND", "auto")
+if SIMILARITY_BACKEND not in ("auto", "engine", "usearch", "exact"):
+    raise ValueError(
+        f"SIMILARITY_BACKEND must be auto, engine, usearch or exact: {SIMILARITY_BACKEND!r}"
+    )
 # How often a process looks for a newer index; where it keeps its local copy.
 SIMILARITY_INDEX_CHECK_SECONDS = float(env_str("SIMILARITY_INDEX_CHECK_SECONDS", "10"))
 SIMILARITY_INDEX_CACHE_DIR = Path(
@@ -337,6 +352,9 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "catalogue.api.schema.text_parameters_without_nul",
+        "catalogue.api.schema.bodies_with_required_fields_are_required",
+        "catalogue.api.strict.closed_request_bodies",
+        "catalogue.api.links.add_links",
     ],
     # Several models have a `state`: each choice set gets its own enum name.
     "ENUM_NAME_OVERRIDES": {

@@ -19,3 +19,9 @@ version_drafted = Signal()
 # receiver refuses the whole sidecar by raising IngestError (naming the sidecar and
 # every problem): the transaction is undone and the ingest reports it.
 annotations_found = Signal()
+
+# Sent after the search index was given image documents (catalogue/search/outbox.py);
+# sender: the Image class, documents: the image documents written, gone: ids of the
+# images whose documents were deleted. The inference app keeps the search engine's
+# vectors ("more like this") under the same visibility.
+image_documents_written = Signal()

@@ -14,6 +14,8 @@ from catalogue.models import Image
 from catalogue.search.query import MAX_PAGE_SIZE, QueryError, query_from_params
 from catalogue.selectors import search_catalogue, visible_images
 from inference import vectors
+from inference.ann.engine import ENGINE, USEARCH, ranked_by_engine
+from inference.ann.engine import backend as similarity_backend
 from inference.ann.ranking import ranked_by_index, top_scored
 from inference.ann.uploaded import embed_upload
 from inference.models import ImageEmbedding, InferenceJob, JobBatch, ModelVersion, Prediction, Task
@@ -150,7 +152,9 @@ class Neighbours:
     version: ModelVersion
     ids: list[int]  # nearest first
     similarity: dict[int, float]  # cosine, -1..1
-    method: str = "exact"  # "index": candidates from the approximate index
+    # "index": candidates from the approximate index (usearch), "engine": from the
+    # search engine's kNN; "exact": every visible embedding scanned
+    method: str = "exact"
 
 
 def nearest_images(user, image, limit: int = 12, *, chunk: int = 4096) -> Neighbours:
@@ -188,20 +192,27 @@ def nearest_to_vector(
 ) -> Neighbours:
     """The `limit` visible images nearest to a vector of `version`'s space.
 
-    Past SIMILARITY_INDEX_MIN_EMBEDDINGS embeddings, with an index published, the
-    index proposes candidates (over-fetched, filtered through `visible_images`,
-    fetched again when too many were hidden); they are ranked by their stored
-    vectors with the embeddings written since the index was built, so scores are
-    exact and hidden images never enter. Otherwise, or when too few visible
-    candidates come, every visible embedding is scanned."""
+    Past SIMILARITY_INDEX_MIN_EMBEDDINGS embeddings, with an index built, the
+    index proposes candidates: the search engine's kNN, filtered by the search's
+    access filter (SIMILARITY_BACKEND "engine"), or usearch's graph, over-fetched
+    and fetched again when too many were hidden ("usearch"). Candidates are
+    checked against `visible_images` and ranked by their stored vectors with the
+    embeddings written since the index was built, so scores are exact and hidden
+    images never enter. Otherwise, or when too few visible candidates come,
+    every visible embedding is scanned."""
     if limit < 1:
         return Neighbours(version=version, ids=[], similarity={})
     visible = visible_images(user)
     rows = ImageEmbedding.objects.filter(model_version_id=version.pk)
     if exclude is not None:
         rows = rows.exclude(image_id=exclude)
-    ranked = ranked_by_index(version, query, limit, visible, rows, exclude, chunk)
-    method = "index"
+    chosen = similarity_backend()
+    ranked = None
+    if chosen == ENGINE:
+        ranked = ranked_by_engine(user, version, query, limit, visible, rows, exclude, chunk)
+    elif chosen == USEARCH:
+        ranked = ranked_by_index(version, query, limit, visible, rows, exclude, chunk)
+    method = "engine" if chosen == ENGINE else "index"
     if ranked is None:
         method = "exact"
         ranked = top_scored(rows.filter(image_id__in=visible.values("pk")), query, limit, chunk)

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import transaction
 
+from catalogue import signals
 from catalogue.models import Image, SearchOutbox
 from catalogue.search import external
 from catalogue.search.documents import documents
@@ -79,6 +80,8 @@ def write(backend, kind: str, ids: list[int], done: dict[str, int]) -> None:
         gone = sorted(set(chunk) - {doc["id"] for doc in docs})
         if gone:
             backend.delete(kind, gone)
+        if kind == "image":
+            signals.image_documents_written.send(sender=Image, documents=docs, gone=gone)
         done["indexed"] += len(docs) - len(failures)
         done["failed"] += len(failures)
         done["deleted"] += len(gone)

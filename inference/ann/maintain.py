@@ -13,8 +13,9 @@ from django.conf import settings
 from django.db.models import Max
 
 from inference import vectors
-from inference.ann import graph, store
-from inference.models import ImageEmbedding, ModelVersion, Task
+from inference.ann import engine, graph, store
+from inference.ann.engine import embedder_versions as embedder_versions  # the tasks' list
+from inference.models import ImageEmbedding
 
 CHUNK = 5000
 UPDATE_TASK = "inference.update_similarity_index"
@@ -30,17 +31,19 @@ def request_update(version_id: int) -> None:
     )
 
 
-def embedder_versions() -> list[int]:
-    return list(
-        ModelVersion.objects.filter(model__task=Task.EMBEDDING)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-
-
 def update_index(version_id: int, *, rebuild: bool = False) -> dict:
-    """Bring the version's published index in line with its embedding rows; a
-    `rebuild` starts from an empty graph (after a change of parameters, say)."""
+    """Bring the version's index (SIMILARITY_BACKEND's) in line with its embedding
+    rows; a `rebuild` starts from an empty one (after a change of parameters, say)."""
+    chosen = engine.backend()
+    if chosen == engine.ENGINE:
+        return engine.update(version_id, rebuild=rebuild)
+    if chosen == engine.EXACT:
+        return {"version": version_id, "count": 0, "published": False}
+    return update_graph(version_id, rebuild=rebuild)
+
+
+def update_graph(version_id: int, *, rebuild: bool = False) -> dict:
+    """Bring the version's published usearch index in line with its embedding rows."""
     rows = ImageEmbedding.objects.filter(model_version_id=version_id)
     # Read first: rows written after this are newer than last_embedding_id and
     # the query path scans them exactly until the next update.

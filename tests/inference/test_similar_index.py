@@ -41,6 +41,7 @@ def clear_index(version_id: int) -> None:
 
 @pytest.fixture
 def embedder(settings):
+    settings.SIMILARITY_BACKEND = "usearch"  # the engine's kNN: test_similar_engine
     settings.SIMILARITY_INDEX_MIN_EMBEDDINGS = 0  # the index answers however small
     settings.SIMILARITY_INDEX_CHECK_SECONDS = 0  # every query reads the manifest
     version = register_embedder()

@@ -39,7 +39,8 @@ def clear_index(version_id: int) -> None:
 def worker(start_worker, settings):
     settings.SIMILARITY_INDEX_MIN_EMBEDDINGS = 0
     settings.SIMILARITY_INDEX_CHECK_SECONDS = 0
-    started = start_worker("similarity")
+    settings.SIMILARITY_BACKEND = "usearch"  # the engine's kNN: test_similar_engine
+    started = start_worker("similarity", SIMILARITY_BACKEND="usearch")
     settings.INFERENCE_QUEUE = started.queue
     settings.INFERENCE_EMBED_NEW_IMAGES = False  # the job below is the only one
     return started
