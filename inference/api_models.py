@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from catalogue.api.problems import WRITE_ERRORS, problems
 from inference.api import ModelListView, ModelVersionSerializer, version_row, versions
+from inference.services import uploads
 from inference.services.uploads import CardError, may_register, register_upload
 
 UPLOAD_SCHEMA = {
@@ -56,6 +57,8 @@ def read_parts(request) -> tuple[object, bytes]:
     weights = request.FILES.get("weights")
     if weights is None:
         errors["weights"] = ["is required (a file part)"]
+    elif weights.size > uploads.MAX_WEIGHTS_BYTES:  # refused before it is read into memory
+        errors["weights"] = [f"the file is over {uploads.MAX_WEIGHTS_BYTES} bytes"]
     if errors:
         raise exceptions.ValidationError(errors)
     return card, weights.read()

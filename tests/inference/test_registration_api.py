@@ -183,6 +183,15 @@ def test_missing_or_unreadable_parts_are_named(users):
     assert not AnalyticsModel.objects.exists()
 
 
+def test_weights_over_the_limit_are_refused(users, monkeypatch):
+    weights = torchscript(Brightness())
+    monkeypatch.setattr("inference.services.uploads.MAX_WEIGHTS_BYTES", len(weights) - 1)
+    response = post(bearer(users["staff"]), card_for(weights), weights)
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"weights": [f"the file is over {len(weights) - 1} bytes"]}
+    assert not AnalyticsModel.objects.exists()
+
+
 def test_a_label_set_nobody_may_see_is_no_label_set(users, django_user_model):
     hidden = label_set(["dark", "light"], state="draft", owner=users["other"])
     registrar = django_user_model.objects.create_user("registrar")
