@@ -7,7 +7,15 @@ import re
 from uuid import UUID
 
 from catalogue.harvest import aquacat
-from catalogue.harvest.mapping import Invalid, Mapped, check, licence_of, normalise_doi, parse_date
+from catalogue.harvest.mapping import (
+    Invalid,
+    Mapped,
+    check,
+    licence_of,
+    normalise_doi,
+    parse_date,
+    web_url,
+)
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 # Taken as they are: our own schema's fields of the same names.
@@ -71,6 +79,10 @@ def mapped_set(detail: dict, base_url: str) -> Mapped:
     return out
 
 
+# The links of an image row kept as they are: each must be an http(s) URL.
+REMOTE_LINKS = ("url", "file_url", "thumbnail_small_url", "thumbnail_medium_url")
+
+
 def image_fields(row: dict, labels: list[dict], landing_page: str) -> dict:
     """An image row of the remote's list as Image fields (no stored file);
     Invalid naming every problem."""
@@ -100,6 +112,12 @@ def image_fields(row: dict, labels: list[dict], landing_page: str) -> dict:
     captured_at = parse_date(str(captured)) if captured else None
     if captured and captured_at is None:
         problems.append(f"captured_at is not a date: {captured!r}")
+    links = {name: row.get(name) or "" for name in REMOTE_LINKS}
+    problems += [
+        f"{name} {value!r} is not an http(s) URL"
+        for name, value in links.items()
+        if value and not (isinstance(value, str) and web_url(value))
+    ]
     if problems:
         raise Invalid("; ".join(problems))
     return {
@@ -113,11 +131,11 @@ def image_fields(row: dict, labels: list[dict], landing_page: str) -> dict:
         **place,
         "remote": {
             "id": row["id"],
-            "url": row.get("url") or "",
+            "url": links["url"],
             "landing_page": f"{landing_page}#image-{row['id']}",
-            "file": row.get("file_url") or "",
-            "thumbnail_small": row.get("thumbnail_small_url") or "",
-            "thumbnail_medium": row.get("thumbnail_medium_url") or "",
+            "file": links["file_url"],
+            "thumbnail_small": links["thumbnail_small_url"],
+            "thumbnail_medium": links["thumbnail_medium_url"],
             "labels": labels,
         },
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -63,6 +64,16 @@ def by_name(element) -> dict[str, list]:
 def first(element, name: str) -> str:
     found = children(element, name)
     return text(found[0]) if found else ""
+
+
+def web_url(value: str) -> bool:
+    """An http(s) URL with a host: what a remote may give us to link to (a
+    `javascript:` or `data:` link from a hostile record would run in our pages)."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def normalise_doi(value: str) -> str:

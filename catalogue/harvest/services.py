@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from catalogue import access
 from catalogue.errors import FieldError, NotAllowed
-from catalogue.harvest.mapping import Mapped
+from catalogue.harvest.mapping import Mapped, web_url
 from catalogue.models import (
     Access,
     HarvestSource,
@@ -201,7 +201,8 @@ def store_record(
     for name, value in external_fields(record, cache).items():
         setattr(image_set, name, value)
     image_set.doi = record.doi
-    image_set.remote_landing_page = record.landing_page or (
+    landing_page = record.landing_page if web_url(record.landing_page) else ""
+    image_set.remote_landing_page = landing_page or (
         f"https://doi.org/{record.doi}" if record.doi else ""
     )
     image_set.remote_datestamp = datestamp

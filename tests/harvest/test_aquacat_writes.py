@@ -46,6 +46,23 @@ def test_an_image_row_is_refused_with_every_problem_named():
     assert "latitude 91 is outside -90..90" in reason
 
 
+def test_an_image_row_linking_anywhere_but_http_is_refused():
+    row = {
+        **image_row(1),
+        "file_url": "javascript:alert(document.cookie)",
+        "thumbnail_small_url": "data:image/svg+xml,<svg onload=alert(1)>",
+        "thumbnail_medium_url": "https:///no-host",
+    }
+    with pytest.raises(Invalid) as refused:
+        aquacat_mapping.image_fields(row, [], f"{PEER}/sets/x/")
+    reason = str(refused.value)
+    assert "file_url 'javascript:alert(document.cookie)' is not an http(s) URL" in reason
+    assert "thumbnail_small_url 'data:image/svg+xml" in reason
+    assert "thumbnail_medium_url 'https:///no-host' is not an http(s) URL" in reason
+    fields = aquacat_mapping.image_fields(image_row(2), [], f"{PEER}/sets/x/")
+    assert fields["remote"]["thumbnail_small"] == f"{PEER}/files/images/2/small"
+
+
 def test_a_set_without_a_uuid_is_refused():
     with pytest.raises(Invalid, match="uuid 'set-1' is not a UUID"):
         aquacat_mapping.mapped_set({"uuid": "set-1", "title": "A set"}, PEER)
