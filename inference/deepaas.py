@@ -5,9 +5,9 @@ The version's endpoint names the server (`url`) and the model it serves
 and refuses a name the server does not serve. Each image is then sent as
 `POST {url}/v2/models/{name}/predict/`, the file itself as the multipart field
 `data` with its real media type, and the JSON answer is read as a
-classification or, for a detection model, as boxes in the image's pixels
-(DEEPaaS leaves the answer's schema to each module: `answers.py` reads the
-shapes AI4OS modules use).
+classification or, for a detection model, as boxes in the image's pixels, or for
+a segmentation model as outlines in them (DEEPaaS leaves the answer's schema to
+each module: `deepaas_answers.py` reads the shapes AI4OS modules use).
 
 Errors: a 4xx answer or an answer we cannot read is the request's or the
 module's fault and is not retried. A refused connection, a 5xx or 429 answer is

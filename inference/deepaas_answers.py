@@ -10,16 +10,30 @@ shapes read here:
   as planktonclas' and image-classification-tf's `{"pred_lab", "pred_prob"}`;
 - detections as a list of entries with a `box`, either `{"x1", "y1", "x2",
   "y2"}` (Ultralytics' `Results.tojson()`, which the AI4OS YOLO module answers)
-  or `[x0, y0, x1, y1]`, in the image's pixels.
+  or `[x0, y0, x1, y1]`, in the image's pixels;
+- segmentations as a list of entries with an outline in the image's pixels,
+  either Ultralytics' `segments` `{"x": [...], "y": [...]}` (what the AI4OS
+  YOLOv8 module answers for its `seg` task, and the SOCIB beach-wrack module for
+  each region it finds) or a `polygon` `[[x, y], ...]`; each becomes one region,
+  clipped to the image. An outline without area (empty, as the beach-wrack
+  module sends for a region without a mask, or the one or two points or the line
+  a contour of a mask one pixel wide gives) is skipped.
 
-A one-element list around the answer (one file sent) is unwrapped. Anything else
-is refused with every problem named at once. Free of torch and Django.
+A one-element list around the answer (one file sent) is unwrapped, and so is the
+JSON text the YOLOv8 module sends for each file (`tojson()` gives text). Anything
+else is refused with every problem named at once. Free of torch and Django.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
+
+from shapely.geometry import Polygon, box
+from shapely.validation import make_valid
+
+from inference.segmentation import largest
 
 LABEL_KEYS = ("label", "name", "class")
 CONFIDENCE_KEYS = ("confidence", "probability", "score")
@@ -36,6 +50,8 @@ def read_answer(body: Any, *, task: str, width: int, height: int) -> list[dict]:
     entries = prediction_entries(body)
     if task == "detection":
         return read_detections(entries, width, height)
+    if task == "segmentation":
+        return read_regions(entries, width, height)
     return read_classes(entries)
 
 
@@ -46,6 +62,8 @@ def prediction_entries(body: Any) -> list[dict]:
         raise AnswerError(f"unexpected DEEPaaS answer: a {type(body).__name__}, not an object")
     if "predictions" in body:
         body = body["predictions"]
+        if isinstance(body, list) and len(body) == 1 and isinstance(body[0], str):
+            body = [json_text(body[0])]  # one `tojson()` text per file sent
         if isinstance(body, list) and len(body) == 1 and isinstance(body[0], list):
             body = body[0]  # one list of findings per file sent
     if isinstance(body, list):
@@ -60,6 +78,15 @@ def prediction_entries(body: Any) -> list[dict]:
     if isinstance(body, dict):
         raise AnswerError(f"unexpected DEEPaaS answer: keys {sorted(body)}")
     raise AnswerError(f"unexpected DEEPaaS answer: predictions are a {type(body).__name__}")
+
+
+def json_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise AnswerError(
+            f"unexpected DEEPaaS answer: the prediction is text that is not JSON ({error})"
+        ) from error
 
 
 def parallel(body: dict, labels_key: str, probabilities_key: str) -> list[dict]:
@@ -141,6 +168,75 @@ def read_detections(entries: list[dict], width: int, height: int) -> list[dict]:
             label, confidence = pair
             box = [round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2)]
             found.append({"label": label, "confidence": confidence, "box": box})
+    if problems:
+        raise AnswerError("unexpected DEEPaaS answer: " + "; ".join(problems))
+    found.sort(key=lambda f: -f["confidence"])
+    return found
+
+
+def read_outline(entry: dict) -> tuple[list[list[float]] | None, str]:
+    """The outline's points, or None and why not."""
+    segments, polygon = entry.get("segments"), entry.get("polygon")
+    if isinstance(segments, dict):
+        xs, ys = segments.get("x"), segments.get("y")
+        if not isinstance(xs, list) or not isinstance(ys, list) or len(xs) != len(ys):
+            return None, f"segments {segments!r} are not x and y lists of one length"
+        points: Any = [[x, y] for x, y in zip(xs, ys, strict=True)]
+    elif isinstance(polygon, list):
+        points = polygon
+    else:
+        return None, "no outline (segments {x, y} or polygon [[x, y], ...])"
+    if not all(
+        isinstance(point, list) and len(point) == 2 and all(is_number(v) for v in point)
+        for point in points
+    ):
+        return None, "the outline's points are not pairs of finite numbers"
+    return [[float(x), float(y)] for x, y in points], ""
+
+
+def area_of(points: list[list[float]]) -> Polygon:
+    """The outline as one simple polygon (a self-touching mask contour made valid,
+    its largest part kept); empty when it has no area."""
+    return largest(make_valid(Polygon(points))) if len(points) >= 3 else Polygon()
+
+
+def clipped(outline: Polygon, width: int, height: int) -> list[list[float]] | None:
+    """The outline's part inside the image, rounded as stored; None if no area of
+    it is inside."""
+    shape = largest(outline.intersection(box(0, 0, width, height)))
+    if shape.is_empty or shape.area <= 0:
+        return None
+    rounded = [[round(x, 2), round(y, 2)] for x, y in shape.exterior.coords[:-1]]
+    return rounded if len(rounded) >= 3 and Polygon(rounded).is_valid else None
+
+
+def read_regions(entries: list[dict], width: int, height: int) -> list[dict]:
+    problems: list[str] = []
+    found: list[dict[str, Any]] = []
+    for i, entry in enumerate(entries):
+        where = f"region {i}"
+        pair = label_and_confidence(entry, problems, where)
+        points, reason = read_outline(entry)
+        if points is None:
+            problems.append(f"{where}: {reason}")
+            continue
+        area = area_of(points)
+        if area.is_empty or pair is None:
+            continue  # nothing with an area traced, or its label already named
+        outline = clipped(area, width, height)
+        if outline is None:
+            problems.append(f"{where}: its outline holds no area of the {width}x{height} image")
+            continue
+        xs, ys = [x for x, _ in outline], [y for _, y in outline]
+        label, confidence = pair
+        found.append(
+            {
+                "label": label,
+                "confidence": confidence,
+                "polygon": outline,
+                "box": [min(xs), min(ys), max(xs), max(ys)],
+            }
+        )
     if problems:
         raise AnswerError("unexpected DEEPaaS answer: " + "; ".join(problems))
     found.sort(key=lambda f: -f["confidence"])

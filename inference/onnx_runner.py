@@ -3,7 +3,13 @@
 Images are decoded and normalised as for the torch runners (the card's input
 spec: size, padding, mean, std); the model takes one (N, C, H, W) float32 batch;
 a classifier gives (N, classes) logits and a segmenter (N, labels, H, W) scores
-in 0..1, as their TorchScript kinds do, so the same card works for both. ONNX
+in 0..1, as their TorchScript kinds do, so the same card works for both. A
+detector gives three outputs by name, each image's findings in a fixed number K
+of slots: `boxes` (N, K, 4: x0, y0, x1, y1 in input pixels), `scores` (N, K) and
+`labels` (N, K, indices into the card's labels; a negative label is an empty
+slot), since an ONNX graph cannot give a list of differently sized results as a
+TorchScript detector does; boxes scoring under the card's `score_threshold` are
+dropped and the rest carried back to the original image's pixels. ONNX
 Runtime's CUDA provider is used when the installed build has it and
 INFERENCE_DEVICE does not ask for the CPU.
 """
@@ -48,8 +54,8 @@ class OnnxRunner(Runner):
         pixels = np.stack([image.pixels.numpy() for image in images]).astype(np.float32)
         return pixels * self.scale + self.shift
 
-    def run(self, images: list[Decoded]) -> list[np.ndarray]:
-        return self.session.run(None, {self.input_name: self.batch(images)})
+    def run(self, images: list[Decoded], names: list[str] | None = None) -> list[np.ndarray]:
+        return self.session.run(names, {self.input_name: self.batch(images)})
 
 
 class OnnxClassificationRunner(OnnxRunner):
@@ -94,3 +100,75 @@ class OnnxSegmentationRunner(OnnxRunner):
             return segmentation.finds_of_batch(scores, images, self)
         except ValueError as error:
             raise RunnerError(str(error)) from error
+
+
+class OnnxDetectionRunner(OnnxRunner):
+    batch_size = 16
+
+    def predict(self, images: list[Decoded]) -> list[list[dict]]:
+        if not images:
+            return []
+        boxes, scores, labels = self.outputs(images)
+        threshold = float((self.version.input_spec or {}).get("score_threshold", 0.0))
+        results = []
+        for i, image in enumerate(images):
+            frame = segmentation.Frame.of(image.width, image.height, self.size, self.pad)
+            found = []
+            for box, score, label in zip(boxes[i], scores[i], labels[i], strict=True):
+                if label < 0 or score < threshold:
+                    continue  # an empty slot, or too unsure
+                placed = place_box(box, frame)
+                if placed is not None:
+                    found.append(
+                        {"label": self.labels[label], "confidence": float(score), "box": placed}
+                    )
+            found.sort(key=lambda find: -find["confidence"])
+            results.append(found)
+        return results
+
+    def outputs(self, images: list[Decoded]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The three outputs, checked against each other and the card's labels."""
+        try:
+            raw = self.run(images, ["boxes", "scores", "labels"])
+        except Exception as error:  # ONNX Runtime raises its own types (a missing output)
+            raise RunnerError(f"the detector could not run: {error}") from error
+        boxes = np.asarray(raw[0], dtype=np.float64)
+        scores = np.asarray(raw[1], dtype=np.float64)
+        labels = np.asarray(raw[2])
+        count = len(images)
+        if (
+            boxes.ndim != 3
+            or boxes.shape[0] != count
+            or boxes.shape[2] != 4
+            or scores.shape != boxes.shape[:2]
+            or labels.shape != boxes.shape[:2]
+        ):
+            raise RunnerError(
+                f"the detector gave boxes {list(boxes.shape)}, scores {list(scores.shape)} "
+                f"and labels {list(labels.shape)} for {count} images; "
+                "(N, K, 4), (N, K) and (N, K) are expected"
+            )
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise RunnerError(f"the detector gave labels of type {labels.dtype}, not integers")
+        labels = labels.astype(np.int64)
+        if labels.size and labels.max() >= len(self.labels):
+            raise RunnerError(
+                f"the detector gave label {int(labels.max())}; the card has "
+                f"{len(self.labels)} labels"
+            )
+        return boxes, scores, labels
+
+
+def place_box(box: np.ndarray, frame: segmentation.Frame) -> list[float] | None:
+    """A box in the model's input pixels carried back to the original image and
+    clipped to it; None when nothing of it is left inside."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    placed = [
+        max(0.0, x0 * frame.scale_x - frame.offset_x),
+        max(0.0, y0 * frame.scale_y - frame.offset_y),
+        min(float(frame.width), x1 * frame.scale_x - frame.offset_x),
+        min(float(frame.height), y1 * frame.scale_y - frame.offset_y),
+    ]
+    if placed[2] <= placed[0] or placed[3] <= placed[1]:
+        return None
+    return [round(v, 2) for v in placed]

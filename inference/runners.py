@@ -274,6 +274,7 @@ RUNNERS: dict[tuple[str, str], type[Runner] | str] = {
     (ModelVersion.Framework.TORCHSCRIPT, "detection"): TorchScriptDetectionRunner,
     (ModelVersion.Framework.DEEPAAS, "classification"): DeepaasRunner,
     (ModelVersion.Framework.DEEPAAS, "detection"): DeepaasRunner,
+    (ModelVersion.Framework.DEEPAAS, "segmentation"): DeepaasRunner,
     (ModelVersion.Framework.FEATURES, "embedding"): EmbeddingRunner,
     (
         ModelVersion.Framework.ONNX,
@@ -283,6 +284,7 @@ RUNNERS: dict[tuple[str, str], type[Runner] | str] = {
         "inference.segmentation_runner.TorchScriptSegmentationRunner"
     ),
     (ModelVersion.Framework.ONNX, "segmentation"): "inference.onnx_runner.OnnxSegmentationRunner",
+    (ModelVersion.Framework.ONNX, "detection"): "inference.onnx_runner.OnnxDetectionRunner",
 }
 
 _cache: dict[tuple[int, str, str], Runner] = {}

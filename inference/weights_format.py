@@ -29,6 +29,8 @@ class Sniffed:
     reason: str = ""
     input_shape: list | None = None  # dimensions: ints, or names/None where dynamic
     output_shapes: list[list] | None = None
+    output_names: list[str] | None = None
+    output_types: list[str] | None = None  # ONNX Runtime's names: "tensor(float)", ...
 
 
 def sniff(data: bytes) -> Sniffed:
@@ -76,6 +78,8 @@ def sniff_onnx(data: bytes) -> Sniffed:
         ONNX,
         input_shape=list(inputs[0].shape),
         output_shapes=[list(output.shape) for output in session.get_outputs()],
+        output_names=[output.name for output in session.get_outputs()],
+        output_types=[output.type for output in session.get_outputs()],
     )
 
 
@@ -130,6 +134,48 @@ def onnx_fit_problems(sniffed: Sniffed, section: dict) -> dict[str, str]:
             problems["aquacat.labels"] = (
                 f"{len(labels)} labels but the ONNX model gives {maps} maps"
             )
+    elif section.get("task") == Task.DETECTION:
+        problems.update(detector_problems(sniffed))
     elif section.get("task") not in (Task.CLASSIFICATION, Task.SEGMENTATION):
-        problems["aquacat.task"] = "ONNX models run as classifiers and segmenters (for now)"
+        problems["aquacat.task"] = "ONNX models run as classifiers, detectors and segmenters"
     return problems
+
+
+# An ONNX detector's outputs, by name (inference/onnx_runner.py): per image a fixed
+# number K of slots, (N, K, 4) boxes, (N, K) scores and (N, K) integer labels.
+DETECTOR_OUTPUTS = {"boxes": 3, "scores": 2, "labels": 2}
+
+
+def detector_problems(sniffed: Sniffed) -> dict[str, str]:
+    """The outputs a detector must give, each problem named at once."""
+    found = dict(
+        zip(
+            sniffed.output_names or [],
+            zip(sniffed.output_shapes or [], sniffed.output_types or [], strict=True),
+            strict=True,
+        )
+    )
+    reasons = []
+    missing = [name for name in DETECTOR_OUTPUTS if name not in found]
+    if missing:
+        reasons.append(
+            f"no output named {', '.join(missing)} (outputs: {', '.join(found) or 'none'})"
+        )
+    slots = set()
+    for name, rank in DETECTOR_OUTPUTS.items():
+        if name not in found:
+            continue
+        shape, kind = found[name]
+        corners = shape[-1] if shape else None
+        if len(shape) != rank or (name == "boxes" and isinstance(corners, int) and corners != 4):
+            wanted = "(N, K, 4)" if name == "boxes" else "(N, K)"
+            reasons.append(f"{name} is {shape}, not {wanted}")
+        elif isinstance(shape[1], int):
+            slots.add(shape[1])
+        if name == "labels" and "int" not in kind:
+            reasons.append(f"labels are {kind}, not integer indices into the card's labels")
+        if name in ("boxes", "scores") and "float" not in kind:
+            reasons.append(f"{name} are {kind}, not floats")
+    if len(slots) > 1:
+        reasons.append(f"boxes, scores and labels disagree on K: {sorted(slots)}")
+    return {"weights": "a detector: " + "; ".join(reasons)} if reasons else {}

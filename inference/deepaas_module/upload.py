@@ -1,4 +1,4 @@
-"""The `data` argument both modules take: an image file in a multipart form,
+"""The `data` argument our modules take: an image file in a multipart form,
 checked before the model runs (a wrong or missing file is the request's fault,
 answered 422 by DEEPaaS's argument parser, not a server error)."""
 

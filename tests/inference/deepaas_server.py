@@ -21,6 +21,7 @@ from tests.conftest import ARTIFACTS
 DEEPAAS_RUN = Path(sys.executable).with_name("deepaas-run")
 CLASSIFIER = "aquacat-flowcam"
 DETECTOR = "aquacat-particles"
+SEGMENTER = "aquacat-segmenter"
 
 
 def free_port() -> int:

@@ -16,12 +16,12 @@ from PIL import Image as PILImage
 
 from inference import training
 from inference.deepaas import DeepaasError, DeepaasRunner, DeepaasTimeout
-from inference.models import ModelVersion
+from inference.models import ModelVersion, Prediction
 from inference.runners import LinearProbeRunner
 from inference.services import register_model_version, start_job
 from inference.services.batches import process_batch
 from tests.inference.conftest import demo_images, make_set, register_shipped
-from tests.inference.deepaas_server import CLASSIFIER, DETECTOR, DeepaasServer
+from tests.inference.deepaas_server import CLASSIFIER, DETECTOR, SEGMENTER, DeepaasServer
 from tests.loopback_fake import LoopbackFake
 
 pytestmark = pytest.mark.django_db
@@ -102,9 +102,8 @@ def test_a_model_the_server_does_not_serve_is_refused(server):
     with pytest.raises(DeepaasError) as error:
         DeepaasRunner(remote_version(server.url + "/", name="plankton-yolo"))
     assert error.value.status == 404 and not error.value.transient
-    assert f"no model 'plankton-yolo' is served here (served: {CLASSIFIER}, {DETECTOR})" in str(
-        error.value
-    )
+    served = f"(served: {CLASSIFIER}, {DETECTOR}, {SEGMENTER})"
+    assert f"no model 'plankton-yolo' is served here {served}" in str(error.value)
 
 
 @pytest.fixture
@@ -214,3 +213,27 @@ def test_a_malformed_answer_is_refused_with_every_problem(flaky, tmp_path, owner
     assert process_batch(batch.pk)["state"] == "failed"
     batch.refresh_from_db()
     assert len(batch.failed_image_ids) == 2 and "confidence 'high'" in batch.error
+
+
+def test_a_malformed_segmentation_answer_is_refused_with_every_problem(flaky, tmp_path, owner):
+    # As the AI4OS YOLOv8 module answers (one `tojson()` text per file), but wrong.
+    regions = [
+        {"name": "plankton", "class": 0, "confidence": 0.9, "segments": {"x": [1, 9], "y": [1]}},
+        {"name": "plankton", "class": 0, "confidence": 0.8, "box": {"x1": 1, "y1": 1}},
+    ]
+    flaky.answer = {"status": "OK", "predictions": [json.dumps(regions)]}
+    version = remote_version(flaky.url, name="broken", task="segmentation")
+    runner = DeepaasRunner(version)
+    with pytest.raises(DeepaasError) as error:
+        runner.predict([runner.decode(demo_images(1)[0].read_bytes())])
+    assert not error.value.transient
+    assert "region 0: segments {'x': [1, 9], 'y': [1]} are not x and y lists" in str(error.value)
+    assert "region 1: no outline (segments {x, y} or polygon [[x, y], ...])" in str(error.value)
+
+    image_set = make_set(tmp_path, 2, owner=owner)
+    job = start_job(version, {"image_set": image_set.pk}, owner)
+    batch = job.batches.get()
+    assert process_batch(batch.pk)["state"] == "failed"
+    batch.refresh_from_db()
+    assert len(batch.failed_image_ids) == 2 and "region 1: no outline" in batch.error
+    assert not Prediction.objects.filter(job=job).exists()

@@ -1,5 +1,5 @@
-"""Jobs on DEEPaaS modules in a real worker: classes and boxes end to end into
-predicted annotations, and a module that is down when the job starts, retried
+"""Jobs on DEEPaaS modules in a real worker: classes, boxes and outlines end to
+end into predicted annotations, and a module that is down when the job starts, retried
 by the task until it is up."""
 
 from __future__ import annotations
@@ -9,11 +9,22 @@ import uuid
 
 import pytest
 
+from catalogue import services
+from catalogue.access import SYSTEM
+from curation import geometry
 from curation.models import Annotation
+from inference import segmentation_training
 from inference.models import InferenceJob, JobBatch, ModelVersion, Prediction
 from inference.services import register_model_version, start_job
 from tests.curation.conftest import ready_set
-from tests.inference.deepaas_server import CLASSIFIER, DETECTOR, DeepaasServer, Relay, free_port
+from tests.inference.deepaas_server import (
+    CLASSIFIER,
+    DETECTOR,
+    SEGMENTER,
+    DeepaasServer,
+    Relay,
+    free_port,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services("redis")]
 
@@ -90,6 +101,24 @@ def test_classes_and_boxes_become_predicted_annotations(worker, server, owner):
         assert 0 <= x0 < x1 <= image.width and 0 <= y0 < y1 <= image.height
     summary = job.summary["sets"][str(image_set.pk)]
     assert summary["share_with_detections"] == 1.0
+
+
+def test_outlines_become_predicted_polygon_annotations(worker, server, owner, tmp_path):
+    image_set = ready_set(images=0, owner=owner)
+    paths = []
+    for index, (scene, _masks) in enumerate(segmentation_training.held_out_scenes(2)):
+        path = tmp_path / f"scene-{index}.png"
+        scene.save(path, "PNG")
+        paths.append(path)
+    services.ingest(image_set, paths, actor=SYSTEM)
+    segmenter = remote_version(server.url, SEGMENTER, "segmentation")
+    job = finished(start_job(segmenter, {"image_set": image_set.pk}, owner))
+    outlines = Annotation.objects.filter(model_version=segmenter)
+    assert outlines.count() >= 2 and {o.shape for o in outlines} == {"polygon"}
+    for outline in outlines:
+        assert outline.status == "predicted" and outline.label.name == "plankton"
+        assert geometry.check("polygon", outline.coordinates, 256, 256) == []
+    assert Prediction.objects.filter(job=job, polygon__isnull=False).count() == outlines.count()
 
 
 def test_a_module_that_is_down_is_retried_until_it_is_up(worker, server, owner):

@@ -12,6 +12,10 @@ import pytest
 import torch
 from shapely.geometry import Polygon
 
+from catalogue import services
+from catalogue.access import SYSTEM
+from curation import geometry
+from curation.models import Annotation
 from inference import segmentation_training, training
 from inference.backbone import load_backbone
 from inference.detection_training import iou
@@ -22,6 +26,7 @@ from inference.runners import LinearProbe, load_head, runner_for
 from inference.services import start_job
 from inference.services.uploads import CardError, register_upload
 from inference.training import WEIGHTS_DIR
+from tests.curation.conftest import ready_set
 from tests.inference.conftest import SHIPPED, demo_images, make_set, run_all
 from tests.inference.registration_support import card_for, onnx
 
@@ -104,15 +109,19 @@ def test_shapes_that_disagree_with_the_card_are_refused_by_field(users, exported
     with pytest.raises(CardError) as error:
         register_upload(actor=users["staff"], card=card, weights=exported)
     assert error.value.problems == {
-        "aquacat.task": "ONNX models run as classifiers and segmenters (for now)"
+        "weights": "a detector: no output named boxes, scores, labels (outputs: logits)"
     }
 
 
-def test_the_shipped_segmenter_as_onnx_outlines_what_its_torchscript_outlines(users):
-    scripted = torch.jit.load(str(SEGMENTER))
+@pytest.fixture(scope="module")
+def segmenter_onnx() -> bytes:
+    """The shipped segmenter (a TinyUNet) as ONNX."""
     unet = segmentation_training.TinyUNet()
-    unet.load_state_dict(scripted.state_dict())
-    weights = onnx(unet, (256, 256))
+    unet.load_state_dict(torch.jit.load(str(SEGMENTER)).state_dict())
+    return onnx(unet, (256, 256))
+
+
+def segmenter_card(weights: bytes) -> dict:
     card = card_for(
         weights,
         name="flowcam-particle-segmenter-onnx",
@@ -122,7 +131,15 @@ def test_the_shipped_segmenter_as_onnx_outlines_what_its_torchscript_outlines(us
         input_spec=segmentation_training.INPUT_SPEC,
     )
     card["tasks"] = ["Computer Vision"]
-    exported_runner = runner_for(register_upload(actor=users["staff"], card=card, weights=weights))
+    return card
+
+
+def test_the_shipped_segmenter_as_onnx_outlines_what_its_torchscript_outlines(
+    users, segmenter_onnx
+):
+    card = segmenter_card(segmenter_onnx)
+    version = register_upload(actor=users["staff"], card=card, weights=segmenter_onnx)
+    exported_runner = runner_for(version)
     assert isinstance(exported_runner, OnnxSegmentationRunner)
     source_runner = runner_for(
         register_segmenter(
@@ -156,3 +173,31 @@ def png(scene) -> bytes:
     buffer = io.BytesIO()
     scene.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def test_the_onnx_segmenters_outlines_become_predicted_polygon_annotations(
+    people, tmp_path, segmenter_onnx
+):
+    version = register_upload(
+        actor=people["staff"], card=segmenter_card(segmenter_onnx), weights=segmenter_onnx
+    )
+    image_set = ready_set(people, images=0)
+    paths = []
+    for index, (scene, _masks) in enumerate(segmentation_training.held_out_scenes(3)):
+        path = tmp_path / f"scene-{index}.png"
+        path.write_bytes(png(scene))
+        paths.append(path)
+    services.ingest(image_set, paths, actor=SYSTEM)
+    job = run_all(start_job(version, {"image_set": image_set.pk}, people["owner"]))
+    assert job.state == "done"
+    outlines = Annotation.objects.filter(image__image_set=image_set, model_version=version)
+    assert outlines.count() >= 3
+    for outline in outlines:
+        assert (outline.shape, outline.status, outline.label.name) == (
+            "polygon",
+            "predicted",
+            "plankton",
+        )
+        assert geometry.check("polygon", outline.coordinates, 256, 256) == []
+        regions = Prediction.objects.filter(job=job, image=outline.image, polygon__isnull=False)
+        assert regions.exists()
