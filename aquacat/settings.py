@@ -261,19 +261,19 @@ INFERENCE_TEST_SLEEP_PER_IMAGE = float(env_str("INFERENCE_TEST_SLEEP_PER_IMAGE",
 # approximate index (inference/ann/) that workers publish to the default storage.
 SIMILARITY_INDEX_MIN_EMBEDDINGS = env_int("SIMILARITY_INDEX_MIN_EMBEDDINGS", 20_000)
 # Which index: "engine" (the search engine's own kNN: Elasticsearch dense_vector),
-# "usearch" (inference/ann/), "exact" (always scan); "auto": the engine where it
-# has kNN, else usearch.
+# "index" (our faiss inverted file, inference/ann/), "exact" (always scan); "auto":
+# the engine where it has kNN, else our index.
 SIMILARITY_BACKEND = env_str("SIMILARITY_BACKEND", "auto")
-if SIMILARITY_BACKEND not in ("auto", "engine", "usearch", "exact"):
+if SIMILARITY_BACKEND not in ("auto", "engine", "index", "exact"):
     raise ValueError(
-        f"SIMILARITY_BACKEND must be auto, engine, usearch or exact: {SIMILARITY_BACKEND!r}"
+        f"SIMILARITY_BACKEND must be auto, engine, index or exact: {SIMILARITY_BACKEND!r}"
     )
 # How often a process looks for a newer index; where it keeps its local copy.
 SIMILARITY_INDEX_CHECK_SECONDS = float(env_str("SIMILARITY_INDEX_CHECK_SECONDS", "10"))
 SIMILARITY_INDEX_CACHE_DIR = Path(
     env_str("SIMILARITY_INDEX_CACHE_DIR", str(VAR_DIR / "similarity"))
 )
-SIMILARITY_INDEX_DTYPE = env_str("SIMILARITY_INDEX_DTYPE", "f16")  # f16, i8 or f32 in the graph
+SIMILARITY_INDEX_DTYPE = env_str("SIMILARITY_INDEX_DTYPE", "f16")  # f16, i8 or f32 in the index
 # A query by an uploaded image waits this long for a worker to embed it.
 SIMILARITY_UPLOAD_WAIT_SECONDS = float(env_str("SIMILARITY_UPLOAD_WAIT_SECONDS", "20"))
 

@@ -5,10 +5,11 @@
 
 Makes seeded synthetic 1280-float embeddings, L2-normalised like the embedder's,
 clustered as real image features are (images of one kind lie close together:
-one centre per 500 images, each vector its centre plus noise), builds the usearch
-index the workers build (inference/ann/graph.py, same parameters and
-quantisation), and asks held-out queries the way inference/selectors.py does:
-over-fetch candidates from the graph, drop the hidden ones (a random tenth of the
+one centre per 500 images, each vector its centre plus noise), builds the faiss
+inverted-file index the workers build (inference/ann/graph.py, same parameters and
+quantisation; trained and filled on --threads threads, 1 by default), and asks
+held-out queries the way inference/selectors.py does: over-fetch candidates from
+the index, drop the hidden ones (a random tenth of the
 images is hidden), rank the rest again by their float32 vectors. Reports p50/p95
 latency and recall@10 against the exact scan, whose own latency is measured
 beside it: a matrix product over every visible vector held in memory, a lower
@@ -30,8 +31,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -76,13 +79,13 @@ def exact_top(matrix: np.ndarray, visible: np.ndarray, query: np.ndarray, limit:
     return top[np.argsort(-scores[top], kind="stable")]
 
 
-def ask(index, matrix, queries, truth, visible, expansion: int, min_fetch: int) -> dict:
+def ask(index, matrix, queries, truth, visible, probes: int, min_fetch: int) -> dict:
     """Every query the way inference/selectors.py asks: candidates from the graph,
     the hidden dropped, the rest ranked again by their float32 vectors."""
     from inference.ann import graph
     from inference.ann import query as ann_query
 
-    graph.EXPANSION_SEARCH, ann_query.MIN_FETCH = expansion, min_fetch
+    graph.PROBES, ann_query.MIN_FETCH = probes, min_fetch
     times, recalls, fallbacks = [], [], 0
     for vector, expected in zip(queries, truth, strict=True):
         started = time.perf_counter()
@@ -99,7 +102,7 @@ def ask(index, matrix, queries, truth, visible, expansion: int, min_fetch: int) 
         times.append((time.perf_counter() - started) * 1000)
         recalls.append(len(expected & set(top.tolist())) / LIMIT)
     return {
-        "expansion_search": expansion,
+        "probes": probes,
         "min_fetch": min_fetch,
         "p50_ms": round(percentile(times, 50), 2),
         "p95_ms": round(percentile(times, 95), 2),
@@ -116,7 +119,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--exact-queries", type=int, default=40, help="timed exact scans")
     parser.add_argument("--seed", type=int, default=17)
-    parser.add_argument("--connectivity", type=int, help="graph degree (default: the workers')")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads training and filling the index"
+    )
     parser.add_argument(
         "--sweep",
         action="store_true",
@@ -124,9 +129,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--backend",
-        choices=["usearch", "engine"],
-        default="usearch",
-        help="the index asked: usearch (the workers' graph) or the search engine's kNN",
+        choices=["index", "engine"],
+        default="index",
+        help="the index asked: ours (the workers' inverted file) or the search engine's kNN",
     )
     parser.add_argument("--merge", action="store_true", help="engine: force-merge to one segment")
     args = parser.parse_args()
@@ -137,6 +142,7 @@ def main() -> None:
     django.setup()
     from inference.ann import graph
     from inference.ann import query as ann_query
+    from inference.ann.library import faiss_module
 
     rng = np.random.default_rng(args.seed)
     centres = rng.standard_normal((max(1, count // PER_CLUSTER), DIMENSIONS), dtype=np.float32)
@@ -178,20 +184,27 @@ def main() -> None:
         )
         return
 
-    if args.connectivity:
-        graph.CONNECTIVITY = args.connectivity
-    index = graph.new_graph(DIMENSIONS)
+    faiss_module().omp_set_num_threads(args.threads)
     started = time.perf_counter()
+    sample = np.random.default_rng(args.seed + 3).choice(
+        count, graph.training_size(count), replace=False
+    )
+    index = graph.new_graph(DIMENSIONS, matrix[np.sort(sample)], count)
+    trained = time.perf_counter() - started
     chunk = 50_000
     for start in range(0, count, chunk):
         ids = np.arange(start + 1, min(count, start + chunk) + 1)  # image ids start at 1
         graph.add(index, ids, matrix[start : start + chunk])
     built = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as scratch:  # the size of the file workers publish
+        path = Path(scratch) / f"index{graph.SUFFIX}"
+        graph.save(index, path)
+        file_mib = path.stat().st_size / 2**20
 
-    settings = [(graph.EXPANSION_SEARCH, ann_query.MIN_FETCH)]
+    settings = [(graph.PROBES, ann_query.MIN_FETCH)]
     if args.sweep:
-        settings += [(e, f) for e in (128, 512, 2048) for f in (64, 256) if (e, f) != settings[0]]
-    runs = [ask(index, matrix, queries, truth, visible, e, f) for e, f in settings]
+        settings += [(p, f) for p in (4, 8, 32) for f in (64, 128) if (p, f) != settings[0]]
+    runs = [ask(index, matrix, queries, truth, visible, p, f) for p, f in settings]
     ann = runs[0]
 
     print(
@@ -202,17 +215,24 @@ def main() -> None:
                 "queries": len(queries),
                 "hidden_fraction": HIDDEN_FRACTION,
                 "index": {
-                    "library": "usearch",
+                    "library": "faiss",
+                    "kind": "IVF",
                     "dtype": graph.quantisation(),
-                    "connectivity": graph.CONNECTIVITY,
-                    "expansion_add": graph.EXPANSION_ADD,
+                    "lists": index.nlist,
+                    "trained_on": len(sample),
                     "overfetch": ann_query.OVERFETCH,
+                    "threads": args.threads,
+                    "train_s": round(trained, 1),
                     "build_s": round(built, 1),
-                    "adds_per_s": round(count / built),
-                    "memory_mib": round(index.memory_usage / 2**20),
+                    "adds_per_s": round(count / (built - trained)),
+                    "file_mib": round(file_mib),
+                    "peak_rss_mib": round(
+                        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                    ),
                 },
                 "search": {
-                    "expansion_search": ann["expansion_search"],
+                    "probes": ann["probes"],
+                    "min_read": graph.MIN_READ,
                     "min_fetch": ann["min_fetch"],
                 },
                 "ann_ms": {"p50": ann["p50_ms"], "p95": ann["p95_ms"]},

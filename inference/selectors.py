@@ -14,7 +14,7 @@ from catalogue.models import Image
 from catalogue.search.query import MAX_PAGE_SIZE, QueryError, query_from_params
 from catalogue.selectors import search_catalogue, visible_images
 from inference import vectors
-from inference.ann.engine import ENGINE, USEARCH, ranked_by_engine
+from inference.ann.engine import ENGINE, INDEX, ranked_by_engine
 from inference.ann.engine import backend as similarity_backend
 from inference.ann.ranking import ranked_by_index, top_scored
 from inference.ann.uploaded import embed_upload
@@ -152,7 +152,7 @@ class Neighbours:
     version: ModelVersion
     ids: list[int]  # nearest first
     similarity: dict[int, float]  # cosine, -1..1
-    # "index": candidates from the approximate index (usearch), "engine": from the
+    # "index": candidates from our approximate index (faiss), "engine": from the
     # search engine's kNN; "exact": every visible embedding scanned
     method: str = "exact"
 
@@ -194,8 +194,8 @@ def nearest_to_vector(
 
     Past SIMILARITY_INDEX_MIN_EMBEDDINGS embeddings, with an index built, the
     index proposes candidates: the search engine's kNN, filtered by the search's
-    access filter (SIMILARITY_BACKEND "engine"), or usearch's graph, over-fetched
-    and fetched again when too many were hidden ("usearch"). Candidates are
+    access filter (SIMILARITY_BACKEND "engine"), or our inverted file, over-fetched
+    and fetched again when too many were hidden ("index"). Candidates are
     checked against `visible_images` and ranked by their stored vectors with the
     embeddings written since the index was built, so scores are exact and hidden
     images never enter. Otherwise, or when too few visible candidates come,
@@ -210,7 +210,7 @@ def nearest_to_vector(
     ranked = None
     if chosen == ENGINE:
         ranked = ranked_by_engine(user, version, query, limit, visible, rows, exclude, chunk)
-    elif chosen == USEARCH:
+    elif chosen == INDEX:
         ranked = ranked_by_index(version, query, limit, visible, rows, exclude, chunk)
     method = "engine" if chosen == ENGINE else "index"
     if ranked is None:

@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-# Loaded before anything can load usearch, as in workers: usearch first makes
+# Loaded first, as in workers: a native library loaded before torch can make
 # TorchScript hang in the process (inference/ann/library.py).
 import torch  # noqa: F401
 from django.core.management.base import CommandError

@@ -1,6 +1,6 @@
 """ "More like this" through the search engine's own kNN (catalogue/search/vectors.py):
 which index answers, keeping the engine's vectors up to date (workers), and
-asking it (web processes). numpy only: no torch, no usearch.
+asking it (web processes). numpy only: no torch, no faiss.
 
 The engine filters by visibility as every search does; the candidates it gives
 are checked against the database once more (a set restricted a moment ago,
@@ -33,8 +33,8 @@ logger = logging.getLogger(__name__)
 _state: dict[int, tuple[float, int, int]] = {}  # version -> (checked, count, last embedding)
 _state_lock = threading.Lock()
 
-ENGINE, USEARCH, EXACT = "engine", "usearch", "exact"
-BACKENDS = (ENGINE, USEARCH, EXACT)
+ENGINE, INDEX, EXACT = "engine", "index", "exact"
+BACKENDS = (ENGINE, INDEX, EXACT)
 # Candidates the engine's graph search visits per segment (num_candidates): its
 # breadth; at least the over-fetched count (bench/similarity.py --backend engine).
 CANDIDATES = 256
@@ -47,7 +47,7 @@ def backend() -> str:
     """The configured index: SIMILARITY_BACKEND, "auto" resolved against the engine."""
     chosen = settings.SIMILARITY_BACKEND or "auto"
     if chosen == "auto":
-        return ENGINE if engine_vectors.supported() else USEARCH
+        return ENGINE if engine_vectors.supported() else INDEX
     if chosen not in BACKENDS:
         raise ValueError(f"SIMILARITY_BACKEND must be auto, {', '.join(BACKENDS)}: {chosen!r}")
     return chosen
@@ -70,7 +70,8 @@ def vector_index() -> VectorIndex:
 
 def update(version_id: int, *, rebuild: bool = False) -> dict:
     """Bring the version's engine index in line with its embedding rows (by image
-    id: idempotent, repairs drift); `rebuild` starts from an empty index."""
+    id: idempotent, repairs drift; an image embedded again since the last update
+    gets its new vector); `rebuild` starts from an empty index."""
     rows = ImageEmbedding.objects.filter(model_version_id=version_id)
     last = rows.aggregate(last=Max("pk"))["last"] or 0
     dimensions = rows.values_list("dimensions", flat=True).first()
@@ -80,23 +81,28 @@ def update(version_id: int, *, rebuild: bool = False) -> dict:
     if dimensions is None:
         return {"version": version_id, "count": 0, "backend": ENGINE}
     index.ensure(version_id, dimensions)
+    since = index.last_embedding(version_id)
     wanted = np.fromiter(rows.values_list("image_id", flat=True).iterator(), dtype=np.int64)
     present = np.fromiter(index.ids(version_id), dtype=np.int64)
     gone = np.setdiff1d(present, wanted)
     missing = np.setdiff1d(wanted, present)
+    newer = rows.filter(pk__gt=since).values_list("image_id", flat=True)
+    embedded_again = np.intersect1d(np.fromiter(newer.iterator(), dtype=np.int64), present)
     index.delete(version_id, gone.tolist())
-    added = 0
-    for start in range(0, len(missing), CHUNK):
-        chunk = missing[start : start + CHUNK].tolist()
-        added += index.write(
-            version_id, vector_documents(rows.filter(dimensions=dimensions), chunk)
-        )
+    written = 0
+    for ids in (missing, embedded_again):
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK].tolist()
+            written += index.write(
+                version_id, vector_documents(rows.filter(dimensions=dimensions), chunk)
+            )
     index.set_last_embedding(version_id, last)
     index.refresh(version_id)
     return {
         "version": version_id,
         "count": index.count(version_id),
-        "added": added,
+        "added": written - len(embedded_again),
+        "replaced": len(embedded_again),
         "removed": len(gone),
         "backend": ENGINE,
     }

@@ -5,8 +5,8 @@ For each embedder version, `similarity/<version>/manifest.json` names the
 current index file and what it holds; a worker writes a new file, then the
 manifest. A process reads the manifest at most every SIMILARITY_INDEX_CHECK_SECONDS
 and, when it names another file, copies that file to a local cache folder and
-memory-maps it (usearch `view`): processes on one machine share its pages, and
-a query never waits for storage once the file is here."""
+memory-maps it (read-only): processes on one machine share its pages, and a
+query never waits for storage once the file is here."""
 
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 
-from inference.ann.library import index_class
+from inference.ann import graph
 
 if TYPE_CHECKING:
-    from usearch.index import Index
+    from faiss import IndexIVF as Index
 
 PREFIX = "similarity"
 
@@ -65,11 +65,13 @@ def read_manifest(version_id: int) -> Manifest | None:
     name = manifest_name(version_id)
     try:
         with default_storage.open(name, "rb") as handle:
-            return Manifest.parse(json.loads(handle.read()))
+            manifest = Manifest.parse(json.loads(handle.read()))
     except (FileNotFoundError, KeyError, TypeError, ValueError):
         return None  # none yet, or being replaced this instant: keep what is loaded
     except OSError:
         return None
+    # A file of an earlier index library is not read: the next update builds anew.
+    return manifest if manifest.file.endswith(graph.SUFFIX) else None
 
 
 def publish(version_id: int, index: Index, manifest_fields: dict) -> Manifest:
@@ -77,11 +79,11 @@ def publish(version_id: int, index: Index, manifest_fields: dict) -> Manifest:
     files older than the one it replaces (a process may still be copying that)."""
     previous = read_manifest(version_id)
     with tempfile.TemporaryDirectory() as scratch:
-        local = Path(scratch) / "index.usearch"
-        index.save(str(local))
+        local = Path(scratch) / f"index{graph.SUFFIX}"
+        graph.save(index, local)
         with local.open("rb") as handle:
             name = default_storage.save(
-                f"{folder(version_id)}/index-{uuid.uuid4().hex}.usearch", File(handle)
+                f"{folder(version_id)}/index-{uuid.uuid4().hex}{graph.SUFFIX}", File(handle)
             )
     manifest = Manifest(file=name, **manifest_fields)
     if default_storage.exists(manifest_name(version_id)):
@@ -118,7 +120,7 @@ def fetch_file(manifest: Manifest) -> Path:
 def forget_older(version_id: int, current: Path) -> None:
     """Cached files of older generations (a process that maps one keeps its pages)."""
     stem = f"{folder(version_id).replace('/', '_')}_index-"
-    for path in cache_dir().glob(f"{stem}*.usearch"):
+    for path in cache_dir().glob(f"{stem}*{graph.SUFFIX}"):  # not a copy under way
         if path != current:
             path.unlink(missing_ok=True)
 
@@ -151,9 +153,7 @@ def current(version_id: int) -> Loaded | None:
     if held is not None and held.manifest.file == manifest.file:
         return held
     path = fetch_file(manifest)
-    index = index_class().restore(str(path), view=True)
-    if index is None:
-        return held
+    index = graph.load(path, view=True)
     loaded = Loaded(manifest=manifest, index=index, checked=now)
     with _lock:
         _loaded[version_id] = loaded
@@ -165,10 +165,10 @@ def load_writable(manifest: Manifest) -> Index | None:
     """The published index as an in-memory copy a worker can add to (read from a
     scratch file: the cache folder's files come and go with web processes)."""
     with tempfile.TemporaryDirectory() as scratch:
-        local = Path(scratch) / "index.usearch"
+        local = Path(scratch) / f"index{graph.SUFFIX}"
         with default_storage.open(manifest.file, "rb") as source, local.open("wb") as out:
             shutil.copyfileobj(source, out, 8 << 20)
-        return index_class().restore(str(local), view=False)
+        return graph.load(local, view=False)
 
 
 def forget() -> None:

@@ -1,7 +1,7 @@
 """More like this through the search engine's own kNN (Elasticsearch dense_vector,
 HNSW with the search's access filter): results equal the exact scan, hidden
 images are never returned or counted, the vectors follow a set's access as its
-image documents do. OpenSearch (our build has no k-NN plugin) keeps usearch.
+image documents do. OpenSearch (our build has no k-NN plugin) keeps our index.
 On PostgreSQL with the real engines; vectors are seeded synthetic ones written
 through the enrichment service, as in test_similar_index."""
 
@@ -193,6 +193,25 @@ def test_engine_vectors_follow_the_sets_access(settings, elasticsearch, users):
 
 @pytest.mark.django_db
 @pytest.mark.services("postgres", "elasticsearch")
+def test_an_image_embedded_again_gets_its_new_vector_in_the_engine(settings, elasticsearch):
+    version, sets = elasticsearch
+    maintain.update_index(version.pk)
+    image = sets["open"].images.order_by("pk").first()
+    fresh = np.random.default_rng(41).standard_normal(DIMENSIONS).astype(np.float32)
+    fresh /= np.linalg.norm(fresh)  # far from every cluster: only its own new vector is near
+    ImageEmbedding.objects.filter(image=image).delete()
+    write_embeddings(version, None, {image.pk: fresh.tolist()})
+    report = maintain.update_index(version.pk)
+    assert (report["replaced"], report["added"], report["count"]) == (1, 0, 48)
+    everything = Visibility(everything=True, user_id=None, today=timezone.localdate())
+    assert VectorIndex().nearest(version.pk, fresh.tolist(), 1, everything, candidates=100) == [
+        image.pk
+    ]
+    assert maintain.update_index(version.pk)["replaced"] == 0  # done once
+
+
+@pytest.mark.django_db
+@pytest.mark.services("postgres", "elasticsearch")
 def test_embeddings_newer_than_the_engine_index_are_scanned(settings, elasticsearch, users):
     version, sets = elasticsearch
     newest = sets["open"].images.order_by("-pk").first()
@@ -209,12 +228,12 @@ def test_embeddings_newer_than_the_engine_index_are_scanned(settings, elasticsea
 
 @pytest.mark.django_db
 @pytest.mark.services("postgres", "opensearch", "s3")
-def test_opensearch_without_knn_keeps_usearch(settings, tmp_path, users):
-    """Our OpenSearch has no k-NN plugin: "auto" keeps usearch beside it, with the
+def test_opensearch_without_knn_keeps_our_index(settings, tmp_path, users):
+    """Our OpenSearch has no k-NN plugin: "auto" keeps our index beside it, with the
     same answers; asking for the engine's kNN there is refused by name."""
     use_engine(settings, "opensearch")
     assert not engine_vectors.supported()
-    assert engine.backend() == engine.USEARCH
+    assert engine.backend() == engine.INDEX
     version = register_embedder()
     store.forget()
     sets = build_catalogue(tmp_path, users, version)

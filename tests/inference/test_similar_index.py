@@ -16,7 +16,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from catalogue.models import Image
-from inference.ann import maintain, query, store
+from inference.ann import graph, maintain, query, store
 from inference.models import ImageEmbedding
 from inference.selectors import nearest_images
 from inference.services import register_embedder
@@ -41,7 +41,7 @@ def clear_index(version_id: int) -> None:
 
 @pytest.fixture
 def embedder(settings):
-    settings.SIMILARITY_BACKEND = "usearch"  # the engine's kNN: test_similar_engine
+    settings.SIMILARITY_BACKEND = "index"  # the engine's kNN: test_similar_engine
     settings.SIMILARITY_INDEX_MIN_EMBEDDINGS = 0  # the index answers however small
     settings.SIMILARITY_INDEX_CHECK_SECONDS = 0  # every query reads the manifest
     version = register_embedder()
@@ -182,3 +182,33 @@ def test_an_upload_with_nothing_embedded_yet_is_a_conflict(embedder, users):
     missing = client.post(url, {})
     assert missing.status_code == 400 and "file" in missing.content.decode()
     assert client.post(f"{url}?limit=0", {"file": image}).status_code == 400
+
+
+def test_an_image_embedded_again_gets_its_new_vector(catalogue, embedder):
+    maintain.update_index(embedder.pk)
+    image = catalogue["open"].images.order_by("pk").first()
+    fresh = np.random.default_rng(41).standard_normal(DIMENSIONS).astype(np.float32)
+    fresh /= np.linalg.norm(fresh)  # far from every cluster: only its own new vector is near
+    ImageEmbedding.objects.filter(image=image).delete()
+    write_embeddings(embedder, None, {image.pk: fresh.tolist()})
+    report = maintain.update_index(embedder.pk)
+    assert (report["replaced"], report["added"], report["count"]) == (1, 0, 48)
+    index = store.current(embedder.pk).index
+    assert graph.search(index, fresh, 1) == [image.pk] and graph.size(index) == 48
+
+
+def test_a_grown_catalogue_trains_the_index_again(settings, tmp_path, catalogue, users, embedder):
+    """48 vectors hold one list; 88 ask for two (40 vectors to train each)."""
+    assert maintain.update_index(embedder.pk)["trained"] is True
+    assert store.current(embedder.pk).index.nlist == 1
+    more = make_set(tmp_path / "more", 40, owner=users["owner"], title="More")
+    embed(embedder, more.images.all(), 7, np.random.default_rng(5).standard_normal((4, DIMENSIONS)))
+    report = maintain.update_index(embedder.pk)
+    assert report["trained"] is True and report["count"] == 88
+    index = store.current(embedder.pk).index
+    assert index.nlist == 2 and set(graph.keys(index).tolist()) == set(
+        ImageEmbedding.objects.filter(model_version=embedder).values_list("image_id", flat=True)
+    )
+    image = more.images.order_by("pk").first()
+    found = nearest_images(None, image, 20)
+    assert found.method == "index" and found.ids == exact(settings, None, image, 20).ids
