@@ -8,7 +8,6 @@ from catalogue.api import schema, search, uploads, views  # noqa: F401 - schema 
 from catalogue.api.vocabularies import VOCABULARIES, VocabularyView
 from curation import api as curation_api
 from inference import api as inference_api
-from inference import api_models
 
 app_name = "api"
 
@@ -40,7 +39,7 @@ urlpatterns = [
         )
         for name in VOCABULARIES
     ],
-    path("models/", api_models.ModelsView.as_view(), name="models"),  # list, register
+    path("models/", inference_api.ModelsView.as_view(), name="models"),  # list, register
     path("models/<int:pk>/", inference_api.ModelCardView.as_view(), name="model"),
     path("jobs/<int:pk>/", inference_api.JobView.as_view(), name="job"),
     path("", include(inference_api.urlpatterns)),  # jobs/, cancel, retry, images/<id>/similar/

@@ -227,7 +227,7 @@ class ImageSetViewSet(ApiMixin, viewsets.GenericViewSet):
             raise exceptions.ValidationError({"without_metadata": error.detail}) from error
         if sum(received.size for received in files) > settings.UPLOAD_IN_REQUEST_MAX_BYTES:
             # Too large to ingest in the request: each file goes to the worker (202),
-            # and its upload (catalogue/api/uploads.py) shows the progress and report.
+            # and its upload (catalogue/api/uploads/) shows the progress and report.
             staged = [
                 stage_received_file(
                     image_set, actor=request.user, received=f, without_metadata=without_metadata

@@ -1,51 +1,26 @@
-"""API of the inference app: model cards, jobs (start, list, progress, cancel,
-retry) and "more like this" for an image.
-
-Routed under /api/v1/ by catalogue.api.urls (the routes at the bottom are
-included there); errors are problem details like the rest of the API. A job
-exists only for its user and staff (404 otherwise); starting, cancelling and
-retrying need a signed-in caller and, with a token, the "write" scope.
-"""
+"""Inference jobs over the API: start, list, progress, cancel, retry. A job exists only
+for its user and staff (404 otherwise)."""
 
 from __future__ import annotations
 
-from django.urls import path
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalogue.api import serializers as s
-from catalogue.api.parameters import bounded_integer, read_integer
 from catalogue.api.problems import READ_ERRORS, WRITE_ERRORS, Conflict, Missing, problems
 from catalogue.api.strict import StrictInput
 from catalogue.api.views import ApiMixin
-from inference import api_similar, services
-from inference.cards import model_card
-from inference.models import InferenceJob, ModelVersion
+from inference import services
+from inference.api.cards import versions
+from inference.models import InferenceJob
 from inference.selectors import (
     MAX_SELECTED_IDS,
-    ImageNotFound,
-    NoEmbedding,
     job_progress,
-    nearest_images,
     visible_jobs,
 )
-
-
-class ModelVersionSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    title = serializers.CharField()
-    version = serializers.CharField()
-    task = serializers.CharField()
-    framework = serializers.CharField()
-    licence = serializers.CharField()
-    url = serializers.URLField(help_text="the version's card (JSON)")
-    page = serializers.URLField(help_text="the version's card (HTML)")
 
 
 class ProgressSerializer(serializers.Serializer):
@@ -116,67 +91,6 @@ class JobCreateSerializer(StrictInput, serializers.Serializer):
     batch_size = serializers.IntegerField(
         required=False, min_value=1, max_value=1000, help_text="images per task"
     )
-
-
-class SimilarImageSerializer(s.ImageSerializer):
-    similarity = serializers.FloatField(help_text="cosine similarity of the embeddings, -1..1")
-
-
-class SimilarImagesSerializer(serializers.Serializer):
-    image = serializers.IntegerField(help_text="the image asked about")
-    model_version = serializers.IntegerField(help_text="the embedder whose vectors were compared")
-    model = serializers.CharField()
-    version = serializers.CharField()
-    results = SimilarImageSerializer(many=True, help_text="nearest first")
-
-
-def versions():
-    return ModelVersion.objects.select_related("model", "training_image_set")
-
-
-@extend_schema(tags=["models"])
-class ModelListView(ApiMixin, APIView):
-    """Every registered model version, with links to its card."""
-
-    @extend_schema(
-        operation_id="models_list",
-        responses={200: ModelVersionSerializer(many=True), **problems(*READ_ERRORS)},
-    )
-    def get(self, request):
-        rows = [version_row(request, v) for v in versions().order_by("model__name", "-created")]
-        return Response(rows)
-
-
-def version_row(request, version: ModelVersion) -> dict:
-    model = version.model
-    return {
-        "id": version.pk,
-        "name": model.name,
-        "title": model.title or model.name,
-        "version": version.version,
-        "task": model.task,
-        "framework": version.framework,
-        "licence": model.licence,
-        "url": request.build_absolute_uri(f"/api/v1/models/{version.pk}/"),
-        "page": request.build_absolute_uri(f"/models/{model.name}/{version.version}/"),
-    }
-
-
-@extend_schema(tags=["models"])
-class ModelCardView(ApiMixin, APIView):
-    """The model card of a version (ai4-metadata v2 names, AquaCat's under `aquacat`)."""
-
-    @extend_schema(
-        responses={
-            200: OpenApiResponse(OpenApiTypes.OBJECT, description="the model card"),
-            **problems(*READ_ERRORS),
-        }
-    )
-    def get(self, request, pk: int):
-        version = versions().filter(pk=pk).first()
-        if version is None:
-            raise exceptions.NotFound("No model version with this id.")
-        return Response(model_card(version))
 
 
 def job_data(request, job: InferenceJob) -> dict:
@@ -317,41 +231,3 @@ class JobRetryView(ApiMixin, APIView):
         except services.JobError as error:
             raise Conflict(error.reason) from error
         return Response(job_data(request, visible_job(request, pk)))
-
-
-MAX_SIMILAR = 100
-
-
-@extend_schema(tags=["images"])
-class SimilarImagesView(ApiMixin, APIView):
-    """More like this: the visible images whose embeddings are nearest to this one's."""
-
-    @extend_schema(
-        operation_id="images_similar",
-        parameters=[bounded_integer("limit", 1, MAX_SIMILAR, default=12)],
-        responses={200: SimilarImagesSerializer, **problems(*READ_ERRORS, 409)},
-        description="Nearest images by cosine similarity of their stored embeddings, among "
-        "the images you may see. 409 when this image has no embedding yet.",
-    )
-    def get(self, request, pk: int):
-        limit = read_integer(request.query_params, "limit", 1, MAX_SIMILAR, default=12)
-        try:
-            found = nearest_images(request.user, pk, limit)
-        except ImageNotFound as error:
-            raise exceptions.NotFound("No image with this id (or none you may see).") from error
-        except NoEmbedding as error:
-            raise Conflict(
-                "This image has no embedding yet; it gets one when an embedding job has run "
-                "over it."
-            ) from error
-        return Response({"image": pk, **api_similar.similar_answer(request, found)})
-
-
-# Included under /api/v1/ by catalogue.api.urls (names in its "api" namespace).
-urlpatterns = [
-    path("jobs/", JobListView.as_view(), name="jobs"),
-    path("jobs/<int:pk>/cancel/", JobCancelView.as_view(), name="job-cancel"),
-    path("jobs/<int:pk>/retry/", JobRetryView.as_view(), name="job-retry"),
-    path("images/<int:pk>/similar/", SimilarImagesView.as_view(), name="image-similar"),
-    *api_similar.urlpatterns,  # POST images/similar/: more like an uploaded image
-]

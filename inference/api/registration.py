@@ -18,7 +18,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from catalogue.api.problems import WRITE_ERRORS, problems
-from inference.api import ModelListView, ModelVersionSerializer, version_row, versions
+from inference.api.cards import ModelListView, ModelVersionSerializer, version_row, versions
 from inference.services import uploads
 from inference.services.uploads import CardError, may_register, register_upload
 
