@@ -185,21 +185,21 @@ def our_grid(reviewer, image_set, size: int) -> tuple[float, int]:
     from django.test import RequestFactory
 
     from curation import selectors
-    from curation.api import serializers
+    from curation.api import rows as api_rows
 
     request = RequestFactory().get("/api/v1/annotations/", {"ordering": "-confidence"})
     request.user = reviewer
     started = time.perf_counter()
     annotations = selectors.visible_annotations(reviewer).filter(image__image_set=image_set)
     keyed = selectors.ordered_annotations(annotations, "-confidence").order_by("-sort_key")
-    page = keyed.values(*serializers.ANNOTATION_COLUMNS, "sort_key")[:size]
-    links = serializers.CurationLinks(request)
-    rows = [serializers.annotation_row(row, links) for row in page]
+    page = keyed.values(*api_rows.ANNOTATION_COLUMNS, "sort_key")[:size]
+    links = api_rows.CurationLinks(request)
+    rows = [api_rows.annotation_row(row, links) for row in page]
     return time.perf_counter() - started, len(rows)
 
 
 def bare_grid(image_set, size: int) -> tuple[float, int]:
-    from curation.api.serializers import ANNOTATION_COLUMNS
+    from curation.api.rows import ANNOTATION_COLUMNS
     from curation.models import Annotation
 
     started = time.perf_counter()

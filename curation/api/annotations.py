@@ -34,6 +34,7 @@ from catalogue.api.problems import (
 from catalogue.api.views import IF_NONE_MATCH, NOT_MODIFIED, ApiMixin, conditional
 from catalogue.errors import NotVisible
 from curation import geometry, selectors
+from curation.api import rows
 from curation.api import serializers as s
 from curation.api.filters import AnnotationFilter, annotations_matching
 from curation.models import Annotation, Label, Shape
@@ -104,10 +105,10 @@ class AnnotationViewSet(ApiMixin, viewsets.GenericViewSet):
         return selectors.visible_annotations(self.request.user).order_by()
 
     def row(self, pk) -> dict:
-        values = self.get_queryset().filter(pk=pk).values(*s.ANNOTATION_COLUMNS).first()
+        values = self.get_queryset().filter(pk=pk).values(*rows.ANNOTATION_COLUMNS).first()
         if values is None:
             raise exceptions.NotFound("No annotation with this id (or none you may see).")
-        return s.annotation_row(values, s.CurationLinks(self.request))
+        return rows.annotation_row(values, rows.CurationLinks(self.request))
 
     def annotation(self, pk) -> Annotation:
         return selectors.annotation_for(self.request.user, pk)
@@ -119,9 +120,9 @@ class AnnotationViewSet(ApiMixin, viewsets.GenericViewSet):
         annotations = self.filter_queryset(self.get_queryset())
         self.ordering = request.query_params.get("ordering") or "id"
         keyed = selectors.ordered_annotations(annotations, self.ordering)
-        page = self.paginate_queryset(keyed.values(*s.ANNOTATION_COLUMNS, "sort_key"))
-        links = s.CurationLinks(request)
-        return self.get_paginated_response([s.annotation_row(row, links) for row in page])
+        page = self.paginate_queryset(keyed.values(*rows.ANNOTATION_COLUMNS, "sort_key"))
+        links = rows.CurationLinks(request)
+        return self.get_paginated_response([rows.annotation_row(row, links) for row in page])
 
     @extend_schema(
         parameters=[IF_NONE_MATCH],
@@ -139,7 +140,7 @@ class AnnotationViewSet(ApiMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], pagination_class=None)
     def history(self, request, pk=None):
         events = selectors.annotation_history(self.annotation(pk))
-        return Response([s.event_row(event) for event in events])
+        return Response([rows.event_row(event) for event in events])
 
     # --- writes ------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from catalogue.api.problems import READ_ERRORS, WRITE_ERRORS, Unready, field_err
 from catalogue.api.renderers import dumps
 from catalogue.api.views import IF_NONE_MATCH, NOT_MODIFIED, ApiMixin, conditional
 from curation import selectors
+from curation.api import rows
 from curation.api import serializers as s
 from curation.api.filters import LabelSetFilter
 from curation.label_exports import label_set_csv, label_set_skos
@@ -79,7 +80,7 @@ class LabelSetViewSet(ApiMixin, viewsets.GenericViewSet):
         return selectors.label_set_for(self.request.user, uuid)
 
     def detail_data(self, label_set: LabelSet) -> dict:
-        return s.label_set_row(label_set, s.CurationLinks(self.request), with_labels=True)
+        return rows.label_set_row(label_set, rows.CurationLinks(self.request), with_labels=True)
 
     def created(self, label_set: LabelSet) -> Response:
         data = self.detail_data(label_set)
@@ -90,8 +91,8 @@ class LabelSetViewSet(ApiMixin, viewsets.GenericViewSet):
     @extend_schema(responses={200: s.LabelSetSerializer(many=True), **problems(*READ_ERRORS)})
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        links = s.CurationLinks(request)
-        return self.get_paginated_response([s.label_set_row(row, links) for row in page])
+        links = rows.CurationLinks(request)
+        return self.get_paginated_response([rows.label_set_row(row, links) for row in page])
 
     @extend_schema(
         parameters=[IF_NONE_MATCH],
@@ -127,7 +128,7 @@ class LabelSetViewSet(ApiMixin, viewsets.GenericViewSet):
     )
     def export(self, request, uuid=None):
         label_set = self.label_set(uuid)
-        links = s.CurationLinks(request)
+        links = rows.CurationLinks(request)
         kind = request.accepted_renderer.format
         if kind == "skos":
             body = label_set_skos(
