@@ -20,7 +20,7 @@ Shapes:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -168,6 +168,26 @@ def split_antimeridian(bbox: Bbox) -> list[Extent]:
     return [(west, south, east, north)]
 
 
+def longitude_span(intervals: Iterable[tuple[float, float]]) -> tuple[float, float] | None:
+    """The shortest (west, east) covering every (low, high) longitude interval: the
+    circle less its widest uncovered gap, so west > east when the span crosses the
+    antimeridian (a footprint split there gives parts ending at 180 and -180)."""
+    merged: list[list[float]] = []
+    for low, high in sorted(intervals):
+        if merged and low <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], high)
+        else:
+            merged.append([low, high])
+    if not merged:
+        return None
+    # The gap across the antimeridian first: on a tie the span does not cross it.
+    gap, west, east = merged[0][0] + 360 - merged[-1][1], merged[0][0], merged[-1][1]
+    for before, after in pairwise(merged):
+        if after[0] - before[1] > gap:
+            gap, west, east = after[0] - before[1], after[0], before[1]
+    return west, east
+
+
 def bbox_ring(bbox: Bbox) -> list[tuple[float, float]]:
     """The closed ring around a box (west <= east), counter-clockwise."""
     west, south, east, north = bbox
@@ -286,6 +306,25 @@ def rectangle_intersects_polygon(rectangle: Bbox, polygon: Polygon) -> bool:
     return polygons_intersect([bbox_ring(rectangle)], polygon)
 
 
+def convex_hull(points: Iterable[Point]) -> list[tuple[float, float]]:
+    """The closed counter-clockwise ring around the points (monotone chain), or []
+    when they all lie on one line."""
+    unique = sorted({(point[0], point[1]) for point in points})
+    lower, upper = _hull_chain(unique), _hull_chain(reversed(unique))
+    ring = lower[:-1] + upper[:-1]
+    return [*ring, ring[0]] if len(ring) >= 3 else []
+
+
+def _hull_chain(points: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """One half of the hull: the points kept turning counter-clockwise."""
+    chain: list[tuple[float, float]] = []
+    for point in points:
+        while len(chain) >= 2 and orientation(chain[-2], chain[-1], point) <= 0:
+            chain.pop()
+        chain.append(point)
+    return chain
+
+
 # --- shapes ---------------------------------------------------------------------------
 
 
@@ -377,9 +416,13 @@ def geo_shape(shape: Shape) -> dict:
 
 
 def bbox_wkt(bbox: Bbox) -> str:
-    """A box as a WKT POLYGON."""
-    w, s, e, n = bbox
-    return f"POLYGON(({w} {s}, {e} {s}, {e} {n}, {w} {n}, {w} {s}))"
+    """A box as a WKT POLYGON, or a MULTIPOLYGON of its two halves when it crosses the
+    antimeridian (west > east): one ring from west to east would go round the globe."""
+    rings = [
+        "((" + ", ".join(f"{lon} {lat}" for lon, lat in bbox_ring(part)) + "))"
+        for part in split_antimeridian(bbox)
+    ]
+    return "POLYGON" + rings[0] if len(rings) == 1 else "MULTIPOLYGON(" + ", ".join(rings) + ")"
 
 
 def polygon_wkt(ring: Ring) -> str:

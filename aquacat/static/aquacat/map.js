@@ -3,8 +3,8 @@
 
    AquaCatMap.create(element, options) -> Promise<L.Map>
      options.landUrl   URL of the world-atlas TopoJSON (data-land-url on the element)
-   AquaCatMap.footprint(map, item) -> layer for {bbox:[w,s,e,n]} or {polygon:[[lon,lat],...]}
-     or {point:[lon,lat]}
+   AquaCatMap.footprint(map, item) -> layer for {polygons:[ring, ...]} (an image's footprint,
+     one ring a part), {polygon:[[lon,lat],...]}, {bbox:[w,s,e,n]} or {point:[lon,lat]}
    AquaCatMap.drawBox(map, onBox) -> starts drawing a rectangle with the mouse or
      keyboard-free shift-drag; calls onBox([w,s,e,n]) (rounded to 3 decimals). */
 (function () {
@@ -50,7 +50,9 @@
   function footprint(map, item, style) {
     style = Object.assign({ color: "#0b4f6c", weight: 2, fillOpacity: 0.15 }, style || {});
     let layer = null;
-    if (item.polygon && item.polygon.length > 3) {
+    if (item.polygons && item.polygons.length) {
+      layer = L.polygon(joinedAtAntimeridian(item.polygons).map((ring) => [ring]), style);
+    } else if (item.polygon && item.polygon.length > 3) {
       layer = L.polygon(item.polygon.map((p) => [p[1], p[0]]), style);
     } else if (item.bbox && item.bbox.every((v) => v !== null && v !== undefined)) {
       const [w, s, e, n] = item.bbox;
@@ -64,6 +66,19 @@
     }
     if (layer) layer.addTo(map);
     return layer;
+  }
+
+  /* A footprint split at the antimeridian has a part ending at 180 and one starting at
+     -180: the western hemisphere's parts move by 360 degrees so the scene is drawn whole
+     (the map spans -360 to 360) rather than at both edges of the world. */
+  function joinedAtAntimeridian(rings) {
+    const lons = (ring) => ring.map((p) => p[0]);
+    const touches = (edge) => rings.some((ring) => lons(ring).includes(edge));
+    const latLngs = (ring, shift) => ring.map((p) => [p[1], p[0] + shift]);
+    if (rings.length < 2 || !touches(180) || !touches(-180)) {
+      return rings.map((ring) => latLngs(ring, 0));
+    }
+    return rings.map((ring) => latLngs(ring, Math.max(...lons(ring)) <= 0 ? 360 : 0));
   }
 
   function round(value) {
