@@ -1,7 +1,9 @@
 """Reading another AquaCat's REST API (/api/v1/, our own schema) as an anonymous
-visitor: its published sets, then the images of each new or changed set and their
-validated labels. Files stay there: an image keeps links to its original, its
-thumbnails and its place on the set's landing page.
+visitor (or with the source's token, for its rate: catalogue/harvest/tokens.py; what
+is taken stays what a visitor sees): its published sets, then the images of each new
+or changed set and their validated labels. Files stay there: an image keeps links to
+its original, its thumbnails and its place on the set's landing page (a curator may
+have them copied here: catalogue/services/external_copies.py).
 
 - sets: GET image-sets/?state=published&source=local (cursor pages; `source=local`
   leaves out that catalogue's own harvested copies), research_infrastructure= as the

@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from catalogue.harvest import aquacat, aquacat_mapping, services
+from catalogue.harvest import aquacat, aquacat_mapping, services, tokens
 from catalogue.harvest.external_images import add_images, store_images
 from catalogue.harvest.mapping import Invalid, Mapped
 from catalogue.harvest.oai import parse_datestamp
@@ -65,7 +65,8 @@ def list_aquacat(
     started_at = timezone.now()
     run.full = True  # the whole list, every time: what it lacks is buried
     taxa: dict = {}  # names matched to our taxa, once a run
-    with session_for() as lister, session_for() as reader, ThreadPoolExecutor(1) as fetcher:
+    lister, reader = tokens.session_for(source), tokens.session_for(source)
+    with lister, reader, ThreadPoolExecutor(1) as fetcher:
         for rows in aquacat.set_pages(lister, source.base_url, source.set_spec):
             batch = services.Batch.of(source, [str(row.get("uuid") or "") for row in rows])
             to_read = [row for row in rows if needs_reading(run, source, row, batch, seen, full)]
@@ -87,12 +88,6 @@ def list_aquacat(
             if progress:
                 progress(run, len(rows))
     return started_at
-
-
-def session_for() -> requests.Session:
-    session = requests.Session()
-    session.headers["User-Agent"] = "AquaCat harvester"
-    return session
 
 
 def needs_reading(

@@ -4,11 +4,12 @@ remote's files, never a stored file here. Only a harvest writes them."""
 from __future__ import annotations
 
 import psycopg
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import JSONField
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
+from catalogue.ingest.storing import delete_stored
 from catalogue.models import Image, ImageSet
 from catalogue.search import outbox
 
@@ -27,7 +28,13 @@ FIELDS = (
     "longitude",
     "depth",
     "remote",
+    # A copy of the file here (catalogue/services/external_copies.py): kept while the
+    # source's file stays the same, dropped when it changes.
+    "storage_key",
+    "thumbnail_small",
+    "thumbnail_medium",
 )
+COPY_FIELDS = ("storage_key", "thumbnail_small", "thumbnail_medium")
 BATCH = 1000
 
 
@@ -37,17 +44,24 @@ def store_images(image_set: ImageSet, images: list[dict]) -> int:
     how many were created or changed. The caller queues the set's image documents;
     deleted images are queued here."""
     existing = {image.remote.get("id"): image for image in image_set.images.all()}
-    new, changed = [], []
+    new: list[dict] = []
+    changed: list[Image] = []
+    stale: list[str] = []  # stored keys of copies the source's changes made wrong
     for fields in images:
         image = existing.pop(fields["remote"]["id"], None)
         if image is None:
             new.append(fields)
-        elif any(getattr(image, name) != value for name, value in fields.items()):
+            continue
+        fields = with_copy(image, fields, stale)
+        if any(getattr(image, name) != value for name, value in fields.items()):
             for name, value in fields.items():
                 setattr(image, name, value)
             image.revision += 1
             changed.append(image)
     gone = [image.pk for image in existing.values()]
+    stale += [key for image in existing.values() for key in copied_keys(image)]
+    if stale:
+        transaction.on_commit(lambda: delete_stored(stale))
     if gone:
         Image.objects.filter(pk__in=gone).delete()
         outbox.record("image", gone)
@@ -56,6 +70,23 @@ def store_images(image_set: ImageSet, images: list[dict]) -> int:
     if new:
         add_images([(image_set, new)])
     return len(new) + len(changed)
+
+
+def copied_keys(image: Image) -> list[str]:
+    return [key for key in (getattr(image, name) for name in COPY_FIELDS) if key]
+
+
+def with_copy(image: Image, fields: dict, stale: list[str]) -> dict:
+    """The harvested fields of an image with its copy here kept (the same file at the
+    source), or dropped, its stored keys noted in `stale` (the source's file changed)."""
+    if not image.storage_key:
+        return fields
+    if fields["sha256"] == image.sha256:
+        kept = {name: getattr(image, name) for name in COPY_FIELDS}
+        remote = {**fields["remote"], "copied": image.remote.get("copied")}
+        return {**fields, **kept, "remote": remote}
+    stale += copied_keys(image)
+    return {**fields, **dict.fromkeys(COPY_FIELDS, "")}
 
 
 def add_images(sets: list[tuple[ImageSet, list[dict]]]) -> None:

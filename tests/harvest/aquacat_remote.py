@@ -28,7 +28,7 @@ def free_port() -> int:
 
 
 class RemoteAquaCat:
-    def __init__(self, name: str):
+    def __init__(self, name: str, **env: str):
         parts = urlsplit(os.environ["DATABASE_URL"])
         self.admin_url = urlunsplit(parts._replace(path="/postgres"))
         self.name = name
@@ -40,6 +40,7 @@ class RemoteAquaCat:
             "DATABASE_URL": self.database_url,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "SEARCH_BACKEND": "database",
+            **env,
         }
         self.server: subprocess.Popen | None = None
 

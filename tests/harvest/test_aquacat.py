@@ -8,14 +8,16 @@ from __future__ import annotations
 import io
 import json
 import os
+import uuid
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 
 from catalogue import access
 from catalogue.access import SYSTEM, Action
-from catalogue.harvest import runs, services
+from catalogue.harvest import runs, services, tokens
 from catalogue.models import HarvestRun, HarvestSource, Image, ImageSet
 from tests.harvest.aquacat_remote import RemoteAquaCat
 from tests.harvest.conftest import live, search
@@ -177,3 +179,70 @@ def test_the_command_harvests_a_research_infrastructure_of_an_aquacat(remote):
     assert (report["status"], report["new"], report["images"]) == ("done", 1, 2)
     source = HarvestSource.objects.get(name="embrc")
     assert [s.title for s in live(source)] == ["EMBRC harbour"]
+
+
+def test_a_sets_label_facet_counts_its_external_images_labels(remote, backend):
+    """An external set's labels are its images' (validated at the source): the set
+    search's label facet and filter count them, as the image search's do."""
+    infrastructure = f"RI-{uuid.uuid4().hex[:8]}"  # this test's set alone on the peer
+    bloom_there = {
+        **BLOOM,
+        "title": "Labelled bloom",
+        "doi": "",
+        "research_infrastructure": infrastructure,
+    }
+    made = remote.do("seed", {"sets": [bloom_there]})
+    source = services.add_source(
+        actor=SYSTEM, name="labelled", kind="aquacat", base_url=remote.url, set_spec=infrastructure
+    )
+    harvest(source)
+    bloom = live(source).get(remote_identifier=made["Labelled bloom"]["uuid"])
+
+    sets = search(backend, kind="set", source=["labelled"])
+    assert sets.ids() == [bloom.pk]
+    assert sets.facet_counts("label") == {"Calanus finmarchicus": 1, "Noctiluca scintillans": 1}
+    assert sets.hits[0].document["labels"] == ["Calanus finmarchicus", "Noctiluca scintillans"]
+    by_label = search(backend, kind="set", label=["Calanus finmarchicus"], source=["labelled"])
+    assert by_label.ids() == [bloom.pk]
+    images = search(backend, kind="image", source=["labelled"], page_size=20)
+    assert images.facet_counts("label") == {"Calanus finmarchicus": 1, "Noctiluca scintillans": 1}
+
+
+def test_a_token_is_sent_but_shows_nothing_the_peer_hides_from_everyone(remote, monkeypatch):
+    """The peer's token (read from the environment, never stored) is sent as a Bearer
+    token; the restricted set its staff user may read there is not taken here."""
+    infrastructure = f"RI-{uuid.uuid4().hex[:8]}"
+    there = {"research_infrastructure": infrastructure}
+    remote.do(
+        "seed",
+        {"sets": [{**HARBOUR, **there, "title": "Token harbour"}, {**CLOSED, **there}]},
+    )
+    reader = f"reader-{infrastructure}"
+    secret = remote.do("token", {"user": reader})["secret"]
+    source = services.add_source(
+        actor=SYSTEM,
+        name="with-token",
+        kind="aquacat",
+        base_url=remote.url,
+        set_spec=infrastructure,
+    )
+    assert tokens.variable(source) == "AQUACAT_HARVEST_TOKEN_WITH_TOKEN"
+    monkeypatch.setenv(tokens.variable(source), secret)
+
+    run = harvest(source)
+    assert remote.do("token_used", {"user": reader})["last_used"] is not None
+    assert [(s.title, s.access) for s in live(source)] == [("Token harbour", "open")]
+    assert run.new == 1 and run.images == 2
+    staff = Client()
+    staff.force_login(get_user_model().objects.create_user("harvest-staff", is_staff=True))
+    page = staff.get("/harvest/with-token/").content.decode()
+    assert "AQUACAT_HARVEST_TOKEN_WITH_TOKEN" in page and secret not in page
+    assert secret not in json.dumps(runs.report(run))
+
+    # A token the peer refuses fails the run, naming the answer, never the secret.
+    monkeypatch.setenv(tokens.variable(source), "acat_not-a-token")
+    failed = runs.harvest(source)
+    assert failed.status == "failed"
+    assert "401" in failed.errors[-1]["reason"]
+    assert "acat_not-a-token" not in json.dumps(runs.report(failed))
+    assert [s.title for s in live(source)] == ["Token harbour"]  # the last harvest stays

@@ -3,6 +3,7 @@
 harvest add NAME --oai URL [--set SPEC] [--interval 1d]
 harvest add NAME --invenio URL [--community C] [--query Q]
 harvest add NAME --aquacat URL [--set RESEARCH_INFRASTRUCTURE]
+    (its token, if any, from the environment: AQUACAT_HARVEST_TOKEN_<NAME>)
 harvest list
 harvest run NAME        (a progress bar on stderr, the run's JSON report on stdout)
 harvest remove NAME
@@ -18,7 +19,7 @@ from tqdm import tqdm
 
 from catalogue.access import SYSTEM
 from catalogue.errors import FieldError
-from catalogue.harvest import runs, services
+from catalogue.harvest import runs, services, tokens
 from catalogue.harvest.services import validation_problems
 from catalogue.models import HarvestRun, HarvestSource
 
@@ -124,4 +125,6 @@ def describe(source: HarvestSource) -> dict:
         "interval_seconds": int(source.interval.total_seconds()),
         "external_sets": source.image_sets.filter(remote_deleted__isnull=True).count(),
         "last_run": runs.report(last) if last else None,
+        # An AquaCat's token: the variable it is read from, and whether it is set.
+        "token": tokens.describe(source) if source.kind == HarvestSource.Kind.AQUACAT else None,
     }
