@@ -447,3 +447,27 @@ def engine_filter(visibility: Visibility) -> EngineQuery | None:
         return None
     parts = [rule.engine(visibility) for rule in POLICY[Action.VIEW] if rule is not STAFF]
     return EngineQ("bool", should=[p for p in parts if p is not None], minimum_should_match=1)
+
+
+# --- copies of an external set's files ----------------------------------------------------
+# An external set's images link to its source's files; a copy here (on request only,
+# catalogue/services/external_copies.py) costs our storage, so staff or the set's
+# curators decide it. Anonymous visitors and other users are refused on every path.
+COPY_EXTERNAL = "Only staff and the set's curators may copy its files here."
+
+
+def may_copy_external_files(actor, image_set: ImageSet) -> bool:
+    return image_set.harvest_source_id is not None and (
+        is_staff(actor) or CURATOR.allows(actor, image_set)
+    )
+
+
+def require_copy_external_files(actor, image_set: ImageSet) -> None:
+    """Raise NotVisible (the set cannot be seen), NotAllowed, or WrongState (not an
+    external set) unless `actor` may ask for a copy of the set's files."""
+    if not allowed(actor, Action.VIEW, image_set):
+        raise NotVisible(REASONS[Action.VIEW])
+    if not (is_staff(actor) or CURATOR.allows(actor, image_set)):
+        raise NotAllowed(COPY_EXTERNAL)
+    if image_set.harvest_source_id is None:
+        raise WrongState("This set's files are held here already: it is not an external set.")

@@ -314,6 +314,26 @@ class Image(models.Model):
     # source (no storage_key), linked: {"id", "url", "landing_page", "file",
     # "thumbnail_small", "thumbnail_medium", "labels": [{"name", "aphia_id"}]}.
     remote = models.JSONField(default=dict, blank=True, editable=False)
+    # A georeferenced raster's ground footprint: a GeoJSON Polygon or MultiPolygon
+    # (split at the antimeridian) in WGS 84, read at ingest (catalogue/ingest/georaster).
+    footprint = models.JSONField(null=True, blank=True, editable=False)
+    # A raster's own description, read at ingest: {"crs", "transform" | "gcps",
+    # "bands": [{"description", "dtype", "nodata"}], "scaling": {...}} (georaster).
+    raster = models.JSONField(default=dict, blank=True, editable=False)
+    # An image derived from a recording (catalogue/recordings/): a spectrogram segment or
+    # a video frame, its place in the recording (seconds from its start) and the axes
+    # that turn its pixels into time and frequency (recordings/axes.py).
+    recording = models.ForeignKey(
+        "catalogue.Recording",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.CASCADE,
+        related_name="images",
+    )
+    recording_start = models.FloatField(null=True, blank=True, editable=False)
+    recording_end = models.FloatField(null=True, blank=True, editable=False)
+    recording_axes = models.JSONField(default=dict, blank=True, editable=False)
     # Bumped by every change after ingest (sidecars, enrichment): see search documents.
     revision = models.PositiveBigIntegerField(default=1)
     created = models.DateTimeField(auto_now_add=True)
@@ -393,6 +413,7 @@ class SearchOutbox(models.Model):
 from catalogue.fixity.models import *  # noqa: E402, F403 - fixity checks
 from catalogue.harvest.models import *  # noqa: E402, F403 - harvest sources and runs
 from catalogue.oai.models import *  # noqa: E402, F403 - OAI-PMH tombstones
+from catalogue.recordings.models import *  # noqa: E402, F403 - audio and video recordings
 from catalogue.search.dbindex import *  # noqa: E402, F403 - models of the database search index
 from catalogue.uploads.models import *  # noqa: E402, F403 - resumable uploads
 from catalogue.vocabularies.taxa.models import *  # noqa: E402, F403 - taxa and their questions

@@ -333,12 +333,11 @@ def image_cards(user, hits) -> list[dict]:
                 "set_title": doc.get("title") or "",
                 "url": f"{landing}#image-{hit.id}",
                 "thumb": bool(row["thumbnail_small"]),
-                # A harvested image is shown from its source, never as a file of ours.
-                "thumb_url": (row["remote"] or {}).get("thumbnail_small")
-                or (
+                # A harvested image not copied here is shown from its source.
+                "thumb_url": (
                     reverse("catalogue:image-thumbnail", args=[hit.id, "small"])
                     if row["thumbnail_small"]
-                    else ""
+                    else (row["remote"] or {}).get("thumbnail_small", "")
                 ),
                 "time": (doc.get("time_start") or "")[:16].replace("T", " "),
                 "depth": f"{depth:g} m" if isinstance(depth, int | float) else "",
@@ -349,10 +348,20 @@ def image_cards(user, hits) -> list[dict]:
                     "title": doc.get("file_name") or "",
                     "url": f"{landing}#image-{hit.id}",
                     "point": doc.get("point"),
+                    "polygons": footprint_rings(doc.get("polygon")),
                 },
             }
         )
     return cards
+
+
+def footprint_rings(footprint: object) -> list | None:
+    """The outer ring of each part of an image's footprint (two parts when split at the
+    antimeridian), for map.js; None without one."""
+    try:
+        return [rings[0] for rings in geometry.polygon_parts(footprint)] if footprint else None
+    except geometry.GeometryError:
+        return None
 
 
 def form_values(request) -> dict:

@@ -76,7 +76,7 @@ IMAGE_FIELDS = (
     "thumbnail_medium",
     "remote",
 )
-IMAGE_DETAIL_FIELDS = (*IMAGE_FIELDS, "exif", "fields", "revision")
+IMAGE_DETAIL_FIELDS = (*IMAGE_FIELDS, "exif", "fields", "footprint", "raster", "revision")
 
 
 class Links:
@@ -112,7 +112,7 @@ def image_row(row: dict, links: Links) -> dict:
     row["url"] = links.image(pk)
     row["image_set_url"] = links.image_set(row["image_set"])
     remote = row.pop("remote")
-    if remote:  # an image of a harvested set: its files stay at its source, linked
+    if remote and not medium:  # a harvested image not copied here: its source's files
         row["file_url"] = remote.get("file") or None
         row["thumbnail_small_url"] = remote.get("thumbnail_small") or None
         row["thumbnail_medium_url"] = remote.get("thumbnail_medium") or None
@@ -216,6 +216,15 @@ class ImageDetailSerializer(ImageSerializer):
     # DRF's metaclass moves declared fields into _declared_fields, so this does not
     # replace the Serializer.fields property, which the stubs cannot tell.
     fields = serializers.DictField()  # type: ignore[assignment]
+    footprint = serializers.JSONField(
+        allow_null=True,
+        help_text="a georeferenced raster's ground footprint: GeoJSON Polygon or "
+        "MultiPolygon (split at the antimeridian), WGS84",
+    )
+    raster = serializers.DictField(
+        help_text="a raster's CRS, georeferencing, bands (description, dtype, nodata, "
+        "colour, units) and the display scaling of its thumbnails; empty for photographs"
+    )
     revision = serializers.IntegerField()
 
 

@@ -6,6 +6,8 @@ from rest_framework.routers import SimpleRouter
 
 from catalogue.api import schema, search, uploads, views  # noqa: F401 - schema registers extensions
 from catalogue.api.vocabularies import VOCABULARIES, VocabularyView
+from catalogue.harvest import api as harvest_api
+from catalogue.recordings import api as recordings_api
 from curation import api as curation_api
 from inference import api as inference_api
 
@@ -22,12 +24,24 @@ urlpatterns = [
         uploads.StartUploadView.as_view(),
         name="image-set-uploads",
     ),
+    path("image-sets/<int:pk>/copies/", harvest_api.CopiesView.as_view(), name="image-set-copies"),
+    path(
+        "image-sets/<int:pk>/copies/<int:batch>/",
+        harvest_api.CopyView.as_view(),
+        name="image-set-copy",
+    ),
     path("uploads/<str:upload_id>/", uploads.UploadView.as_view(), name="upload"),
     path("uploads/<str:upload_id>/parts/", uploads.PartsView.as_view(), name="upload-parts"),
     path(
         "uploads/<str:upload_id>/complete/",
         uploads.CompleteView.as_view(),
         name="upload-complete",
+    ),
+    path("recordings/<int:pk>/", recordings_api.RecordingView.as_view(), name="recording"),
+    path(
+        "recordings/<int:pk>/annotations/export",
+        recordings_api.RecordingExportView.as_view(),
+        name="recording-export",
     ),
     path("search/", search.SearchView.as_view(), name="search"),
     path("search/suggestions/", search.SuggestionsView.as_view(), name="suggestions"),

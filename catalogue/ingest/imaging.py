@@ -97,6 +97,9 @@ class ProcessedImage:
     longitude: float | None = None
     depth: float | None = None
     thumbnails: dict[str, bytes] = field(default_factory=dict)
+    # Georeferenced and multiband rasters (catalogue.ingest.georaster) only.
+    footprint: dict | None = None
+    raster: dict = field(default_factory=dict)
 
 
 def process_image(path: str, name: str, media_type: str) -> ProcessedImage:

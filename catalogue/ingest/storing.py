@@ -18,10 +18,12 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from catalogue.ingest import imaging
+from catalogue.ingest import georaster, imaging
 from catalogue.ingest.errors import IngestError
 from catalogue.ingest.outcomes import CHUNK, Candidate, Outcome, discard, rejected
 from catalogue.models import ImageSet
+from catalogue.recordings.sniffing import sniff as recording_type
+from catalogue.recordings.storing import store_recording
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +39,7 @@ class SetContext:
 
     set_id: int
     prefix: str
-    known: dict[str, str]  # sha256 -> file name, of the images the set already holds
+    known: dict[str, str]  # sha256 -> file name, of the images and recordings it holds
 
 
 _context: SetContext | None = None
@@ -73,6 +75,10 @@ def store_candidate(context: SetContext, candidate: Candidate) -> Outcome:
     with open(path, "rb") as stream:
         head = stream.read(CHUNK)
         media_type = imaging.sniff(head)
+        if media_type is None and (recorded := recording_type(head)) is not None:
+            return store_recording(
+                context.set_id, context.prefix, context.known, name, path, recorded
+            )
         if media_type is None:
             raise IngestError(name, f"refused: the content is {imaging.describe(head)}")
         imaging.check_name(name, media_type)
@@ -86,7 +92,9 @@ def store_candidate(context: SetContext, candidate: Candidate) -> Outcome:
     if sha256 in context.known:
         return Outcome(name, "duplicate", sha256=sha256, same_as=context.known[sha256])
 
-    processed = imaging.process_image(str(path), name, media_type)
+    processed = georaster.process_raster(str(path), name, media_type) or imaging.process_image(
+        str(path), name, media_type
+    )
     suffix = imaging.IMAGE_TYPES[media_type][1]
     stored: list[str] = []
     try:
@@ -122,6 +130,8 @@ def store_candidate(context: SetContext, candidate: Candidate) -> Outcome:
         "exif": processed.exif,
         "thumbnail_small": thumbnails.get("small", ""),
         "thumbnail_medium": thumbnails.get("medium", ""),
+        "footprint": processed.footprint,
+        "raster": processed.raster,
     }
     return Outcome(name, "stored", sha256=sha256, row=row, stored=stored)
 

@@ -29,6 +29,8 @@ from catalogue.ingest.outcomes import Outcome
 from catalogue.ingest.sidecars import ImageMetadata, Sidecar, SidecarProblems, SidecarRefused
 from catalogue.ingest.storing import SetContext, delete_stored
 from catalogue.models import Image, ImageSet
+from catalogue.recordings.services import write_recordings
+from catalogue.recordings.storing import is_recording
 from catalogue.services.images import add_image, add_images, write_sidecar
 
 
@@ -46,11 +48,15 @@ class RowWriter:
         self.twins: dict[str, list[Outcome]] = {}  # sha256 -> later files of held content
         self.set_images: dict[str, Image] | None = None  # sha256 -> row, once needed
         self.set_names = NameIndex([])
+        self.recordings: list[Outcome] = []  # stored recordings (catalogue/recordings/)
 
     # --- while files are stored -------------------------------------------------------
 
     def add(self, outcome: Outcome) -> None:
-        if outcome.status == "duplicate" and outcome.name not in self.repeats:
+        if is_recording(outcome):  # written in finish(), each with its derived images
+            self.recordings.append(outcome)
+            self.progress.seen(outcome)
+        elif outcome.status == "duplicate" and outcome.name not in self.repeats:
             # Content the set holds: a sidecar of the batch may correct its image.
             self.repeats[outcome.name] = outcome
             self.progress.seen(outcome)
@@ -84,6 +90,9 @@ class RowWriter:
         for sidecar in found:
             warnings += self.apply(image_set, sidecar, without_metadata=without_metadata)
         self.write_rest()
+        for outcome in write_recordings(self.recordings):
+            self.progress.settle(outcome)
+        self.recordings = []
         for outcome in self.repeats.values():
             self.progress.settle(outcome)
         for sha256, twins in self.twins.items():
@@ -275,10 +284,10 @@ class RowWriter:
 
     def abandon(self) -> None:
         """On failure: delete the files of rows that will never be written."""
-        for outcomes in self.held.values():
+        for outcomes in [*self.held.values(), self.recordings]:
             for outcome in outcomes:
                 delete_stored(outcome.stored)
-        self.held = {}
+        self.held, self.recordings = {}, []
 
 
 def as_refusal(name: str, error: IngestError | ValidationError) -> SidecarRefused:

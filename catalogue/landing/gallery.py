@@ -15,6 +15,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 
 from catalogue.formats import common
+from catalogue.landing.raster import raster_facts
 from catalogue.models import Image, ImageSet
 
 REJECTED = "rejected"
@@ -103,7 +104,7 @@ def shown_annotations():
 
 
 def _file_url(image: Image, variant: str) -> str:
-    if image.remote:  # a harvested image: shown from its source, never as ours
+    if image.remote and not image.storage_key:  # harvested, not copied: its source's
         return image.remote.get("file" if variant == "original" else f"thumbnail_{variant}", "")
     if variant == "original":
         return reverse("catalogue:image-original", kwargs={"pk": image.pk})
@@ -133,6 +134,7 @@ def image_item(image: Image) -> dict:
         "longitude": image.longitude,
         "depth": image.depth,
         "exif": exif_summary(image.exif),
+        "raster": raster_facts(image),
         "annotations": annotations,
         "predictions": predictions,
     }

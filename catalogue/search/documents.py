@@ -21,7 +21,8 @@ Document fields (both kinds unless noted):
     access, state, embargo_until (ISO date|None), owner_id, curator_ids
     years (every year covered), time_start, time_end (ISO datetimes|None)
     depth_min, depth_max (metres), bbox ([west, south, east, north]|None)
-    polygon (GeoJSON Polygon|None, sets only), point ([lon, lat]|None, images only)
+    polygon (GeoJSON Polygon|None: sets' coverage; images' footprint, a Polygon or
+        MultiPolygon), point ([lon, lat]|None, images only)
     image_count (sets), size (bytes: images; total bytes: sets)
     has_annotations (an annotation that is not rejected), doi (sets), created (ISO datetime)
     predicted (class labels predicted by models, as image predictions or predicted
@@ -276,6 +277,8 @@ def set_summaries(set_ids: list[int]) -> dict[int, SetSummary]:
         if status == "predicted":
             predicted[set_id].add(name)
             predicting[set_id].add(image_id)
+    for set_id, pairs in external.image_labels(set_ids).items():
+        annotations[set_id] += pairs  # an external set's labels: its images' own
     with_fields = Image.objects.filter(image_set_id__in=set_ids).exclude(fields={})
     for set_id, image_id, fields in with_fields.values_list(
         "image_set_id", "pk", "fields"
@@ -362,9 +365,7 @@ def image_document(
         "time_end": moment,
         "depth_min": image.depth,
         "depth_max": image.depth,
-        "bbox": geometry.point_bbox(point) if point else None,
-        "polygon": None,
-        "point": point,
+        **image_coverage(image, point),
         "image_count": 1,
         "size": image.size,
         "has_annotations": found.annotated,
@@ -373,6 +374,18 @@ def image_document(
         "predicted": predicted,
         "predicted_share": None,
     }
+
+
+def image_coverage(image: Image, point: list[float] | None) -> dict:
+    """Where an image is: its footprint (a georeferenced raster's ground outline)
+    with the box around it, else its point."""
+    if image.footprint:
+        return {
+            "bbox": list(geometry.polygons_bounds(geometry.polygon_parts(image.footprint))),
+            "polygon": image.footprint,
+            "point": point,
+        }
+    return {"bbox": geometry.point_bbox(point) if point else None, "polygon": None, "point": point}
 
 
 def set_documents(ids: Iterable[int]) -> Iterator[dict]:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from catalogue.models import ImageSet, State
+from catalogue.models import Image, ImageSet, State
 
 LOCAL = "local"
 
@@ -62,3 +62,23 @@ def hidden_set_ids() -> set[int]:
     """Every set that must have no document (all of them are external)."""
     external = ImageSet.objects.filter(harvest_source__isnull=False)
     return out_of_search(external.only("pk", "doi", "harvest_source_id", "remote_deleted"))
+
+
+def image_labels(set_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
+    """Per external set: (name, "validated") of its images' labels, as its source
+    validated them (kept on each image, `Image.remote["labels"]`, not as annotations)."""
+    found: dict[int, set[tuple[str, str]]] = {}
+    rows = (
+        Image.objects.filter(
+            image_set_id__in=list(set_ids), image_set__harvest_source__isnull=False
+        )
+        .exclude(remote={})
+        .order_by()
+        .values_list("image_set_id", "remote__labels")
+    )
+    for set_id, labels in rows.iterator(chunk_size=2000):
+        for label in labels if isinstance(labels, list) else []:
+            name = label.get("name") if isinstance(label, dict) else None
+            if name:
+                found.setdefault(set_id, set()).add((name, "validated"))
+    return {set_id: sorted(pairs) for set_id, pairs in found.items()}

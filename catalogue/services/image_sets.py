@@ -99,7 +99,7 @@ def delete_image_set(image_set: ImageSet, *, actor) -> None:
         )
         for key in row
         if key
-    ]
+    ] + list(image_set.recordings.values_list("storage_key", flat=True))  # audio, video
     outbox.record("image", image_ids)
     outbox.record("set", [image_set.pk])
     if access.is_public(image_set):

@@ -14,6 +14,7 @@ from catalogue.access import Action
 from catalogue.errors import WrongState
 from catalogue.formats.common import landing_url
 from catalogue.models import DESCRIPTIVE_FIELDS, Image, ImageSet, State
+from catalogue.recordings.services import copy_recordings
 from catalogue.search import outbox
 from catalogue.signals import version_drafted
 
@@ -85,6 +86,10 @@ def new_version(image_set: ImageSet, *, actor) -> ImageSet:
     draft.reviewers.set(image_set.reviewers.all())
     rows = list(image_set.images.order_by("pk").values("id", *IMAGE_FIELDS))
     source_ids = [row.pop("id") for row in rows]
+    # Its recordings too, sharing their files; derived images follow their copy.
+    copied_recordings = copy_recordings(image_set, draft)
+    for row in rows:
+        row["recording_id"] = copied_recordings.get(row["recording_id"])
     images = Image.objects.bulk_create(
         [Image(image_set=draft, **row) for row in rows], batch_size=1000
     )

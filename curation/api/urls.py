@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 from curation.api import deposits, reviewers
 from curation.api.annotations import AnnotationViewSet
 from curation.api.label_sets import UUID_PATTERN, LabelSetViewSet
+from curation.timeseries.api import TimeSeriesView
 
 router = SimpleRouter()
 router.register("label-sets", LabelSetViewSet, basename="label-set")
@@ -28,6 +29,11 @@ urlpatterns = [
         name="image-set-reviewers",
     ),
     path("deposits/<int:pk>/", deposits.DepositView.as_view(), name="deposit"),
+    path(
+        "image-sets/<int:pk>/timeseries/",
+        TimeSeriesView.as_view(),
+        name="image-set-timeseries",
+    ),
     re_path(
         rf"^label-sets/(?P<uuid>{UUID_PATTERN})/export$",
         LabelSetViewSet.as_view({"get": "export"}, **EXPORT_WITHOUT_SLASH),

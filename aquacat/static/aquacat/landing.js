@@ -247,6 +247,7 @@
       addFact(facts, "Taken", fmtTime(item.time));
       addFact(facts, "Position", fmtPosition(item));
       addFact(facts, "Depth", item.depth !== null ? fmtNumber(item.depth, 2) + " m" : null);
+      (item.raster || []).forEach((row) => addFact(facts, row[0], row[1]));
 
       if (item.annotations.length) {
         annotations.append(el("h3", null, "Annotations"));
