@@ -69,6 +69,20 @@ LINKS: list[tuple[tuple[str, ...], str, tuple[str, ...], str]] = [
     ),
     (("label_sets_publish_create",), "uuid", ("label_sets_versions_create",), "uuid"),
     (("models_create",), "id", ("models_retrieve",), "id"),
+    # A recording leads to its annotations' file, its set and its derived images.
+    (
+        ("recordings_retrieve",),
+        "id",
+        ("recordings_retrieve", "recordings_annotations_export_retrieve"),
+        "id",
+    ),
+    (
+        ("recordings_retrieve",),
+        "image_set",
+        ("image_sets_retrieve", "image_sets_reviewers_retrieve"),
+        "id",
+    ),
+    (("recordings_retrieve",), "images/0/id", ("images_retrieve", "images_similar"), "id"),
     # A list's first row.
     (
         ("image_sets_list",),

@@ -9,8 +9,8 @@ __all__ = ["FileCheck"]
 
 class FileCheck(models.Model):
     """The last check of one stored file (several images may share it: versions share
-    their bytes). An original's expected sha256 is its image's; a thumbnail's is the
-    one its first check read (nothing recorded it before)."""
+    their bytes). An original's expected sha256 is its image's or recording's; a
+    thumbnail's is the one its first check read (nothing recorded it before)."""
 
     class Kind(models.TextChoices):
         ORIGINAL = "original", "Original"

@@ -5,26 +5,25 @@ from __future__ import annotations
 from django.db.models import Count, Min
 
 from catalogue.fixity.models import FileCheck
-from catalogue.fixity.services import PROBLEMS
-from catalogue.models import Image
+from catalogue.fixity.services import KEY_FIELDS, PROBLEMS
 
 SHOWN_PROBLEMS = 20
 
 
 def fixity_summary() -> dict:
     """Counts per result, the oldest check, and the files with a problem (with the
-    sets that hold them), for operators."""
+    sets whose images or recordings hold them), for operators."""
     counts = dict(
         FileCheck.objects.values("result").annotate(n=Count("pk")).values_list("result", "n")
     )
     problems = FileCheck.objects.filter(result__in=PROBLEMS).order_by("first_problem", "pk")
     shown = []
     for row in problems[:SHOWN_PROBLEMS]:
-        field = "storage_key" if row.kind == FileCheck.Kind.ORIGINAL else f"thumbnail_{row.kind}"
         sets = sorted(
             {
-                str(u)
-                for u in Image.objects.filter(**{field: row.storage_key}).values_list(
+                str(uuid)
+                for model, field in KEY_FIELDS[row.kind]
+                for uuid in model._default_manager.filter(**{field: row.storage_key}).values_list(
                     "image_set__uuid", flat=True
                 )
             }

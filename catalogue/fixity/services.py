@@ -13,51 +13,64 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db.models import F
+from django.db.models import F, Model
 from django.utils import timezone
 
 from catalogue.fixity.models import FileCheck
-from catalogue.models import Image
+from catalogue.models import Image, Recording
 
 READ_BYTES = 1024 * 1024
 ENROL_BATCH = 2000
 PROBLEMS = (FileCheck.Result.MISMATCH, FileCheck.Result.MISSING, FileCheck.Result.UNREADABLE)
-#: Which field of an image holds the key of each kind of stored file.
-KEY_FIELDS = {
-    FileCheck.Kind.ORIGINAL: "storage_key",
-    FileCheck.Kind.THUMBNAIL_SMALL: "thumbnail_small",
-    FileCheck.Kind.THUMBNAIL_MEDIUM: "thumbnail_medium",
+#: Where the key of each kind of stored file is held: an original is an image's file
+#: or a recording's (its audio or video as it came); thumbnails are images' only.
+KEY_FIELDS: dict[str, tuple[tuple[type[Model], str], ...]] = {
+    FileCheck.Kind.ORIGINAL: ((Image, "storage_key"), (Recording, "storage_key")),
+    FileCheck.Kind.THUMBNAIL_SMALL: ((Image, "thumbnail_small"),),
+    FileCheck.Kind.THUMBNAIL_MEDIUM: ((Image, "thumbnail_medium"),),
 }
 
 
 def enrol_files() -> dict[str, int]:
-    """A row for every stored file that has none; rows of files no image holds are
-    dropped (their images were deleted). Runs in the database, in batches."""
+    """A row for every stored file that has none; rows of files no image or recording
+    holds are dropped (they were deleted). Runs in the database, in batches."""
     added = removed = 0
-    for kind, field in KEY_FIELDS.items():
-        known = FileCheck.objects.filter(kind=kind).values("storage_key")
-        fresh = (
-            Image.objects.exclude(**{field: ""})
-            .exclude(**{f"{field}__in": known})
-            .values_list(field, "sha256")
-            .order_by(field)
-            .distinct()
-        )
-        while batch := list(fresh[:ENROL_BATCH]):
-            rows = [
-                FileCheck(
-                    storage_key=key,
-                    kind=kind,
-                    expected_sha256=sha256 if kind == FileCheck.Kind.ORIGINAL else "",
-                )
-                for key, sha256 in batch
-            ]
-            added += len(FileCheck.objects.bulk_create(rows, ignore_conflicts=True))
-            if len(batch) < ENROL_BATCH:
-                break
-        held = Image.objects.exclude(**{field: ""}).values(field)
-        removed += FileCheck.objects.filter(kind=kind).exclude(storage_key__in=held).delete()[0]
+    for kind, sources in KEY_FIELDS.items():
+        for model, field in sources:
+            added += enrol(kind, model, field)
+        unheld = FileCheck.objects.filter(kind=kind)
+        for model, field in sources:
+            unheld = unheld.exclude(
+                storage_key__in=model._default_manager.exclude(**{field: ""}).values(field)
+            )
+        removed += unheld.delete()[0]
     return {"enrolled": added, "dropped": removed}
+
+
+def enrol(kind: str, model: type[Model], field: str) -> int:
+    """Rows for the files under `field` of `model` rows that have none; how many."""
+    added = 0
+    known = FileCheck.objects.filter(kind=kind).values("storage_key")
+    fresh = (
+        model._default_manager.exclude(**{field: ""})
+        .exclude(**{f"{field}__in": known})
+        .values_list(field, "sha256")
+        .order_by(field)
+        .distinct()
+    )
+    while batch := list(fresh[:ENROL_BATCH]):
+        rows = [
+            FileCheck(
+                storage_key=key,
+                kind=kind,
+                expected_sha256=sha256 if kind == FileCheck.Kind.ORIGINAL else "",
+            )
+            for key, sha256 in batch
+        ]
+        added += len(FileCheck.objects.bulk_create(rows, ignore_conflicts=True))
+        if len(batch) < ENROL_BATCH:
+            break
+    return added
 
 
 def share_per_run(total: int) -> int:

@@ -117,7 +117,10 @@ def run_ingest(
     context = SetContext(
         set_id=image_set.pk,
         prefix=storage_prefix(image_set),
-        known=dict(image_set.images.values_list("sha256", "file_name")),
+        known={
+            **dict(image_set.recordings.values_list("sha256", "file_name")),
+            **dict(image_set.images.values_list("sha256", "file_name")),
+        },
     )
     writer = RowWriter(context, progress)
     workdir = Path(tempfile.mkdtemp(prefix="aquacat-ingest-"))

@@ -49,13 +49,18 @@ def is_recording(outcome: Outcome) -> bool:
 def store_recording(
     set_id: int, prefix: str, known: dict[str, str], name: str, path: Path, media_type: str
 ) -> Outcome:
-    """Check, derive and store one recording; the rows are left to the writer."""
+    """Check, derive and store one recording; the rows are left to the writer.
+
+    `known` maps the sha256 of each file the set holds (images and recordings) to its
+    name: a recording among them is a duplicate, found before anything is derived."""
     bounds = limits.current()
     size = path.stat().st_size
     if size > bounds.max_bytes:
         raise IngestError(name, f"refused: {size:,} bytes, over the limit of {bounds.max_bytes:,}")
     sniffing.check_name(name, media_type)
     sha256 = file_sha256(path)
+    if sha256 in known:  # the set holds this file: nothing of it is decoded
+        return Outcome(name, "duplicate", sha256=sha256, same_as=known[sha256])
     kind = sniffing.kind_of(media_type)
     stored: list[str] = []
     try:
@@ -66,13 +71,13 @@ def store_recording(
         started = recording["started_at"]
         rows = []
         seen = dict(known)
-        for index, (picture, media, place) in enumerate(derived):
+        for index, (picture, preview, media, place) in enumerate(derived):
             if index >= bounds.max_derived_images:
                 raise IngestError(
                     name,
                     f"refused: more than {bounds.max_derived_images:,} images derived from it",
                 )
-            row = store_derived(prefix, picture, media, stored, seen)
+            row = store_derived(prefix, picture, preview, media, stored, seen)
             if row is None:  # the same picture as one before (silence, a still scene)
                 recording["derivation"]["identical_skipped"] += 1
                 continue
@@ -113,7 +118,8 @@ def store_recording(
     )
 
 
-Derived = Iterator[tuple[Image.Image, str, tuple[float, float, dict[str, Any]]]]
+# (picture, preview the thumbnails are made from, media type, (start, end, axes))
+Derived = Iterator[tuple[Image.Image, Image.Image, str, tuple[float, float, dict[str, Any]]]]
 
 
 def audio_parts(
@@ -148,7 +154,7 @@ def audio_parts(
             start = first / info.sample_rate
             axes = spectrogrammer.axes(start, columns)
             picture = spectrogrammer.image(samples, body)
-            yield picture, "image/png", (start, axes["end_s"], axes)
+            yield picture, picture, "image/png", (start, axes["end_s"], axes)
 
     return recording, derived()
 
@@ -178,24 +184,31 @@ def video_parts(name: str, path: Path, bounds: limits.Limits) -> tuple[dict[str,
     }
 
     def derived() -> Derived:
-        for time, picture in frames.sample(path, name, info, params, bounds):
-            axes = {"type": "frame", "time_s": time, "frame_rate": info.frame_rate}
-            yield picture, "image/jpeg", (time, time, axes)
+        for frame in frames.sample(path, name, info, params, bounds):
+            axes = {"type": "frame", "time_s": frame.time, "frame_rate": info.frame_rate}
+            yield frame.picture, frame.preview, "image/jpeg", (frame.time, frame.time, axes)
 
     return recording, derived()
 
 
 def store_derived(
-    prefix: str, picture: Image.Image, media_type: str, stored: list[str], seen: dict[str, str]
+    prefix: str,
+    picture: Image.Image,
+    preview: Image.Image,
+    media_type: str,
+    stored: list[str],
+    seen: dict[str, str],
 ) -> dict[str, Any] | None:
-    """Encode and store one derived image and its thumbnails; its row's file fields.
-    None when the set or this recording already holds the same bytes."""
+    """Encode and store one derived image and its thumbnails (made from `preview`, the
+    picture or a smaller copy of it); its row's file fields. None when the set or this
+    recording already holds the same bytes."""
     buffer = io.BytesIO()
     if media_type == "image/png":
         picture.save(buffer, format="PNG", compress_level=1)
         suffix = "png"
     else:
-        picture.convert("RGB").save(buffer, format="JPEG", quality=JPEG_QUALITY)
+        rgb = picture if picture.mode in ("RGB", "L") else picture.convert("RGB")
+        rgb.save(buffer, format="JPEG", quality=JPEG_QUALITY)
         suffix = "jpg"
     data = buffer.getvalue()
     sha256 = hashlib.sha256(data).hexdigest()
@@ -203,7 +216,7 @@ def store_derived(
         return None
     seen[sha256] = ""
     width, height, mode = picture.width, picture.height, picture.mode
-    thumbnails = make_thumbnails(picture)  # shrinks the picture in place
+    thumbnails = make_thumbnails(preview)  # shrinks the preview in place
     original = default_storage.save(
         f"{prefix}originals/{sha256[:2]}/{sha256}.{suffix}", ContentFile(data)
     )

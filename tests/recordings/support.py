@@ -15,8 +15,12 @@ from catalogue import services
 from catalogue.access import SYSTEM
 
 DATA = Path(__file__).with_name("data")
-WAV = DATA / "birds_10s.wav"
-FLAC = DATA / "birds_10s.flac"
+# 30 s of MBARI's MARS cabled hydrophone (Monterey Bay, 2015-09-10 00:02:35 UTC),
+# decimated to 2 kHz, 24-bit, with a blue whale A call from 6.79 s to 25.99 s, 70-90 Hz
+# (the selection oceansoundscape's Raven table gives it; data/README.md).
+WAV = DATA / "MARS-20150910T000235Z-2kHz.wav"
+FLAC = DATA / "MARS-20150910T000235Z-2kHz.flac"
+CALL = {"begin_s": 6.79, "end_s": 25.99, "low_hz": 70.0, "high_hz": 90.0}
 VIDEO = DATA / "flowcam_scenes.mp4"
 
 
@@ -46,7 +50,7 @@ def wav_claiming(folder: Path, seconds: float) -> Path:
 
 
 def truncated_flac(folder: Path) -> Path:
-    """The real FLAC cut at 60% of its bytes (its header still declares 10 s)."""
+    """The real FLAC cut at 60% of its bytes (its header still declares 30 s)."""
     data = FLAC.read_bytes()
     target = folder / "truncated.flac"
     folder.mkdir(parents=True, exist_ok=True)

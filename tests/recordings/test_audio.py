@@ -1,24 +1,32 @@
-"""Hydrophone-style audio in: real WAV and FLAC files become recordings with their
-spectrogram segments; a spectrogram annotated reads as time-frequency boxes in the
-API and exports as a Raven selection table."""
+"""Hydrophone audio in: a real recording of MBARI's MARS cabled hydrophone (WAV and
+FLAC) becomes a recording with its spectrogram segments, the blue whale call in it
+shows on them, and the call annotated reads as time-frequency boxes in the API and
+exports as a Raven selection table."""
 
 from __future__ import annotations
 
 import csv
 import io
 
+import numpy as np
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
 from django.test import Client
+from PIL import Image as PILImage
 
 from catalogue import services
 from catalogue.access import SYSTEM
 from catalogue.models import Image, Recording
 from curation.services import annotations, labels
 from tests.catalogue.conftest import real_jpegs, stored_keys
-from tests.recordings.support import FLAC, VIDEO, WAV, copy, new_set
+from tests.recordings.support import CALL, FLAC, VIDEO, WAV, copy, new_set
 
 pytestmark = [pytest.mark.services("postgres"), pytest.mark.django_db]
+
+RATE, HOP = 2_000, 512
+PPS = RATE / HOP  # spectrogram columns a second
+ROWS, FMAX = 513, RATE / 2  # n_fft 1024: 513 rows from 0 Hz to the Nyquist frequency
 
 
 def stored_for(image_set) -> set[str]:
@@ -28,32 +36,54 @@ def stored_for(image_set) -> set[str]:
     return keys | {recording.storage_key for recording in image_set.recordings.all()}
 
 
+def row_of(hz: float) -> float:
+    return ROWS * (1 - hz / FMAX)
+
+
+def band_level(image: Image, begin_s: float, end_s: float) -> float:
+    """Mean grey of the call's band (70-90 Hz) between two times of a spectrogram."""
+    with default_storage.open(image.storage_key, "rb") as stored:
+        pixels = np.asarray(PILImage.open(stored), dtype=np.float32)
+    offset = image.recording_start
+    rows = slice(int(row_of(CALL["high_hz"])), int(row_of(CALL["low_hz"])) + 1)
+    columns = slice(int((begin_s - offset) * PPS), int((end_s - offset) * PPS))
+    return float(pixels[rows, columns].mean())
+
+
 @pytest.mark.parametrize("source", [WAV, FLAC], ids=["wav", "flac"])
-def test_a_recording_comes_in_with_its_spectrogram_segments(storage, tmp_path, source):
+def test_a_hydrophone_recording_comes_in_with_its_spectrogram_segments(storage, tmp_path, source):
     image_set = new_set()
-    path = copy(source, tmp_path / "in", f"station_20240601T120000Z{source.suffix}")
+    path = copy(source, tmp_path / "in")
     batch = services.ingest(image_set, [path], actor=SYSTEM)
     assert (batch.status, batch.added, batch.rejected) == ("done", 1, [])
     recording = Recording.objects.get(image_set=image_set)
     assert recording.kind == "audio"
     assert recording.media_type == ("audio/wav" if source == WAV else "audio/flac")
-    assert (recording.sample_rate, recording.channels) == (32_000, 1)
-    assert recording.duration == pytest.approx(10.133, abs=0.001)
-    assert recording.started_at.isoformat() == "2024-06-01T12:00:00+00:00"
+    assert (recording.sample_rate, recording.channels) == (RATE, 1)
+    assert recording.duration == pytest.approx(30.0)
+    # MBARI's names carry the start in UTC (MARS-20150910T000235Z-2kHz).
+    assert recording.started_at.isoformat() == "2015-09-10T00:02:35+00:00"
     derivation = recording.derivation
-    assert (derivation["window"], derivation["n_fft"], derivation["hop"]) == ("hann", 1024, 512)
+    assert (derivation["window"], derivation["n_fft"], derivation["hop"]) == ("hann", 1024, HOP)
     assert derivation["frequency_scale"] == "linear"
-    # 10 s segments: a full one and the last 0.133 s.
+    # 10 s segments, each 40 columns of 512 samples (the last column reaches 10.24 s).
     images = list(recording.images.order_by("recording_start"))
-    assert [image.recording_start for image in images] == [0.0, 10.0]
-    first, last = images
-    assert first.file_name == f"{path.name}#t=0.000,10.000"
-    assert (first.width, first.height, first.media_type) == (625, 513, "image/png")
-    assert first.recording_axes["pixels_per_second"] == 62.5
-    assert first.recording_axes["fmax_hz"] == 16_000.0
-    assert last.width == 9 and last.recording_end == pytest.approx(10.144, abs=0.001)
-    assert str(first.captured_at) == "2024-06-01 12:00:00+00:00"
-    assert str(last.captured_at) == "2024-06-01 12:00:10+00:00"
+    assert [image.recording_start for image in images] == [0.0, 10.0, 20.0]
+    first, middle, last = images
+    assert first.file_name == f"{path.name}#t=0.000,10.240"
+    assert (first.width, first.height, first.media_type) == (40, ROWS, "image/png")
+    assert first.recording_axes["pixels_per_second"] == PPS
+    assert first.recording_axes["fmax_hz"] == FMAX
+    assert last.recording_end == pytest.approx(30.24)
+    assert [str(image.captured_at) for image in images] == [
+        "2015-09-10 00:02:35+00:00",
+        "2015-09-10 00:02:45+00:00",
+        "2015-09-10 00:02:55+00:00",
+    ]
+    # The call shows: its band is over 2 dB louder (255 grey levels span 120 dB)
+    # while it sounds than in the quiet seconds before it.
+    quiet = band_level(first, 0.0, 6.0)
+    assert band_level(middle, 10.0, 20.0) > quiet + 2 * 255 / 120
     assert stored_keys() == stored_for(image_set)  # the recording, its images, thumbnails
 
 
@@ -63,56 +93,86 @@ def test_the_same_recording_again_is_a_duplicate(storage, tmp_path):
     batch = services.ingest(image_set, [copy(WAV, tmp_path / "b", "again.wav")], actor=SYSTEM)
     assert batch.added == 0
     assert batch.duplicates[0]["name"] == "again.wav"
-    assert batch.duplicates[0]["same_as"] == "birds_10s.wav"
+    assert batch.duplicates[0]["same_as"] == WAV.name
     assert Recording.objects.filter(image_set=image_set).count() == 1
     assert stored_keys() == stored_for(image_set)
     # The FLAC decodes to the same sound: its spectrograms are the WAV's, left out.
     batch = services.ingest(image_set, [copy(FLAC, tmp_path / "c")], actor=SYSTEM)
     flac = Recording.objects.get(image_set=image_set, media_type="audio/flac")
     assert batch.added == 1 and flac.images.count() == 0
-    assert flac.derivation["identical_skipped"] == 2
+    assert flac.derivation["identical_skipped"] == 3
     assert stored_keys() == stored_for(image_set)
 
 
-def test_a_spectrogram_annotated_reads_as_time_frequency_boxes_and_exports_to_raven(tmp_path):
+def test_a_duplicate_is_found_before_its_sound_is_decoded(storage, settings, tmp_path):
+    """With no spectrogram allowed any more, a file the set holds is still reported as
+    a duplicate (its hash is compared first), while a new file is refused."""
+    image_set = new_set()
+    services.ingest(image_set, [copy(WAV, tmp_path / "a")], actor=SYSTEM)
+    settings.RECORDING_MAX_DERIVED_IMAGES = 0
+    batch = services.ingest(
+        image_set,
+        [copy(WAV, tmp_path / "b", "again.wav"), copy(FLAC, tmp_path / "b")],
+        actor=SYSTEM,
+    )
+    assert [(entry["name"], entry["same_as"]) for entry in batch.duplicates] == [
+        ("again.wav", WAV.name)
+    ]
+    assert [entry["name"] for entry in batch.rejected] == [FLAC.name]
+    assert "over the limit of 0" in batch.rejected[0]["reason"]
+    assert Recording.objects.filter(image_set=image_set).count() == 1
+    assert stored_keys() == stored_for(image_set)
+
+
+def test_the_call_annotated_reads_as_a_time_frequency_box_and_exports_to_raven(tmp_path):
     owner = get_user_model().objects.create_user("hydrophone-owner")
     image_set = new_set(owner=owner)
     services.ingest(image_set, [copy(WAV, tmp_path / "in")], actor=SYSTEM)
     recording = Recording.objects.get(image_set=image_set)
-    spectrogram = recording.images.get(recording_start=10.0 - 10.0)
+    first, middle = recording.images.filter(recording_start__lt=20).order_by("recording_start")
     label_set = labels.create_label_set(
-        actor=owner, name="Calls", labels=[{"name": "bird song"}, {"name": "noise"}]
+        actor=owner,
+        name="Calls",
+        labels=[{"name": "Balaenoptera musculus call"}, {"name": "noise"}],
     )
-    song, noise = label_set.labels.order_by("name")
-    # A box from 2 s to 4 s and 2 kHz to 6 kHz (62.5 px/s; 513 rows over 16 kHz).
-    rows = spectrogram.height
-    box = [2 * 62.5, rows * (1 - 6_000 / 16_000), 4 * 62.5, rows * (1 - 2_000 / 16_000)]
+    call, noise = label_set.labels.order_by("name")
+    high, low = row_of(CALL["high_hz"]), row_of(CALL["low_hz"])
+    # The call from its start to the first segment's 10 s, then over the whole second.
+    start = [CALL["begin_s"] * PPS, high, 10.0 * PPS, low]
     annotations.create_annotation(
-        actor=owner, image=spectrogram, label=song, shape="box", coordinates=box
+        actor=owner, image=first, label=call, shape="box", coordinates=start
     )
-    annotations.create_annotation(actor=owner, image=spectrogram, label=noise)
+    annotations.create_annotation(
+        actor=owner, image=middle, label=call, shape="box", coordinates=[0, high, 10 * PPS, low]
+    )
+    annotations.create_annotation(actor=owner, image=middle, label=noise)
     client = Client()
     client.force_login(owner)
     answer = client.get(f"/api/v1/recordings/{recording.pk}/")
     assert answer.status_code == 200, answer.content
     body = answer.json()
-    assert body["kind"] == "audio" and body["duration_s"] == pytest.approx(10.133, abs=0.001)
-    found = {a["label"]: a for a in body["images"][0]["annotations"]}
-    assert found["bird song"]["time_frequency"] == pytest.approx(
-        {"begin_s": 2.0, "end_s": 4.0, "low_hz": 2_000.0, "high_hz": 6_000.0}
+    assert body["kind"] == "audio" and body["duration_s"] == pytest.approx(30.0)
+    found = [
+        (a["label"], a["time_frequency"]) for image in body["images"] for a in image["annotations"]
+    ]
+    assert found[0][1] == pytest.approx({**CALL, "end_s": 10.0})
+    assert found[1][1] == pytest.approx({**CALL, "begin_s": 10.0, "end_s": 20.0})
+    assert found[2][0] == "noise"
+    assert found[2][1] == pytest.approx(
+        {"begin_s": 10.0, "end_s": 20.24, "low_hz": 0.0, "high_hz": FMAX}  # the whole image
     )
-    assert found["noise"]["time_frequency"]["high_hz"] == 16_000.0  # the whole image
     export = client.get(f"/api/v1/recordings/{recording.pk}/annotations/export")
     assert export.status_code == 200
     assert export["Content-Type"].startswith("text/tab-separated-values")
-    assert 'filename="birds_10s.selections.txt"' in export["Content-Disposition"]
+    assert 'filename="MARS-20150910T000235Z-2kHz.selections.txt"' in export["Content-Disposition"]
     table = list(csv.DictReader(io.StringIO(export.content.decode()), delimiter="\t"))
-    assert [row["Annotation"] for row in table] == ["bird song", "noise"]
-    assert table[0]["View"] == "Spectrogram 1" and table[0]["Selection"] == "1"
-    assert float(table[0]["Begin Time (s)"]) == pytest.approx(2.0)
-    assert float(table[0]["End Time (s)"]) == pytest.approx(4.0)
-    assert float(table[0]["Low Freq (Hz)"]) == pytest.approx(2_000.0)
-    assert float(table[0]["High Freq (Hz)"]) == pytest.approx(6_000.0)
+    assert [row["Annotation"] for row in table] == ["Balaenoptera musculus call"] * 2 + ["noise"]
+    assert [row["Selection"] for row in table] == ["1", "2", "3"]
+    assert table[0]["View"] == "Spectrogram 1"
+    times = [(float(row["Begin Time (s)"]), float(row["End Time (s)"])) for row in table[:2]]
+    assert times == [pytest.approx((CALL["begin_s"], 10.0)), pytest.approx((10.0, 20.0))]
+    assert float(table[0]["Low Freq (Hz)"]) == pytest.approx(CALL["low_hz"])
+    assert float(table[0]["High Freq (Hz)"]) == pytest.approx(CALL["high_hz"])
     # The recording's file downloads as it came.
     download = client.get(body["file"].split("testserver", 1)[1])
     assert download.status_code == 200
@@ -127,7 +187,7 @@ def test_a_restricted_recording_is_hidden_like_its_images(tmp_path):
     anonymous = Client()
     assert anonymous.get(f"/api/v1/recordings/{recording.pk}/").status_code == 404
     assert anonymous.get(f"/files/recordings/{recording.pk}/original").status_code == 404
-    assert Image.objects.filter(recording=recording).count() == 2
+    assert Image.objects.filter(recording=recording).count() == 3
 
 
 @pytest.mark.django_db(transaction=True)  # the pipeline closes connections before it forks
@@ -142,7 +202,7 @@ def test_recordings_and_images_together_in_worker_processes(tmp_path):
     assert (batch.status, batch.total, batch.added, batch.rejected) == ("done", 5, 5, [])
     kinds = sorted(image_set.recordings.values_list("kind", flat=True))
     assert kinds == ["audio", "video"]
-    # 3 photographs, 2 spectrograms, 6 frames (one a second).
+    # 3 photographs, 3 spectrograms, 6 frames (one a second).
     assert image_set.images.filter(recording__isnull=True).count() == 3
-    assert image_set.images.filter(recording__kind="audio").count() == 2
+    assert image_set.images.filter(recording__kind="audio").count() == 3
     assert image_set.images.filter(recording__kind="video").count() == 6

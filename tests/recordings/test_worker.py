@@ -64,7 +64,7 @@ def test_the_worker_ingests_uploaded_recordings(
         assert report["batch"]["added"] == 1 and report["batch"]["rejected"] == [], report
     audio = Recording.objects.get(image_set=image_set, kind="audio")
     video = Recording.objects.get(image_set=image_set, kind="video")
-    assert audio.images.count() == 2  # 10 s segments of 10.133 s
+    assert audio.images.count() == 3  # 10 s segments of 30 s
     assert video.images.count() == 6  # one frame a second (the default) of 6 s
     for recording in (audio, video):
         for image in recording.images.all():
