@@ -76,7 +76,18 @@ IMAGE_FIELDS = (
     "thumbnail_medium",
     "remote",
 )
-IMAGE_DETAIL_FIELDS = (*IMAGE_FIELDS, "exif", "fields", "footprint", "raster", "revision")
+IMAGE_DETAIL_FIELDS = (
+    *IMAGE_FIELDS,
+    "exif",
+    "fields",
+    "footprint",
+    "raster",
+    "recording_id",
+    "recording_start",
+    "recording_end",
+    "recording_axes",
+    "revision",
+)
 
 
 class Links:
@@ -92,6 +103,9 @@ class Links:
 
     def image(self, pk) -> str:
         return f"{self.api}/images/{pk}/"
+
+    def recording(self, pk) -> str:
+        return f"{self.api}/recordings/{pk}/"
 
     def file(self, pk, variant: str) -> str:
         return f"{self.files}/{pk}/{variant}"
@@ -111,6 +125,9 @@ def image_row(row: dict, links: Links) -> dict:
     row["image_set"] = row.pop("image_set_id")
     row["url"] = links.image(pk)
     row["image_set_url"] = links.image_set(row["image_set"])
+    if "recording_id" in row:  # the detail: a spectrogram segment's or a frame's recording
+        row["recording"] = row.pop("recording_id")
+        row["recording_url"] = links.recording(row["recording"]) if row["recording"] else None
     remote = row.pop("remote")
     if remote and not medium:  # a harvested image not copied here: its source's files
         row["file_url"] = remote.get("file") or None
@@ -224,6 +241,18 @@ class ImageDetailSerializer(ImageSerializer):
     raster = serializers.DictField(
         help_text="a raster's CRS, georeferencing, bands (description, dtype, nodata, "
         "colour, units) and the display scaling of its thumbnails; empty for photographs"
+    )
+    recording = serializers.IntegerField(
+        allow_null=True, help_text="the recording this spectrogram segment or frame comes from"
+    )
+    recording_url = serializers.URLField(allow_null=True)
+    recording_start = serializers.FloatField(
+        allow_null=True, help_text="seconds from the recording's start"
+    )
+    recording_end = serializers.FloatField(allow_null=True)
+    recording_axes = serializers.DictField(
+        help_text="what the pixels are: seconds and hertz per pixel of a spectrogram, a "
+        "frame's video time; empty for photographs"
     )
     revision = serializers.IntegerField()
 

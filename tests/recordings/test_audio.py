@@ -173,6 +173,12 @@ def test_the_call_annotated_reads_as_a_time_frequency_box_and_exports_to_raven(t
     assert times == [pytest.approx((CALL["begin_s"], 10.0)), pytest.approx((10.0, 20.0))]
     assert float(table[0]["Low Freq (Hz)"]) == pytest.approx(CALL["low_hz"])
     assert float(table[0]["High Freq (Hz)"]) == pytest.approx(CALL["high_hz"])
+    # A spectrogram segment's detail leads back to its recording, with its place in it.
+    detail = client.get(f"/api/v1/images/{middle.pk}/").json()
+    assert detail["recording"] == recording.pk
+    assert detail["recording_url"].endswith(f"/api/v1/recordings/{recording.pk}/")
+    assert (detail["recording_start"], detail["recording_end"]) == pytest.approx((10.0, 20.24))
+    assert detail["recording_axes"] == middle.recording_axes
     # The recording's file downloads as it came.
     download = client.get(body["file"].split("testserver", 1)[1])
     assert download.status_code == 200
