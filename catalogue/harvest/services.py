@@ -14,9 +14,11 @@ from django.utils import timezone
 from catalogue import access
 from catalogue.errors import FieldError, NotAllowed
 from catalogue.harvest.mapping import Mapped, web_url
+from catalogue.ingest.storing import delete_stored
 from catalogue.models import (
     Access,
     HarvestSource,
+    Image,
     ImageSet,
     SearchOutbox,
     State,
@@ -72,7 +74,18 @@ def remove_source(source: HarvestSource, *, actor) -> int:
     # Copies of the same DOIs elsewhere may take these sets' place in search.
     outbox.record("set", sorted(set(set_ids) | external.sharing_doi(set_ids)))
     outbox.record("image", [pk for pk in image_ids if pk is not None])
+    # Files a curator had copied here go with their images, once the delete holds.
+    copied = [
+        key
+        for row in Image.objects.filter(image_set_id__in=set_ids)
+        .exclude(storage_key="")
+        .values_list("storage_key", "thumbnail_small", "thumbnail_medium")
+        for key in row
+        if key
+    ]
     source.delete()
+    if copied:
+        transaction.on_commit(lambda: delete_stored(copied))
     return len(set_ids)
 
 

@@ -190,3 +190,7 @@ def test_a_curator_copies_an_external_sets_files_each_checked(remote, worker, pe
     )
     assert len(stored_keys(storage_prefix(image_set))) == 3
     assert staff.get(f"/files/images/{changed.pk}/original").status_code == 404
+
+    # The source removed: its sets go, and the copy made here with them.
+    assert services.remove_source(source, actor=SYSTEM) == 1
+    assert not stored_keys(storage_prefix(image_set))
