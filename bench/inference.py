@@ -11,11 +11,13 @@ The broker is CELERY_BROKER_URL when set (Redis), else the embedded one.
 - verification: what registration queues for a worker (inference/numerics/):
   the fastest numerics whose outputs match fp32's on 64 held-out images,
   recorded on the card; run here, in this process, before the pipeline.
-- pipeline: `start_job` -> one task per batch -> a real worker process
+- pipeline: `start_job` -> one task per batch of the product's size (from the
+  verified speed: inference.services.jobs.task_size) -> a real worker process
   (`--pool=solo`, one process, same threads) -> storage reads and decodes in a
   thread pool ahead of the model -> model in the verified numerics ->
   predictions, enrichment and outbox rows in the database; timed from
   start_job until the job is done, after a warm-up job has loaded the weights.
+  `--task-size` sets the images per task instead (the old behaviour: --batch).
 
 Bare variants: fp32 (channels-last, as before verification), fp32 without
 channels-last, no_grad instead of inference_mode, bf16 autocast (with its top-1
@@ -63,6 +65,7 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=4)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--task-size", type=int, default=None, help="default: the product's")
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="aquacat-bench-inference-"))
@@ -92,6 +95,7 @@ def main() -> None:
     from inference.numerics.verify import verify_version
     from inference.runners import LinearProbeRunner
     from inference.services import start_job
+    from inference.services.jobs import task_size
     from tests.inference.conftest import register_shipped
 
     call_command("migrate", verbosity=0)
@@ -100,6 +104,7 @@ def main() -> None:
     make_inputs(inputs, args.copies)
     warm_set = catalogue_services.create_image_set(title="warm-up", actor=SYSTEM)
     catalogue_services.ingest(warm_set, [sorted(inputs.iterdir())[0]], actor=SYSTEM)
+    catalogue_services.publish_image_set(warm_set, actor=SYSTEM)  # a draft selects nothing
     sets = []
     for number in range(args.rounds):  # a set per round: a job skips images already done
         image_set = catalogue_services.create_image_set(title=f"bench {number}", actor=SYSTEM)
@@ -146,8 +151,10 @@ def main() -> None:
 
         def run_job(selection) -> float:
             start = time.perf_counter()
-            job = start_job(version, selection, None, batch_size=args.batch)
+            job = start_job(version, selection, None, batch_size=args.task_size)
             while InferenceJob.objects.get(pk=job.pk).state not in ("done", "failed"):
+                if time.perf_counter() - start > 1800 or worker.poll() is not None:
+                    raise SystemExit("the pipeline's job did not finish (see the worker's log)")
                 time.sleep(0.02)
             return time.perf_counter() - start
 
@@ -176,6 +183,7 @@ def main() -> None:
                 "images": len(files),
                 "rounds": args.rounds,
                 "batch_size": args.batch,
+                "task_size": args.task_size or task_size(version),
                 "torch_threads": threads,
                 "device": str(runner.device),
                 "broker": os.environ.get("CELERY_BROKER_URL", "embedded sqlite").split(":")[0],

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import torch
 
-from inference.numerics.policy import MAX_SCORE_DRIFT, MIN_BOX_IOU, MIN_COSINE, TOP1_AGREEMENT
+from inference.numerics.policy import (
+    MAX_SCORE_DRIFT,
+    MIN_BOX_IOU,
+    MIN_COSINE,
+    MIN_MASK_IOU,
+    TOP1_AGREEMENT,
+)
 
 # A detector's raw output for one image: boxes (K, 4), scores (K), labels (K).
 Boxes = dict[str, torch.Tensor]
@@ -105,3 +111,37 @@ def embedding(reference: torch.Tensor, candidate: torch.Tensor) -> dict:
     cosine = (reference * candidate).sum(1).min().item() if reference.numel() else 1.0
     problems = [] if cosine >= MIN_COSINE else [f"cosine {cosine:.5f} (limit {MIN_COSINE})"]
     return {"min_cosine": round(cosine, 6), "passes": not problems, "problems": problems}
+
+
+def segmentation(
+    reference: torch.Tensor,
+    candidate: torch.Tensor,
+    threshold: float,
+    polygons: list[tuple[int, int]],
+) -> dict:
+    """Score maps (N, K, H, W) of fp32 and of the variant: each label's mask (scores
+    at or above the card's `threshold`) by IoU, and `polygons`, per image, how many
+    polygons fp32's and the variant's maps trace to (what a job writes)."""
+    ref, cand = reference >= threshold, candidate >= threshold
+    inter = (ref & cand).sum(dim=(2, 3)).double()
+    union = (ref | cand).sum(dim=(2, 3)).double()
+    # Two empty masks agree; the fewest-pixel masks weigh as much as the rest.
+    ious = torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union))
+    worst = ious.min().item() if ious.numel() else 1.0
+    changed = [n for n, (a, b) in enumerate(polygons) if a != b]
+    problems = []
+    if worst < MIN_MASK_IOU:
+        problems.append(f"a mask moved to IoU {worst:.4f} (limit {MIN_MASK_IOU})")
+    if changed:
+        a, b = polygons[changed[0]]
+        problems.append(
+            f"the polygons' count changed on {len(changed)} of {len(polygons)} images "
+            f"(image {changed[0]}: {a} in fp32, {b} here)"
+        )
+    return {
+        "min_mask_iou": round(worst, 5),
+        "polygons": sum(a for a, _ in polygons),
+        "polygon_count_changes": len(changed),
+        "passes": not problems,
+        "problems": problems,
+    }

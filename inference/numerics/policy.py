@@ -14,7 +14,10 @@ size) is kept only when, on every image of the sample:
   the same class with IoU >= MIN_BOX_IOU and a score within MAX_SCORE_DRIFT, and
   no box appears or vanishes at the threshold;
 - embedders: the cosine between the variant's vector and fp32's is at least
-  MIN_COSINE.
+  MIN_COSINE;
+- segmenters: each label's mask (scores at or above the card's
+  `mask_threshold`) overlaps fp32's with IoU >= MIN_MASK_IOU, and the masks
+  trace to as many polygons as fp32's on every image.
 
 Otherwise the runner stays in fp32. The record lives in the version's
 `metrics["numerics"]`, keyed by device (`cpu`, `cuda:<name>`); a device without
@@ -28,12 +31,15 @@ from dataclasses import asdict, dataclass
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
+from kombu.exceptions import OperationalError
 
 from inference.models import ModelVersion
 
 MAX_SCORE_DRIFT = 0.05
 MIN_BOX_IOU = 0.9
 MIN_COSINE = 0.999
+MIN_MASK_IOU = 0.98  # a few border pixels of a region may flip, not its shape
 TOP1_AGREEMENT = 1.0  # every image of the sample: one flipped class is one too many
 
 RECORD_KEY = "numerics"
@@ -67,6 +73,7 @@ def thresholds() -> dict:
         "max_score_drift": MAX_SCORE_DRIFT,
         "min_box_iou": MIN_BOX_IOU,
         "min_cosine": MIN_COSINE,
+        "min_mask_iou": MIN_MASK_IOU,
     }
 
 
@@ -76,6 +83,35 @@ def recorded(version: ModelVersion, device_key: str) -> Numerics | None:
     if not isinstance(entry, dict) or not isinstance(entry.get("chosen"), dict):
         return None
     return Numerics.from_dict(entry["chosen"])
+
+
+def measured_speed(version: ModelVersion) -> float | None:
+    """Images per second of the verified numerics, on the slowest device recorded
+    (a job's tasks may go to any worker); None before verification."""
+    speeds = []
+    for entry in ((version.metrics or {}).get(RECORD_KEY) or {}).values():
+        if not isinstance(entry, dict) or not isinstance(entry.get("chosen"), dict):
+            continue
+        chosen = Numerics.from_dict(entry["chosen"])
+        for row in entry.get("variants") or []:
+            if isinstance(row, dict) and Numerics.from_dict(row) == chosen:
+                speeds.append(float(row.get("images_per_s") or 0.0))
+    return min(speeds) if speeds and min(speeds) > 0 else None
+
+
+def unverified_versions() -> QuerySet[ModelVersion]:
+    """Versions with no numerics record on any device (load_demo queues these)."""
+    return ModelVersion.objects.exclude(metrics__has_key=RECORD_KEY).order_by("pk")
+
+
+def broker_reachable() -> bool:
+    """Whether a task sent now reaches the broker (one quick try, no retries)."""
+    try:
+        with current_app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+    except (OperationalError, OSError):
+        return False
+    return True
 
 
 def queue_verification(version: ModelVersion) -> None:

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalogue.models import Image
+from inference import segmentation
 from inference.models import ModelVersion
 from inference.numerics import compare
 from inference.numerics.devices import bf16_supported, choose_device, describe, device_key
@@ -35,6 +36,7 @@ from inference.runners import (
     TorchScriptDetectionRunner,
     runner_class,
 )
+from inference.segmentation_runner import TorchScriptSegmentationRunner
 
 ROUNDS = 2
 MIN_SAMPLE = 8
@@ -63,7 +65,7 @@ def held_out_sample(version: ModelVersion, count: int) -> tuple[list[bytes], str
 
 
 def raw_outputs(runner: TorchRunner, images: list[Decoded]):
-    """What the comparison reads: probabilities, boxes, or unit vectors."""
+    """What the comparison reads: probabilities, boxes, unit vectors or score maps."""
     if isinstance(runner, EmbeddingRunner):
         return runner.embed(images)
     if isinstance(runner, ClassificationRunner):
@@ -73,6 +75,8 @@ def raw_outputs(runner: TorchRunner, images: list[Decoded]):
             {name: output[name].float().cpu() for name in ("boxes", "scores", "labels")}
             for output in runner.forward(images)
         ]
+    if isinstance(runner, TorchScriptSegmentationRunner):
+        return runner.forward(images).float().cpu()
     return None
 
 
@@ -94,7 +98,7 @@ def measure(runner: TorchRunner, numerics: Numerics, images: list[Decoded]) -> t
     return len(images) / (perf_counter() - start), outputs
 
 
-def compared(runner: TorchRunner, reference, outputs) -> dict:
+def compared(runner: TorchRunner, reference, outputs, images: list[Decoded]) -> dict:
     if isinstance(runner, EmbeddingRunner):
         return compare.embedding(reference, outputs)
     if isinstance(runner, ClassificationRunner):
@@ -105,7 +109,25 @@ def compared(runner: TorchRunner, reference, outputs) -> dict:
         spec = runner.version.input_spec or {}
         threshold = float(spec.get("score_threshold", runner.threshold))
         return compare.detection(reference, outputs, threshold)
+    if isinstance(runner, TorchScriptSegmentationRunner):
+        return compare.segmentation(
+            reference,
+            outputs,
+            float((runner.version.input_spec or {}).get("mask_threshold", 0.5)),
+            list(
+                zip(
+                    polygon_counts(runner, reference, images),
+                    polygon_counts(runner, outputs, images),
+                    strict=True,
+                )
+            ),
+        )
     raise RunnerError(f"no comparison for {type(runner).__name__}")
+
+
+def polygon_counts(runner: TorchRunner, scores: torch.Tensor, images: list[Decoded]) -> list[int]:
+    """How many polygons each image's score maps trace to, as a job writes them."""
+    return [len(finds) for finds in segmentation.finds_of_batch(scores.numpy(), images, runner)]
 
 
 def timed_rounds(runner: TorchRunner, variants: list[Numerics], images, reference) -> list[dict]:
@@ -115,7 +137,7 @@ def timed_rounds(runner: TorchRunner, variants: list[Numerics], images, referenc
         for numerics in variants:
             images_per_s, outputs = measure(runner, numerics, images)
             speed[numerics] = max(speed[numerics], images_per_s)
-            results[numerics] = compared(runner, reference, outputs)
+            results[numerics] = compared(runner, reference, outputs, images)
     return [{**n.as_dict(), "images_per_s": round(speed[n], 2), **results[n]} for n in variants]
 
 
@@ -164,7 +186,8 @@ def verify_version(
     ]
     rows = timed_rounds(runner, first, images, reference)
     best = Numerics.from_dict(choose(rows, default))
-    # A job's task holds INFERENCE_BATCH_SIZE images: no forward batch can be larger.
+    # Tasks hold whole multiples of INFERENCE_BATCH_SIZE images (jobs.task_size), or
+    # exactly it before verification: forward batches stay within that.
     largest = min(len(images), settings.INFERENCE_BATCH_SIZE)
     sizes = [b for b in BATCH_SIZES.get(device.type, ()) if b <= largest and b != best.batch_size]
     rows += timed_rounds(runner, [replace(best, batch_size=b) for b in sizes], images, reference)

@@ -15,9 +15,12 @@ one `ImageEmbedding` per image instead of predictions, and enriches nothing.
 
 from __future__ import annotations
 
+import os
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 
+import torch
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -25,7 +28,7 @@ from django.utils import timezone
 
 from catalogue.models import Image
 from inference.models import InferenceJob, JobBatch, ModelVersion
-from inference.runners import Decoded, Output, RunnerError, runner_for
+from inference.runners import Decoded, Output, Runner, RunnerError, runner_for
 from inference.selectors import done_ids, is_embedder
 from inference.services import enrichment
 from inference.services.jobs import Batch, Job, finish_if_complete
@@ -100,9 +103,10 @@ def run_images(
     version: ModelVersion, image_ids: list[int], failed: dict[int, str]
 ) -> dict[int, Output]:
     """Read, decode and predict the images of a batch that lack this version's
-    results. Reading and decoding run in a thread pool, ahead of the model: while
-    the model runs on one chunk the pool prepares the next (PIL and torch both
-    release the GIL). Unreadable images are reported in `failed`, not fatal."""
+    results, a forward batch at a time. Reading and decoding run in a thread pool
+    ahead of the model where the model leaves cores free for it (PIL and torch
+    both release the GIL), else between forward passes (`decode_threads`).
+    Unreadable images are reported in `failed`, not fatal."""
     done = done_ids(version, image_ids)
     todo = Image.objects.filter(pk__in=[i for i in image_ids if i not in done]).order_by("pk")
     runner = runner_for(version)
@@ -115,16 +119,19 @@ def run_images(
     results: dict[int, Output] = {}
     chunk: list[Decoded] = []
     ids: list[int] = []
-    with ThreadPoolExecutor(settings.INFERENCE_DECODE_THREADS) as pool:
-        pending = [
-            (image.pk, pool.submit(read, image.storage_key))
-            for image in todo.only("pk", "storage_key")
-        ]
-        for pk, future in pending:
+    threads = decode_threads(runner)
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        keys = list(todo.values_list("pk", "storage_key"))
+        pending: Iterable[tuple[int, Future | None, str]] = (
+            [(pk, pool.submit(read, key), key) for pk, key in keys]
+            if threads
+            else [(pk, None, key) for pk, key in keys]
+        )
+        for pk, future, key in pending:
             if pause:
                 time.sleep(pause)
             try:
-                chunk.append(future.result())
+                chunk.append(future.result() if future is not None else read(key))
             except Exception as error:  # one bad file must not fail the batch
                 failed[pk] = f"cannot read or decode: {error}"
                 continue
@@ -135,3 +142,16 @@ def run_images(
         if chunk:
             results.update(zip(ids, runner.predict(chunk), strict=True))
     return results
+
+
+def decode_threads(runner: Runner) -> int:
+    """INFERENCE_DECODE_THREADS, or 0 (decode between forward passes) where a
+    model on the CPU already runs as many threads as there are cores: decoding
+    alongside it would only take cores from its threads, which wait for one
+    another at every layer."""
+    threads = settings.INFERENCE_DECODE_THREADS
+    device = getattr(runner, "device", None)
+    busy = torch.get_num_threads() + threads > (os.cpu_count() or 1)
+    if device is not None and device.type == "cpu" and busy:
+        return 0
+    return threads

@@ -18,9 +18,17 @@ from catalogue.errors import FieldError
 from catalogue.models import Image
 from inference.ann import maintain
 from inference.models import ImageEmbedding, InferenceJob, JobBatch, ModelVersion
+from inference.numerics.policy import measured_speed
 from inference.selectors import SelectionError, is_embedder, selected_image_ids
 from inference.services import enrichment
 from inference.services.registry import register_embedder
+
+# A task carries about this many seconds of model time when the verified speed is
+# known: a fast model's images then share one task's claim, writes and commit
+# instead of paying them per INFERENCE_BATCH_SIZE images; a slow one keeps
+# INFERENCE_BATCH_SIZE, so progress and a redelivery stay small.
+TASK_SECONDS = 2.0
+MAX_TASK_IMAGES = 1024
 
 Job = InferenceJob.State
 Batch = JobBatch.State
@@ -43,8 +51,10 @@ def start_job(
 ) -> InferenceJob:
     """Split the selected images (those `user` may see; any image for a `system`
     job) into batches and queue one task per batch on the inference queue, once
-    the job is committed. `allow_empty=False` refuses a selection of nothing."""
-    batch_size = batch_size or settings.INFERENCE_BATCH_SIZE
+    the job is committed. `allow_empty=False` refuses a selection of nothing.
+    Without `batch_size`, each task's size follows the version's verified
+    speed (`task_size`)."""
+    batch_size = batch_size or task_size(model_version)
     if batch_size < 1:
         raise JobError("batch_size", "must be 1 or more")
     try:
@@ -76,6 +86,18 @@ def start_job(
         batch_ids = [batch.pk for batch in batches]
         transaction.on_commit(lambda: send_batches(batch_ids))
     return job
+
+
+def task_size(version: ModelVersion) -> int:
+    """Images per task: TASK_SECONDS of the verified speed, in whole forward
+    batches of INFERENCE_BATCH_SIZE, at least one and at most MAX_TASK_IMAGES;
+    INFERENCE_BATCH_SIZE before verification."""
+    forward = settings.INFERENCE_BATCH_SIZE
+    speed = measured_speed(version)
+    if speed is None:
+        return forward
+    batches = int(speed * TASK_SECONDS) // forward
+    return min(max(forward, batches * forward), max(forward, MAX_TASK_IMAGES))
 
 
 def start_embedding(

@@ -183,3 +183,32 @@ def test_the_model_card_exports_as_json_with_ai4_metadata_names(classifier):
     assert extra["weights"]["sha256"] == classifier.weights_sha256
     assert extra["input_spec"]["size"] == [224, 224] and len(extra["labels"]) == 6
     assert extra["metrics"]["test_accuracy"] == 0.875
+
+
+def verified_at(classifier, images_per_s: float):
+    """A numerics record as verification writes it: the chosen variant's speed."""
+    chosen = {"precision": "fp32", "channels_last": True, "batch_size": 4}
+    row = {**chosen, "images_per_s": images_per_s, "passes": True}
+    classifier.metrics = {"numerics": {"cpu": {"chosen": chosen, "variants": [row]}}}
+    classifier.save()
+    return classifier
+
+
+@override_settings(INFERENCE_BATCH_SIZE=4)
+def test_a_fast_verified_model_gets_larger_tasks_in_whole_forward_batches(
+    tmp_path, classifier, owner
+):
+    image_set = make_set(tmp_path, 14, owner=owner)
+    selection = {"image_set": image_set.pk}
+    assert start_job(classifier, selection, owner).batches.count() == 4  # unverified: 4 a task
+    verified_at(classifier, 5.0)  # 10 images in TASK_SECONDS: two forward batches of 4
+    job = start_job(classifier, selection, owner)
+    assert job.batch_size == 8
+    assert list(job.batches.order_by("number").values_list("size", flat=True)) == [8, 6]
+    verified_at(classifier, 1.0)  # slower than a forward batch per task: one batch still
+    assert start_job(classifier, selection, owner).batch_size == 4
+    verified_at(classifier, 1e6)
+    assert start_job(classifier, selection, owner).batch_size == 1024
+    assert start_job(classifier, selection, owner, batch_size=3).batch_size == 3  # asked for
+    done = run_all(start_job(verified_at(classifier, 5.0), selection, owner))
+    assert done.state == "done" and done.predictions.count() == 14

@@ -2,16 +2,24 @@
 
 The images are real FlowCam images (Apache-2.0, see catalogue/demo/), ingested
 through the same services as any upload.
+
+The shipped models' numerics (inference/numerics/) are verified as registration
+does: queued for an inference worker, before the demo's embedding job, so the
+worker runs that job in what it verified. When no broker answers, they are
+verified here, in this process, on this machine's device (a worker on another
+device verifies its own with `manage.py verify_numerics --all --queue`).
 """
 
 from pathlib import Path
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from catalogue import services
 from catalogue.access import SYSTEM
 from catalogue.models import ImageSet, State
-from inference.services import start_embedding
+from inference.numerics.policy import broker_reachable, unverified_versions
+from inference.services import register_embedder, start_embedding
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
 
@@ -61,6 +69,7 @@ class Command(BaseCommand):
     help = "Create the demo image sets, with their images, if they are missing."
 
     def handle(self, *args, **options):
+        verify_shipped_models(self)  # queued ahead of the embedding jobs below
         for demo in DEMO_SETS:
             fields = demo["fields"]
             image_set = ImageSet.objects.filter(title=fields["title"]).first()
@@ -79,3 +88,18 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(f"demo: {image_set.title}: already loaded")
             start_embedding(image_set.images.values_list("pk", flat=True))  # queued, for the worker
+
+
+def verify_shipped_models(command: BaseCommand) -> None:
+    """Queue (or, with no broker, run here) the numerics verification of every
+    registered version that has none, the embedder registered first."""
+    register_embedder()
+    ids = [str(pk) for pk in unverified_versions().values_list("pk", flat=True)]
+    if not ids:
+        return
+    queued = broker_reachable()
+    command.stdout.write(
+        f"demo: numerics of model versions {', '.join(ids)} "
+        + ("queued for a worker" if queued else "verified here (no broker)")
+    )
+    call_command("verify_numerics", *ids, *(["--queue"] if queued else []), stdout=command.stdout)
