@@ -69,25 +69,52 @@ def process_batch(batch_id: int) -> dict:
     if result is not None:
         finish_if_complete(job.pk)
         return result
+    try:
+        return run_claimed(batch_id, job, batch.image_ids)
+    except TransientBatchError:
+        raise
+    except Exception as error:
+        # Anything unforeseen (a bug, the database gone) must not leave the batch
+        # "running" for ever, and its job with it: it fails, naming the error.
+        fail_unexpectedly(batch_id, job, batch.image_ids, error)
+        raise
 
+
+def fail_unexpectedly(batch_id: int, job: InferenceJob, image_ids: list[int], error) -> None:
+    reason = f"unexpected error: {type(error).__name__}: {error}"[:5000]
+    try:
+        done = done_ids(ModelVersion.objects.get(pk=job.model_version_id), image_ids)
+    except Exception:  # the database may be what failed: count every image as failed
+        done = set()
+    JobBatch.objects.filter(pk=batch_id, state=Batch.RUNNING).update(
+        state=Batch.FAILED,
+        error=reason,
+        failed_image_ids=sorted(set(image_ids) - done),
+        updated=timezone.now(),
+    )
+    finish_if_complete(job.pk)
+
+
+def run_claimed(batch_id: int, job: InferenceJob, image_ids: list[int]) -> dict:
+    """The work of a batch this delivery has claimed (state running)."""
     version = ModelVersion.objects.select_related("model").get(pk=job.model_version_id)
     failed: dict[int, str] = {}
     try:
-        results = run_images(version, batch.image_ids, failed)
+        results = run_images(version, image_ids, failed)
     except RunnerError as error:
         if error.transient:
             JobBatch.objects.filter(pk=batch_id).update(state=Batch.PENDING, error=str(error))
             raise TransientBatchError(str(error)) from error
         results = {}
-        done = done_ids(version, batch.image_ids)
-        failed.update({i: str(error) for i in batch.image_ids if i not in done})
+        done = done_ids(version, image_ids)
+        failed.update({i: str(error) for i in image_ids if i not in done})
 
     with transaction.atomic():
         if is_embedder(version):
             enrichment.write_embeddings(version, job, results)
         else:
             enrichment.write_predictions(version, job, results)
-            enrichment.enrich_images(version, batch.image_ids)
+            enrichment.enrich_images(version, image_ids)
         batch = JobBatch.objects.select_for_update().get(pk=batch_id)
         batch.failed_image_ids = sorted(failed)
         batch.error = "; ".join(f"image {i}: {reason}" for i, reason in sorted(failed.items()))[

@@ -15,6 +15,7 @@ from inference.models import InferenceJob, JobBatch, Prediction, SetEnrichment
 from inference.selectors import job_progress
 from inference.services import (
     JobError,
+    batches,
     cancel_job,
     retry_job,
     start_job,
@@ -76,6 +77,33 @@ def test_redelivery_writes_nothing_twice(tmp_path, classifier, owner):
     assert sorted(Prediction.objects.values_list("image_id", flat=True)) == sorted(batch.image_ids)
     for image in Image.objects.filter(image_set=image_set):
         assert len(image.fields["predictions"]) == 1
+
+
+def test_an_unforeseen_error_fails_the_batch_instead_of_leaving_it_running(
+    tmp_path, classifier, owner, monkeypatch
+):
+    image_set = make_set(tmp_path, 3, owner=owner)
+    job = start_job(classifier, {"image_set": image_set.pk}, owner, batch_size=3)
+    batch = job.batches.get()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(batches.enrichment, "write_predictions", broken)
+    with pytest.raises(RuntimeError):
+        process_batch(batch.pk)
+    batch.refresh_from_db()
+    assert batch.state == "failed"
+    assert batch.error == "unexpected error: RuntimeError: the disk is full"
+    assert sorted(batch.failed_image_ids) == sorted(batch.image_ids)
+    job.refresh_from_db()
+    assert job.state == "failed" and not Prediction.objects.exists()
+    # Once the cause is gone, retrying the job runs the batch again.
+    monkeypatch.undo()
+    retry_job(job)
+    process_batch(batch.pk)
+    job.refresh_from_db()
+    assert job.state == "done" and Prediction.objects.count() == 3
 
 
 @override_settings(INFERENCE_MAX_DELIVERIES=2)
