@@ -251,9 +251,13 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument(
-        "--parts", default="folder", help="comma-separated: folder (ingest of a folder), upload"
+        "--parts",
+        default="folder",
+        help="comma-separated: folder (ingest of a folder), upload, recordings, georaster",
     )
     parser.add_argument("--upload-images", type=int, default=2000)
+    parser.add_argument("--recordings", type=int, default=12, help="files of each kind")
+    parser.add_argument("--georasters", type=int, default=24, help="GeoTIFFs, half of each kind")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
 
@@ -271,6 +275,20 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if "recordings" in parts:  # audio and video: bench/ingest_recordings.py
+        from bench.ingest_recordings import recordings_part
+
+        recorded = recordings_part(scratch, args.recordings, args.repeat)
+        if parts == {"recordings"}:
+            print(json.dumps({"benchmark": "ingest", "recordings": recorded}, indent=2))
+            return
+    if "georaster" in parts:  # GeoTIFF and multiband: bench/ingest_georaster.py
+        from bench.ingest_georaster import georaster_part
+
+        placed = georaster_part(scratch, args.georasters, args.repeat)
+        if parts == {"georaster"}:
+            print(json.dumps({"benchmark": "ingest", "georaster": placed}, indent=2))
+            return
     if "upload" in parts:
         try:
             uploaded = upload_part(scratch, args)
@@ -318,6 +336,8 @@ def main() -> None:
                 "speedup_baseline_2_vs_1": round(results["baseline_2"] / results["baseline_1"], 3),
                 "goals": {"ratio_ours_to_baseline": 0.85, "speedup_ours_2_vs_1": 1.85},
                 **({"upload": uploaded} if "upload" in parts else {}),
+                **({"recordings": recorded} if "recordings" in parts else {}),
+                **({"georaster": placed} if "georaster" in parts else {}),
             },
             indent=2,
         )

@@ -9,25 +9,30 @@ Inputs, made once per run from the real files of tests/recordings/data:
   real sound statistics);
 - video: MP4 files of 30 s, 640 x 480 at 10 frames per second, composed as
   tests/recordings/data/compose_video.py does (a FlowCam particle a second, drifting
-  over a dark background), the particles in a different order per file.
+  over a dark background), the particles in a different order and a little lower
+  per file, so that no two files are the same.
 
 - baseline: per file, sha256 of the bytes; audio decoded with soundfile, the same
   spectrogram (Hann 1024, hop 512, dBFS) per 10 s segment, each encoded as PNG;
   video decoded with PyAV, one frame a second encoded as JPEG; each derived image
   with one 512 px JPEG thumbnail (as the image bench's baseline). Nothing else.
 - ours: `catalogue.services.ingest` of the folder into a new set, one process, on
-  the embedded default: sniffing, limits, the same derivations plus thumbnails,
-  storage of the recording and its images, the rows.
+  the embedded default: sniffing, limits, the same derivations plus thumbnails
+  (512 and 128 px; a video frame's made from a 512 px preview FFmpeg's scaler
+  draws, catalogue/recordings/frames.py), storage of the recording and its images,
+  the rows.
 
 Reports files/s for each (best of --repeat, the two sides interleaved), seconds of
 recording ingested per second, the ratio of ours to the baseline (goal at least
-0.8), and the same ratio over CPU seconds (steadier on a shared machine).
+0.8), and the same ratio over CPU seconds (steadier on a shared machine), with
+the machine's load average over the run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 import random
 import shutil
 import time
@@ -80,8 +85,9 @@ def make_video(folder: Path, count: int) -> list[Path]:
                 for step in range(10):
                     canvas = Image.new("RGB", VIDEO_SIZE, (12, 18, 30))
                     x = (width - particle.width) // 2 - 10 + 2 * step
-                    # A second never repeats another: the particle passes lower each time.
-                    y = (height - particle.height) // 2 - VIDEO_SECONDS + 2 * second
+                    # A second never repeats another: the particle passes lower each time;
+                    # nor a file another (a set refuses a copy): each passes `index` px lower.
+                    y = (height - particle.height) // 2 - VIDEO_SECONDS + 2 * second + index
                     canvas.paste(particle, (x, y))
                     container.mux(stream.encode(av.VideoFrame.from_image(canvas)))
             container.mux(stream.encode(None))
@@ -148,7 +154,10 @@ def our_ingest(folder: Path, count: int) -> None:
     image_set = services.create_image_set(title=f"bench recordings {time.time()}", actor=SYSTEM)
     batch = services.ingest(image_set, [folder], workers=1, actor=SYSTEM)
     if batch.added != count or batch.rejected:
-        raise SystemExit(f"recording ingest went wrong: {batch.added} added, {batch.rejected[:3]}")
+        raise SystemExit(
+            f"recording ingest of {folder.name} went wrong: {batch.added} added, "
+            f"{batch.rejected[:3]} rejected, {batch.duplicates[:3]} duplicates"
+        )
 
 
 def recordings_part(scratch: Path, count: int, repeat: int) -> dict:
@@ -183,6 +192,7 @@ def recordings_part(scratch: Path, count: int, repeat: int) -> dict:
                 "cpu_s_baseline": round(cpu["baseline"], 2),
                 "cpu_s_ours": round(cpu["ours"], 2),
                 "cpu_ratio_ours_to_baseline": round(cpu["baseline"] / cpu["ours"], 3),
+                "load_average_1m": round(os.getloadavg()[0], 1),
             }
     finally:
         for kind in ("audio", "video"):

@@ -14,6 +14,14 @@ confidence; the header then lists the labels (`image-annotation-labels`) and
 annotators (`image-annotation-creators`) they refer to. An image whose rows are
 as its sidecar gave them keeps the sidecar's annotations word for word
 (catalogue/formats/annotations.py).
+
+An image derived from a recording (a video frame, a spectrogram segment) is a
+still of its own; its place in the recording goes in `image-acquisition-settings`,
+iFDO's free dictionary of how the image was taken: the recording's file name, the
+start and end in seconds from the recording's start, and the axes that turn its
+pixels into time and frequency (catalogue/recordings/axes.py). Its
+`image-datetime` is already the frame's or segment's own time when the
+recording's start is known.
 """
 
 from __future__ import annotations
@@ -76,9 +84,20 @@ class ItemRow(NamedTuple):
     longitude: float | None
     depth: float | None
     fields: dict
+    recording_name: str | None
+    recording_start: float | None
+    recording_end: float | None
+    recording_axes: dict
 
 
-ITEM_FIELDS = ItemRow._fields
+# ItemRow's columns, in its order: the recording's name read through its key.
+ITEM_COLUMNS = (
+    *("pk", "file_name", "captured_at", "latitude", "longitude", "depth", "fields"),
+    "recording__file_name",
+    "recording_start",
+    "recording_end",
+    "recording_axes",
+)
 
 
 #: iFDO 2 shape names of the portal's shapes (curation/geometry.py).
@@ -150,13 +169,31 @@ def item(image: ItemRow | Image, rows: list[sources.Exported] | None = None) -> 
         # iFDO's own annotations, word for word; an EcoTaxa category (a dict) is no
         # iFDO annotation: iFDO requires a list, and its rows are written above.
         out["image-annotations"] = sidecar
+    if settings := recording_settings(image):
+        out["image-acquisition-settings"] = settings
     for key, value in fields.items():
         out.setdefault(key, value)
     return out
 
 
+def recording_settings(image: ItemRow | Image) -> dict[str, Any] | None:
+    """Where an image derived from a recording lies in it; None for any other image."""
+    if isinstance(image, ItemRow):
+        name = image.recording_name
+    else:
+        name = image.recording.file_name if image.recording is not None else None
+    if name is None:
+        return None
+    return {
+        "recording": name,
+        "recording-start-s": image.recording_start,
+        "recording-end-s": image.recording_end,
+        "recording-axes": dict(image.recording_axes or {}),
+    }
+
+
 def to_document(image_set: ImageSet, *, base: str | None = None) -> dict[str, Any]:
-    images = image_set.images.order_by("file_name", "pk").values_list(*ITEM_FIELDS)
+    images = image_set.images.order_by("file_name", "pk").values_list(*ITEM_COLUMNS)
     found = sources.read(image_set)
     items, written = {}, []
     for values in images.iterator(chunk_size=2000):

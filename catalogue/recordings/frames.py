@@ -12,10 +12,16 @@ Sampling, recorded on the recording as its `derivation`:
   FFmpeg's scene score compares neighbours), at least `min_gap_s` seconds after the
   last kept one.
 Each kept frame keeps its presentation time (seconds from the video's start).
+
+A kept frame comes with a preview at the largest thumbnail's size, scaled by
+FFmpeg's scaler straight from the decoded picture (an area filter, as Pillow's
+thumbnails): thumbnails are made from it rather than from the full frame, the
+costliest step of video ingest after decoding.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,10 +34,12 @@ import numpy as np
 from PIL import Image
 
 from catalogue.ingest.errors import IngestError
+from catalogue.ingest.imaging import THUMBNAIL_SIZES
 from catalogue.recordings.limits import Limits, seconds
 
 SCENE_SIZE = (64, 36)
 MODES = ("rate", "scene")
+PREVIEW_SIDE = max(THUMBNAIL_SIZES.values())
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,13 @@ class VideoInfo:
     duration: float
     codec: str
     created: datetime | None
+
+
+@dataclass(frozen=True)
+class SampledFrame:
+    time: float  # seconds from the video's start
+    picture: Image.Image  # the whole frame, RGB
+    preview: Image.Image  # at most PREVIEW_SIDE a side; the picture itself when it fits
 
 
 def check_parameters(params: dict[str, Any]) -> list[str]:
@@ -119,8 +134,8 @@ def creation_time(*tags: dict[str, str]) -> datetime | None:
 
 def sample(
     path: Path, name: str, info: VideoInfo, params: dict[str, Any], limits: Limits
-) -> Iterator[tuple[float, Image.Image]]:
-    """(seconds, picture) of each sampled frame; refuses a stream past the limits."""
+) -> Iterator[SampledFrame]:
+    """Each sampled frame with its time and preview; refuses a stream past the limits."""
     mode = params["mode"]
     step = 1.0 / float(params.get("rate", 1.0))
     threshold = float(params.get("threshold", 0.3))
@@ -150,7 +165,7 @@ def sample(
                         continue
                     next_time = (int(time / step + 1e-6) + 1) * step
                 else:
-                    small = frame.reformat(*SCENE_SIZE, format="gray").to_ndarray()
+                    small = frame.reformat(*SCENE_SIZE, format="gray", threads=1).to_ndarray()
                     small = small.astype(np.float32) / 255.0
                     previous, before = small, previous
                     if before is not None and (
@@ -159,11 +174,45 @@ def sample(
                     ):
                         continue
                     last_time = time
-                yield time, frame.to_image()
+                yield sampled(frame, time)
     except av.FFmpegError as error:
         raise IngestError(
             name, f"refused: decoding failed after {decoded:,} frames: {error}"
         ) from error
+
+
+def sampled(frame: av.VideoFrame, time: float) -> SampledFrame:
+    # One scaling thread (PyAV's default is one per CPU): the decoder has its own
+    # threads, and handing one frame's conversion to several cost more than it saved.
+    picture = frame.to_image(threads=1)
+    size = preview_size(frame.width, frame.height)
+    if size == (frame.width, frame.height):
+        return SampledFrame(time, picture, picture)
+    preview = frame.reformat(*size, format="rgb24", interpolation="AREA", threads=1)
+    return SampledFrame(time, picture, preview.to_image())
+
+
+def preview_size(width: int, height: int) -> tuple[int, int]:
+    """The size Pillow's `thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))` gives a frame of
+    this size (its rounding, to the nearer aspect), so that the thumbnails made from
+    the preview have the sizes of those made from the whole frame."""
+    side = PREVIEW_SIDE
+    if width <= side and height <= side:
+        return width, height
+    aspect = width / height
+    if aspect <= 1:
+        columns = min(
+            math.floor(side * aspect),
+            math.ceil(side * aspect),
+            key=lambda n: abs(aspect - n / side),
+        )
+        return max(columns, 1), side
+    rows = min(
+        math.floor(side / aspect),
+        math.ceil(side / aspect),
+        key=lambda n: abs(aspect - side / n) if n else 0,
+    )
+    return side, max(rows, 1)
 
 
 def frame_time(frame: av.VideoFrame, index: int, info: VideoInfo) -> float:
