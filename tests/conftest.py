@@ -8,6 +8,7 @@ and `scripts/services env` prints the variables these probes read.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
@@ -138,6 +139,7 @@ class WorkerProcess:
             ],
             cwd=ROOT,
             env={**env, "CELERY_TASK_DEFAULT_QUEUE": queue},
+            start_new_session=True,  # its own process group: stop() reaches its pool too
             stdout=self._out,
             stderr=subprocess.STDOUT,
         )
@@ -166,7 +168,27 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        # Pool processes left by a main process that was killed (tests do) or that
+        # did not stop in time: each worker holds half a gigabyte.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self._out.close()
+
+
+# Every worker the tests started, in order: those a test started (itself or through
+# its own fixtures) stop when it ends; those of module and session fixtures at the
+# session's end.
+STARTED_WORKERS: list[WorkerProcess] = []
+
+
+@pytest.fixture(autouse=True)
+def stop_workers_of_the_test():
+    """Higher-scoped fixtures (a module's or the session's worker) are set up before
+    this one, so only the workers the test itself started come after the mark."""
+    mark = len(STARTED_WORKERS)
+    yield
+    for worker in STARTED_WORKERS[mark:]:
+        worker.stop()
 
 
 @pytest.fixture
@@ -273,6 +295,7 @@ def start_worker(django_db_setup, django_db_blocker):
         env = {**base_env, "SEARCH_INDEX_PREFIX": settings.SEARCH_INDEX_PREFIX, **env}
         worker = WorkerProcess(queue, env, ARTIFACTS / "logs" / f"{queue}.log")
         started.append(worker)
+        STARTED_WORKERS.append(worker)
         worker.wait_ready()
         return worker
 

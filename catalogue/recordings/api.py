@@ -19,7 +19,7 @@ from catalogue.api.problems import READ_ERRORS, problems
 from catalogue.api.views import IF_NONE_MATCH, NOT_MODIFIED, ApiMixin, conditional
 from catalogue.models import Recording
 from catalogue.recordings import exports, selectors
-from catalogue.recordings.axes import time_frequency_box
+from catalogue.recordings.axes import annotation_time_frequency
 from curation.api.label_sets import CSVRenderer, TextRenderer
 
 
@@ -99,13 +99,7 @@ def recording_data(request, recording: Recording) -> dict:
         }
     for annotation in selectors.recording_annotations(recording):
         image = annotation.image
-        box = time_frequency_box(
-            image.recording_axes,
-            annotation.shape,
-            annotation.coordinates,
-            image.width,
-            image.height,
-        )
+        box = annotation_time_frequency(annotation)
         images[image.pk]["annotations"].append(
             {
                 "id": annotation.pk,

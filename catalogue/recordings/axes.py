@@ -43,3 +43,11 @@ def time_frequency_box(
         "low_hz": round(frequency_at(axes, y1), 3),
         "high_hz": round(frequency_at(axes, y0), 3),
     }
+
+
+def annotation_time_frequency(annotation) -> dict | None:
+    """`time_frequency_box` of an annotation, from its image's axes and size."""
+    image = annotation.image
+    return time_frequency_box(
+        image.recording_axes, annotation.shape, annotation.coordinates, image.width, image.height
+    )

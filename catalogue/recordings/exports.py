@@ -16,7 +16,7 @@ import io
 from collections.abc import Iterable
 
 from catalogue.models import Recording
-from catalogue.recordings.axes import time_frequency_box
+from catalogue.recordings.axes import annotation_time_frequency
 from curation.geometry import bounds
 from curation.models import Annotation
 
@@ -55,13 +55,7 @@ def raven_selection_table(recording: Recording, annotations: Iterable[Annotation
     number = 0
     for annotation in annotations:
         image = annotation.image
-        box = time_frequency_box(
-            image.recording_axes,
-            annotation.shape,
-            annotation.coordinates,
-            image.width,
-            image.height,
-        )
+        box = annotation_time_frequency(annotation)
         if box is None:
             continue
         number += 1
