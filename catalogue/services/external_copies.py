@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 
 from celery import current_app
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -88,7 +89,11 @@ def request_copy(image_set: ImageSet, *, actor, image_ids: list[int] | None = No
         source=f"{COPY_SOURCE} ({source.name if source else ''})",
         total=len(ids),
     )
-    transaction.on_commit(lambda: current_app.send_task(COPY_TASK, args=[batch.pk, ids]))
+    # Copies are ingests of files from elsewhere: they go where uploads are ingested.
+    queue = settings.UPLOAD_QUEUE or None
+    transaction.on_commit(
+        lambda: current_app.send_task(COPY_TASK, args=[batch.pk, ids], queue=queue)
+    )
     return batch
 
 

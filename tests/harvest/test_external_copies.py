@@ -53,9 +53,12 @@ def remote():
 
 
 @pytest.fixture
-def worker(start_worker, isolated_session):
-    """A worker on the default queue, with a decompression-bomb limit of a million pixels."""
-    return start_worker("copies", queue=isolated_session["queue"], INGEST_MAX_PIXELS="1000000")
+def worker(start_worker, settings):
+    """A worker of its own, with a decompression-bomb limit of a million pixels, on the
+    queue copies go to (that of upload ingests): the suite's worker must not take them."""
+    started = start_worker("copies", INGEST_MAX_PIXELS="1000000")
+    settings.UPLOAD_QUEUE = started.queue
+    return started
 
 
 def client_of(user) -> Client:
