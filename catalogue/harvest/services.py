@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from catalogue import access
 from catalogue.errors import FieldError, NotAllowed
+from catalogue.harvest.external_images import COPY_FIELDS, copied_keys
 from catalogue.harvest.mapping import Mapped, web_url
 from catalogue.ingest.storing import delete_stored
 from catalogue.models import (
@@ -77,11 +78,10 @@ def remove_source(source: HarvestSource, *, actor) -> int:
     # Files a curator had copied here go with their images, once the delete holds.
     copied = [
         key
-        for row in Image.objects.filter(image_set_id__in=set_ids)
+        for image in Image.objects.filter(image_set_id__in=set_ids)
         .exclude(storage_key="")
-        .values_list("storage_key", "thumbnail_small", "thumbnail_medium")
-        for key in row
-        if key
+        .only(*COPY_FIELDS)
+        for key in copied_keys(image)
     ]
     source.delete()
     if copied:
