@@ -7,7 +7,7 @@ from catalogue.models import Image, ImageSet, IngestBatch
 class ImageSetAdmin(admin.ModelAdmin):
     list_display = ["title", "state", "access", "licence", "instrument", "created"]
     list_filter = ["state", "access", "modality", "licence"]
-    search_fields = ["title", "description", "instrument", "platform"]
+    search_fields = ["title", "description", "instrument", "platform", "station"]
     filter_horizontal = ["curators"]
     readonly_fields = ["uuid", "revision", "derived_coverage", "created", "updated"]
 

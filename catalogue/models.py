@@ -13,6 +13,7 @@ from uuid import uuid4
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -81,10 +82,16 @@ DESCRIPTIVE_FIELDS = (
     "instrument_uri",
     "modality",
     "research_infrastructure",
+    "station",
     "related_identifiers",
     "funding",
     "version",
 )
+
+# A station's code, as observatories name their sites and fixed cameras ("EMSO-OBSEA",
+# an OceanSITES site, a WMO number): letters, digits and . _ - inside, so it stands in
+# a URL path as it is (/stations/<code>/timeseries/).
+STATION_CODE = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?"
 
 
 class ImageSet(models.Model):
@@ -136,6 +143,21 @@ class ImageSet(models.Model):
     instrument_uri = models.URLField(max_length=300, blank=True)
     modality = models.CharField(max_length=32, choices=Modality.choices, blank=True)
     research_infrastructure = models.CharField(max_length=200, blank=True)
+    # The station (site, fixed camera) whose images the set holds; the sets sharing a
+    # code make one time series (curation/timeseries/).
+    station = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        validators=[
+            RegexValidator(
+                rf"\A{STATION_CODE}\Z",
+                "A station code: 1 to 64 letters, digits, '.', '_' or '-', beginning and "
+                "ending with a letter or digit (e.g. EMSO-OBSEA).",
+            )
+        ],
+        help_text="the station or site code the set's images come from, e.g. EMSO-OBSEA",
+    )
     # [{"identifier", "identifier_type", "relation_type"}] as in DataCite.
     related_identifiers = models.JSONField(default=list, blank=True)
     # [{"funder_name", "funder_identifier", "award_number", "award_title"}]

@@ -18,5 +18,10 @@ urlpatterns = [
     path("sets/<uuid:uuid>/metadata.<str:fmt>", views.set_metadata, name="set-metadata"),
     path("sets/<uuid:uuid>/rocrate.zip", views.set_rocrate, name="set-rocrate"),
     path("sets/<uuid:uuid>/timeseries/", timeseries.station_page, name="set-timeseries"),
+    path(
+        "stations/<str:code>/timeseries/",
+        timeseries.station_sets_page,
+        name="station-timeseries",
+    ),
     path("files/images/<int:pk>/<str:variant>", views.image_file, name="image-thumbnail"),
 ]

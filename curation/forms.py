@@ -158,11 +158,18 @@ class ImageSetForm(forms.Form):
         help_text="Filled from the device chosen above; or paste an L22 or L05 term URI.",
     )
     research_infrastructure = forms.CharField(max_length=200, required=False)
+    station = forms.CharField(
+        max_length=64,
+        required=False,
+        help_text="The station or site code the images come from (e.g. EMSO-OBSEA); sets "
+        "sharing a code make one time series.",
+    )
 
     SCALARS = (
         "title", "description", "version", "licence", "access", "embargo_until", "modality",
         "west", "south", "east", "north", "time_start", "time_end", "depth_min", "depth_max",
         "platform", "platform_uri", "instrument", "instrument_uri", "research_infrastructure",
+        "station",
     )  # fmt: skip
 
     def __init__(self, *args, **kwargs):
@@ -393,7 +400,7 @@ class SetEditor:
             "platform_uri", "instrument_uri",
         ):  # fmt: skip
             fields[name] = fields[name] or ""
-        for name in ("instrument", "research_infrastructure"):
+        for name in ("instrument", "research_infrastructure", "station"):
             fields[name] = (fields[name] or "").strip()
         fields["keywords"] = split_keywords(data.get("keywords", ""))
         fields["creators"] = self.formsets["creators"].rows()

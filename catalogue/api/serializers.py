@@ -33,6 +33,7 @@ SET_FIELDS = (
     "instrument_uri",
     "modality",
     "research_infrastructure",
+    "station",
     "west",
     "south",
     "east",
@@ -173,6 +174,9 @@ class ImageSetSerializer(serializers.Serializer):
     )
     modality = serializers.CharField(allow_blank=True)
     research_infrastructure = serializers.CharField(allow_blank=True)
+    station = serializers.CharField(
+        allow_blank=True, help_text="station code; the sets sharing it make one time series"
+    )
     west = serializers.FloatField(allow_null=True)
     south = serializers.FloatField(allow_null=True)
     east = serializers.FloatField(allow_null=True)

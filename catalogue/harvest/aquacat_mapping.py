@@ -16,6 +16,7 @@ from catalogue.harvest.mapping import (
     parse_date,
     web_url,
 )
+from catalogue.models import STATION_CODE
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 # Taken as they are: our own schema's fields of the same names.
@@ -60,6 +61,10 @@ def mapped_set(detail: dict, base_url: str) -> Mapped:
         raise Invalid("the set has no title")
     for name in SET_TEXT:
         f[name] = str(detail.get(name) or "")
+    # The peer's station code, so its sets join a station's series here; one that is
+    # not a code (a peer of another version) is left out rather than the set.
+    station = str(detail.get("station") or "")
+    f["station"] = station if re.fullmatch(STATION_CODE, station) else ""
     for name in SET_NUMBERS:
         f[name] = number(detail.get(name), name)
     for name in SET_LISTS:

@@ -8,6 +8,7 @@ from curation.api import deposits, reviewers
 from curation.api.annotations import AnnotationViewSet
 from curation.api.label_sets import UUID_PATTERN, LabelSetViewSet
 from curation.timeseries.api import TimeSeriesView
+from curation.timeseries.station_api import StationListView, StationTimeSeriesView
 
 router = SimpleRouter()
 router.register("label-sets", LabelSetViewSet, basename="label-set")
@@ -33,6 +34,12 @@ urlpatterns = [
         "image-sets/<int:pk>/timeseries/",
         TimeSeriesView.as_view(),
         name="image-set-timeseries",
+    ),
+    path("stations/", StationListView.as_view(), name="station-list"),
+    path(
+        "stations/<str:code>/timeseries/",
+        StationTimeSeriesView.as_view(),
+        name="station-timeseries",
     ),
     re_path(
         rf"^label-sets/(?P<uuid>{UUID_PATTERN})/export$",

@@ -1,5 +1,6 @@
-"""GET /api/v1/image-sets/{pk}/timeseries/: a station's series as JSON or, with
+"""GET /api/v1/image-sets/{pk}/timeseries/: a set's series as JSON or, with
 `format=csv` (or `Accept: text/csv`), as CSV (columns: curation/timeseries/documents.py).
+A station's series, over its sets: curation/timeseries/station_api.py.
 
 Bad parameters answer 400 naming each; a label id that is not one of the set's labels
 answers 404 naming `label`, as every reference that finds nothing does; a set the
@@ -7,6 +8,8 @@ caller may not read the images of answers 404.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -18,6 +21,7 @@ from rest_framework.views import APIView
 from catalogue.api.problems import READ_ERRORS, Missing, problems
 from catalogue.api.renderers import JSONRenderer
 from catalogue.api.views import ApiMixin
+from catalogue.models import ImageSet
 from curation.api.label_sets import CSVRenderer
 from curation.timeseries.bins import BINS, MAX_BINS
 from curation.timeseries.documents import COLUMNS, series_csv, series_json
@@ -30,7 +34,7 @@ from curation.timeseries.params import (
     UnknownLabel,
     read_params,
 )
-from curation.timeseries.selectors import readable_station, station_series
+from curation.timeseries.selectors import Series, readable_station, station_series
 
 
 def pattern(grammar: str) -> dict:
@@ -71,8 +75,8 @@ PARAMETERS = [
     OpenApiParameter(
         "label",
         pattern(LABEL_LIST),
-        description="label ids of the set's label set, comma-separated; default: every "
-        "label counted in the range",
+        description="label ids of the sets' label sets, comma-separated; default: every "
+        "label counted in the range (harvested labels of the same name or AphiaID too)",
     ),
     OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description="default json"),
 ]
@@ -92,6 +96,8 @@ class StationSerializer(serializers.Serializer):
     instrument = serializers.CharField(allow_blank=True)
     instrument_uri = serializers.CharField(allow_blank=True)
     research_infrastructure = serializers.CharField(allow_blank=True)
+    code = serializers.CharField(allow_blank=True, help_text="the set's station code")
+    url = serializers.URLField(allow_null=True, help_text="the station's series, over its sets")
 
 
 # Built from a dict, as below: `label` is also an attribute of every DRF field.
@@ -99,7 +105,9 @@ SeriesLineSerializer = type(
     "SeriesLineSerializer",
     (serializers.Serializer,),
     {
-        "label_id": serializers.IntegerField(),
+        "label_id": serializers.IntegerField(
+            allow_null=True, help_text="null: a label a harvested image's source validated"
+        ),
         "label": serializers.CharField(),
         "aphia_id": serializers.IntegerField(allow_null=True),
         "status": serializers.ChoiceField(choices=["validated", "predicted"]),
@@ -117,13 +125,9 @@ class BinSerializer(serializers.Serializer):
     )
 
 
-# `from` is a keyword in Python and a field name here.
-TimeSeriesSerializer = type(
-    "TimeSeriesSerializer",
-    (serializers.Serializer,),
-    {
-        "image_set": SetLinkSerializer(),
-        "station": StationSerializer(),
+def series_fields() -> dict[str, serializers.Field]:
+    """The fields of a series, after what it covers (a set, or a station's sets)."""
+    return {
         "bin": serializers.ChoiceField(choices=list(BINS)),
         "from": serializers.DateTimeField(allow_null=True, help_text="the first bin's start"),
         "to": serializers.DateTimeField(allow_null=True, help_text="the last bin's end"),
@@ -132,6 +136,17 @@ TimeSeriesSerializer = type(
         "series": SeriesLineSerializer(many=True),
         "bins": BinSerializer(many=True),
         "undated_images": serializers.IntegerField(help_text="images without a capture time"),
+    }
+
+
+# `from` is a keyword in Python and a field name here.
+TimeSeriesSerializer = type(
+    "TimeSeriesSerializer",
+    (serializers.Serializer,),
+    {
+        "image_set": SetLinkSerializer(),
+        "station": StationSerializer(),
+        **series_fields(),
         "__module__": __name__,
     },
 )
@@ -156,20 +171,40 @@ class TimeSeriesView(ApiMixin, APIView):
     )
     def get(self, request, pk: int):
         image_set = readable_station(request.user, pk=pk)
-        try:
-            series = station_series(request.user, image_set, read_params(request.query_params))
-        except UnknownLabel as error:
-            raise Missing("label", error.errors["label"][0]) from error
-        except SeriesError as error:
-            raise exceptions.ValidationError(error.errors) from error
-        if request.accepted_renderer.format == "csv":
-            name = f"timeseries-{image_set.pk}-{series.params.bin}.csv"
-            headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-            return Response(series_csv(series), headers=headers)
+        station_url = None
+        if image_set.station:
+            station_url = request.build_absolute_uri(
+                reverse("api:station-timeseries", args=[image_set.station])
+            )
         links = {
             "url": request.build_absolute_uri(reverse("api:image-set-detail", args=[pk])),
             "page": request.build_absolute_uri(
                 reverse("catalogue:set-timeseries", args=[image_set.uuid])
             ),
         }
-        return Response(series_json(series, links=links))
+        return series_response(
+            request,
+            image_set,
+            f"timeseries-{image_set.pk}",
+            lambda series: series_json(series, links=links, station_url=station_url),
+        )
+
+
+def series_response(
+    request,
+    sets: ImageSet | Sequence[ImageSet],
+    file_stem: str,
+    document: Callable[[Series], dict],
+) -> Response:
+    """The series of `sets` the request asks for, as CSV or as `document` makes it."""
+    try:
+        series = station_series(request.user, sets, read_params(request.query_params))
+    except UnknownLabel as error:
+        raise Missing("label", error.errors["label"][0]) from error
+    except SeriesError as error:
+        raise exceptions.ValidationError(error.errors) from error
+    if request.accepted_renderer.format == "csv":
+        name = f"{file_stem}-{series.params.bin}.csv"
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return Response(series_csv(series), headers=headers)
+    return Response(document(series))

@@ -5,7 +5,9 @@ in time order, empty bins as zeros:
 
     bin_start  the bin's start, ISO 8601 UTC (included)
     bin_end    the next bin's start (excluded)
-    label_id   the label's id in AquaCat (the `label` parameter takes it)
+    label_id   the label's id in AquaCat (the `label` parameter takes it); empty for
+               a label a harvested image's source validated (counted as validated,
+               once per image: curation/timeseries/harvested.py)
     label      the label's name
     aphia_id   its WoRMS AphiaID, empty for a concept that is no taxon
     status     validated, or predicted (at or above min_confidence)
@@ -31,9 +33,9 @@ def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
-def series_json(series: Series, *, links: dict[str, str]) -> dict:
-    """The series with `counts` in each bin following `series` (its lines) in order."""
-    image_set, params = series.image_set, series.params
+def series_json(series: Series, *, links: dict[str, str], station_url: str | None) -> dict:
+    """A set's series: the set, its instruments and station, then the series."""
+    image_set = series.image_set
     return {
         "image_set": {
             "id": image_set.pk,
@@ -47,7 +49,37 @@ def series_json(series: Series, *, links: dict[str, str]) -> dict:
             "instrument": image_set.instrument,
             "instrument_uri": image_set.instrument_uri,
             "research_infrastructure": image_set.research_infrastructure,
+            "code": image_set.station,
+            "url": station_url,
         },
+        **series_body(series),
+    }
+
+
+def station_json(series: Series, code: str, *, links: dict, set_links: list[dict]) -> dict:
+    """A station's series: the station, each of its sets counted, then the series;
+    `set_links` holds each set's links, in the order of `series.sets`."""
+    return {
+        "station": {"code": code, **links},
+        "image_sets": [
+            {
+                "id": image_set.pk,
+                "uuid": str(image_set.uuid),
+                "title": image_set.title,
+                "platform": image_set.platform,
+                "instrument": image_set.instrument,
+                **set_link,
+            }
+            for image_set, set_link in zip(series.sets, set_links, strict=True)
+        ],
+        **series_body(series),
+    }
+
+
+def series_body(series: Series) -> dict:
+    """The series with `counts` in each bin following `series` (its lines) in order."""
+    params = series.params
+    return {
         "bin": params.bin,
         "from": iso(series.start),
         "to": iso(series.end),
@@ -85,8 +117,7 @@ def series_csv(series: Series) -> str:
             writer.writerow((start, end, "", "", "", "", 0, one.images))
         for key in series.keys:
             aphia = "" if key.aphia_id is None else key.aphia_id
+            label_id = "" if key.label_id is None else key.label_id
             count = one.counts.get(key, 0)
-            writer.writerow(
-                (start, end, key.label_id, key.name, aphia, key.status, count, one.images)
-            )
+            writer.writerow((start, end, label_id, key.name, aphia, key.status, count, one.images))
     return out.getvalue()

@@ -1,14 +1,18 @@
 """The counts of a station's series, read through the access rules.
 
-The set is found among those whose files the caller may read (annotations are read
+A series covers one set, or the sets of a station (curation/timeseries/stations.py).
+A set is found among those whose files the caller may read (annotations are read
 as their images are: catalogue/access.py, `Action.READ_FILES`), and the counts come
 from `visible_images` and `visible_annotations` again, so a restricted set or one
 whose files are under embargo gives no count on any path. Two grouped queries make a
-series whatever its length: labels per bin, and images per bin.
+series whatever its length: labels per bin, and images per bin; the labels harvested
+images bring from their source (external sets only) are one more
+(curation/timeseries/harvested.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -22,7 +26,7 @@ from catalogue.models import Image, ImageSet
 from catalogue.selectors import visible_images
 from curation.models import Label, Labelling, Status
 from curation.selectors import visible_annotations
-from curation.timeseries import bins
+from curation.timeseries import bins, harvested
 from curation.timeseries.params import SeriesError, SeriesParams, UnknownLabel
 
 NOT_READABLE = "No image set with this id (or none whose images you may read)."
@@ -34,7 +38,7 @@ class SeriesKey:
     once per series and compared by identity: a year by the hour looks it up millions
     of times, and a field-by-field hash is slow there."""
 
-    label_id: int
+    label_id: int | None  # None: a label a harvested image's source validated
     name: str
     aphia_id: int | None
     colour: str
@@ -51,13 +55,18 @@ class Bin:
 
 @dataclass
 class Series:
-    image_set: ImageSet
+    sets: list[ImageSet]  # the set, or the station's sets the caller may read
     params: SeriesParams
     start: datetime | None  # the range, widened to whole bins; None: no dated image
     end: datetime | None
     keys: list[SeriesKey]
     bins: list[Bin]
     undated_images: int  # images without a capture time, in no bin
+
+    @property
+    def image_set(self) -> ImageSet:
+        """The first (for a set's series, the only) set."""
+        return self.sets[0]
 
     def totals(self) -> dict[SeriesKey, int]:
         return {key: sum(b.counts.get(key, 0) for b in self.bins) for key in self.keys}
@@ -73,21 +82,23 @@ def readable_station(user, **lookup) -> ImageSet:
     return image_set
 
 
-def station_labels(image_set: ImageSet) -> QuerySet[Label]:
-    """The labels of the set's label set (none when it has none yet)."""
-    labelling = Labelling.objects.filter(image_set=image_set).values("label_set")
+def station_labels(sets: ImageSet | Sequence[ImageSet]) -> QuerySet[Label]:
+    """The labels of the sets' label sets (none for a set without one yet)."""
+    labelling = Labelling.objects.filter(image_set__in=_listed(sets)).values("label_set")
     return Label.objects.filter(label_set__in=labelling).order_by("name", "pk")
 
 
-def station_series(user, image_set: ImageSet, params: SeriesParams) -> Series:
-    """Counts of labels per bin over the range asked for (by default the span of the
-    set's dated images); every bin present, empty ones as zeros. SeriesError when
-    the range makes too many bins or a label is not the set's."""
-    images = visible_images(user).filter(image_set=image_set)
-    labels = _chosen_labels(image_set, params.labels)
+def station_series(user, sets: ImageSet | Sequence[ImageSet], params: SeriesParams) -> Series:
+    """Counts of labels per bin on the images of `sets` (one set, or a station's)
+    over the range asked for (by default the span of their dated images); every bin
+    present, empty ones as zeros. SeriesError when the range makes too many bins or
+    a label is not one of the sets' labels."""
+    sets = _listed(sets)
+    images = visible_images(user).filter(image_set__in=sets)
+    labels = _chosen_labels(sets, params.labels)
     first, stop, undated = _range(images, params)
     if first is None or stop is None:
-        return Series(image_set, params, None, None, _keys(labels, params), [], undated)
+        return Series(sets, params, None, None, _keys(labels, params), [], undated)
     made = bins.count(first, stop, params.bin)
     if made > bins.MAX_BINS:
         raise SeriesError(
@@ -109,7 +120,7 @@ def station_series(user, image_set: ImageSet, params: SeriesParams) -> Series:
         series_bins[start].images = n
 
     annotations = visible_annotations(user).filter(
-        image__image_set=image_set,
+        image__image_set__in=sets,
         image__captured_at__gte=first,
         image__captured_at__lt=stop,
     )
@@ -129,17 +140,38 @@ def station_series(user, image_set: ImageSet, params: SeriesParams) -> Series:
     by_id = {(key.label_id, key.status): key for key in keys}
     for start, label_id, status, n in rows:
         series_bins[start].counts[by_id[(label_id, status)]] = n
-    return Series(image_set, params, first, stop, keys, list(series_bins.values()), undated)
+    if params.status != "predicted" and any(s.harvest_source_id for s in sets):
+        chosen = labels if params.labels else None
+        found = harvested.labels_per_bin(images.filter(in_range), params.bin, chosen)
+        keys += _harvested_lines(found, series_bins)
+    return Series(sets, params, first, stop, keys, list(series_bins.values()), undated)
 
 
-def _chosen_labels(image_set: ImageSet, wanted: tuple[int, ...]) -> list[Label]:
+def _listed(sets: ImageSet | Sequence[ImageSet]) -> list[ImageSet]:
+    return [sets] if isinstance(sets, ImageSet) else list(sets)
+
+
+def _harvested_lines(
+    found: dict[tuple[datetime, harvested.Name], int], series_bins: dict[datetime, Bin]
+) -> list[SeriesKey]:
+    """A validated line per harvested label, by name, their counts put in the bins."""
+    keys = {
+        name: SeriesKey(None, name[0], name[1], harvested.colour(name[0]), Status.VALIDATED.value)
+        for name in sorted({name for _, name in found}, key=lambda name: (name[0], name[1] or 0))
+    }
+    for (start, name), n in found.items():
+        series_bins[start].counts[keys[name]] = n
+    return list(keys.values())
+
+
+def _chosen_labels(sets: list[ImageSet], wanted: tuple[int, ...]) -> list[Label]:
     if not wanted:
         return []
-    found = list(station_labels(image_set).filter(pk__in=wanted))
+    found = list(station_labels(sets).filter(pk__in=wanted))
     missing = sorted(set(wanted) - {label.pk for label in found})
     if missing:
         names = ", ".join(str(pk) for pk in missing[:10])
-        raise UnknownLabel({"label": [f"Not a label of this set's label set: {names}."]})
+        raise UnknownLabel({"label": [f"Not a label of these sets' label sets: {names}."]})
     return found
 
 

@@ -177,7 +177,12 @@ def search_rules(query: dict) -> None:
         query["polygon"] = "0,0,1,0,1,1,0,0"
 
 
-@repairs("GET", "/api/v1/image-sets/{id}/timeseries/", query=True)
+@repairs(
+    "GET",
+    "/api/v1/image-sets/{id}/timeseries/",
+    "/api/v1/stations/{code}/timeseries/",
+    query=True,
+)
 def timeseries_rules(query: dict) -> None:
     # Days that exist, `from` before `to`, and a range of at most 10,000 bins.
     for name, day in (("from", "2021-06-01"), ("to", "2021-06-30")):

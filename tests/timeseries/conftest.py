@@ -87,8 +87,8 @@ def station_set(people, tmp_path, folder: str, **fields):
 
 @pytest.fixture
 def station(people, tmp_path):
-    """A published open set: the camera's series."""
-    return station_set(people, tmp_path, "open", access="open")
+    """A published open set of the station EMSO-OBSEA: the camera's series."""
+    return station_set(people, tmp_path, "open", access="open", station="EMSO-OBSEA")
 
 
 @pytest.fixture

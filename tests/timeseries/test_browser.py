@@ -1,5 +1,6 @@
 """The time-series page in Chromium: from the set's landing page to the chart, a
-weekly series of both statuses for chosen labels, its CSV, and a bad date."""
+weekly series of both statuses for chosen labels, its CSV, a bad date, then the
+series of the set's station."""
 
 from __future__ import annotations
 
@@ -59,3 +60,15 @@ def test_time_series_page(page, shoot, station):
     shoot(page, "timeseries-bad-date")
     # The page itself answered 400, which Chromium reports; nothing else went wrong.
     assert all("status of 400" in error for error in page.errors)
+
+    page.get_by_role("link", name="EMSO-OBSEA").click()
+    page.get_by_role("heading", level=1, name="Time series of labels").wait_for()
+    sets = page.get_by_role("list", name="Sets of this station").get_by_role("listitem")
+    assert sets.count() == 1 and station.title in sets.inner_text()
+    assert chart.locator("g.ts-line").count() == 3
+    assert (
+        page.get_by_role("link", name="CSV")
+        .get_attribute("href")
+        .startswith("/api/v1/stations/EMSO-OBSEA/timeseries/?")
+    )
+    shoot(page, "timeseries-station")
