@@ -211,6 +211,9 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The embedded broker is polled: kombu's default of one poll a second would keep each
+# task waiting up to a second; a poll is one indexed read of a SQLite file.
+EMBEDDED_BROKER_POLLING_SECONDS = float(env_str("EMBEDDED_BROKER_POLLING_SECONDS", "0.1"))
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # Redis redelivers unacknowledged tasks after this; longer than any task.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -250,6 +253,9 @@ INFERENCE_EMBED_NEW_IMAGES = env_bool("INFERENCE_EMBED_NEW_IMAGES", True)
 INFERENCE_DEVICE = env_str("INFERENCE_DEVICE")  # empty: cuda when available, else cpu
 # Threads reading and decoding a batch's images while the model runs on the last chunk.
 INFERENCE_DECODE_THREADS = env_int("INFERENCE_DECODE_THREADS", 2)
+# Keep freed memory for the next forward pass instead of giving it back to the kernel
+# each batch (glibc's malloc; inference/memory.py).
+INFERENCE_MALLOC_TUNING = env_bool("INFERENCE_MALLOC_TUNING", True)
 # Held-out images a verification of numerics compares against fp32 (inference/numerics/).
 INFERENCE_NUMERICS_SAMPLE = env_int("INFERENCE_NUMERICS_SAMPLE", 64)
 # Where the code behind our model cards lives (AI4OS links.source_code); empty: the

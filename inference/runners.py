@@ -22,6 +22,7 @@ from django.utils.module_loading import import_string
 
 from inference.backbone import load_backbone, weights_path, weights_sha256
 from inference.deepaas import DeepaasError, DeepaasRunner
+from inference.memory import keep_freed_memory
 from inference.models import ModelVersion
 from inference.numerics.devices import bf16_supported, choose_device, device_key
 from inference.numerics.policy import Numerics, recorded
@@ -74,6 +75,7 @@ class TorchRunner(Runner):
         numerics: Numerics | None = None,
     ):
         super().__init__(version)
+        keep_freed_memory()  # else each batch faults its activations' pages in again
         spec = version.input_spec or {}
         self.device = torch.device(device) if device else choose_device()
         mean = torch.tensor(spec.get("mean", [0.0, 0.0, 0.0]), dtype=torch.float32)
