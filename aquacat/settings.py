@@ -286,6 +286,8 @@ SIMILARITY_UPLOAD_WAIT_SECONDS = float(env_str("SIMILARITY_UPLOAD_WAIT_SECONDS",
 # --- Ingestion ----------------------------------------------------------------------
 # Images over this many pixels are refused as decompression bombs.
 INGEST_MAX_PIXELS = env_int("INGEST_MAX_PIXELS", 200_000_000)
+# GeoTIFFs read through GDAL in bounded memory (a Sentinel-1 GRD scene: ~430 million).
+GEORASTER_MAX_PIXELS = env_int("GEORASTER_MAX_PIXELS", 1_000_000_000)
 INGEST_MAX_FILE_BYTES = env_int("INGEST_MAX_FILE_BYTES", 2 * 1024**3)
 INGEST_ARCHIVE_MAX_ENTRIES = env_int("INGEST_ARCHIVE_MAX_ENTRIES", 100_000)
 INGEST_ARCHIVE_MAX_BYTES = env_int("INGEST_ARCHIVE_MAX_BYTES", 20 * 1024**3)

@@ -19,12 +19,27 @@ Inputs, made once per run (half of each kind), DEFLATE-compressed GeoTIFFs:
 
 Reports files/s and megapixels/s for each, and the ratio of ours to the baseline
 (goal at least 0.8).
+
+Large scenes, on their own (no database):
+
+    .venv/bin/python bench/ingest_georaster.py [--width 25000] [--height 16000]
+
+writes one scene of that size (tests/georaster/scenes.py `large_scene`: the Landsat
+band tiled, 16-bit, GCPs) without overviews and with them, and reads each as ingest
+does (`process_raster`) in a fresh process: seconds, and how far the process's
+peak resident memory grew (VmHWM), beside the load average.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,6 +49,8 @@ from PIL import Image
 from rasterio.enums import Resampling
 from rasterio.transform import Affine
 from rasterio.warp import transform as warp_points
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.georaster import scenes
 
@@ -150,3 +167,53 @@ def georaster_part(scratch: Path, count: int, repeat: int) -> dict:
         "ratio_ours_to_baseline": round(ours / baseline, 3),
         "goal": {"ratio_ours_to_baseline": 0.8},
     }
+
+
+# Run in a fresh process, so that its peak memory is the scene's read alone; VmHWM
+# is the peak of the process's own address space (ru_maxrss would carry the
+# parent's peak over from before the exec).
+MEASURE = """
+import json, re, sys, time
+import django
+django.setup()
+from catalogue.ingest import georaster
+def peak():
+    with open("/proc/self/status") as status:
+        return int(re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1))
+before = peak()
+started = time.perf_counter()
+scene = georaster.process_raster(sys.argv[1], "scene.tif", "image/tiff")
+seconds = time.perf_counter() - started
+print(json.dumps({"seconds": round(seconds, 2), "memory_grown_mib": round((peak() - before) / 1024),
+                  "read": scene.raster["read"]}))
+"""
+
+
+def large_scenes(width: int, height: int) -> dict:
+    results: dict = {"megapixels": round(width * height / 1e6)}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "aquacat.settings"}
+    with tempfile.TemporaryDirectory(prefix="aquacat-large-") as folder:
+        for overviews in (False, True):
+            path = Path(folder) / f"scene-{overviews}.tif"
+            scenes.large_scene(path, width=width, height=height, overviews=overviews)
+            load = os.getloadavg()[0]
+            run = subprocess.run(
+                [sys.executable, "-c", MEASURE, str(path)],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=True,
+            )
+            measured = json.loads(run.stdout.strip().splitlines()[-1])
+            measured["load_average"] = round(load, 2)
+            results["with_overviews" if overviews else "without_overviews"] = measured
+            path.unlink()
+    return results
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="large-scene reads (see the docstring)")
+    parser.add_argument("--width", type=int, default=25_000)
+    parser.add_argument("--height", type=int, default=16_000)
+    arguments = parser.parse_args()
+    print(json.dumps(large_scenes(arguments.width, arguments.height), indent=2))

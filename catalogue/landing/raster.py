@@ -1,5 +1,5 @@
 """A georeferenced or multiband raster described in words for the landing page's
-lightbox: its footprint's extent, its bands and how its thumbnail was scaled."""
+lightbox: its footprint's extent, its bands, how its thumbnail was scaled and read."""
 
 from __future__ import annotations
 
@@ -37,10 +37,24 @@ def raster_facts(image: Image) -> list[list[str]]:
     if words:
         low, high = scaling.get("percentiles") or [0, 100]
         facts.append(["Thumbnail", words.format(low=low, high=high)])
+    read = read_words(raster.get("read") or {})
+    if read:
+        facts.append(["Read", read])
     crs = raster.get("crs_name") or raster.get("crs") or raster.get("gcp_crs")
     if crs:
         facts.append(["CRS", str(crs)[:80]])
     return facts
+
+
+def read_words(read: dict) -> str:
+    """How the thumbnail's pixels were read: from an overview or the full resolution."""
+    shape = read.get("shape") or []
+    size = f" to {shape[1]} x {shape[0]} px" if len(shape) == 2 else ""
+    if read.get("from") == "overview":
+        return f"averaged from the file's 1:{read.get('overview_factor')} overview{size}"
+    if read.get("from") == "full resolution":
+        return f"averaged from full resolution{size}"
+    return ""
 
 
 def lat(value: float) -> str:

@@ -18,6 +18,11 @@ The composed scenes stand for layouts the real files of data/ do not have:
                      is written)
     many_gcps        a small grid carrying 5,000 GCPs (GDAL writes at most 10,000
                      into a TIFF)
+    large_scene      the real Landsat red band tiled (with a slow brightness ramp,
+                     so no two tiles are alike) to a scene of any size, 16-bit,
+                     placed by GCPs over the North Sea like a Sentinel-1 GRD
+                     measurement file, with internal overviews or without; written
+                     in strips of rows, so a 400-megapixel scene never sits in memory
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ import numpy as np
 import rasterio
 from rasterio.control import GroundControlPoint
 from rasterio.crs import CRS
+from rasterio.enums import Resampling
 from rasterio.transform import from_origin
+from rasterio.windows import Window
 
 DATA = Path(__file__).parent / "data"
 LANDSAT = DATA / "rgb-byte-tenth.tif"  # Bahamas banks and the Atlantic, 79.0-76.6 W, 23.6-25.6 N
@@ -49,18 +56,62 @@ def radar_like(path: Path, *, width: int = 400, height: int = 300, seed: int = 7
     intensity = backscatter**2 * rng.gamma(shape=1.0, scale=1.0, size=(height, width))
     amplitude = np.clip(np.sqrt(intensity), 1, 65535).astype("uint16")
     amplitude[:, :10] = 0  # no data along the swath's edge, as GRD products have
+    profile = {"driver": "GTiff", "width": width, "height": height, "count": 1, "dtype": "uint16"}
+    with rasterio.open(path, "w", **profile) as dataset:
+        dataset.write(amplitude, 1)
+        dataset.gcps = (north_sea_gcps(width, height), CRS.from_epsg(4326))
+        dataset.set_band_description(1, "Amplitude_VV")
+        dataset.update_tags(TIFFTAG_DATETIME="2021:04:01 05:26:23")
+    return path
+
+
+def north_sea_gcps(width: int, height: int) -> list[GroundControlPoint]:
     gcps = []
     for row in np.linspace(0, height, 5):
         for col in np.linspace(0, width, 5):
             lon = NORTH_SEA["west"] + (NORTH_SEA["east"] - NORTH_SEA["west"]) * col / width
             lat = NORTH_SEA["north"] - (NORTH_SEA["north"] - NORTH_SEA["south"]) * row / height
             gcps.append(GroundControlPoint(row=row, col=col, x=lon, y=lat, z=0.0))
-    profile = {"driver": "GTiff", "width": width, "height": height, "count": 1, "dtype": "uint16"}
+    return gcps
+
+
+def large_scene(path: Path, *, width: int, height: int, overviews: bool) -> Path:
+    """One 16-bit band: the Landsat red band tiled, times a ramp from 1 (left) to 4
+    (right); tiled 512 x 512, DEFLATE; overviews (2, 4, ... down to < 512 px, averaged)
+    inside the file when asked for."""
+    with rasterio.open(LANDSAT) as source:
+        red = source.read(1).astype("uint32")
+    profile = {
+        "driver": "GTiff",
+        "width": width,
+        "height": height,
+        "count": 1,
+        "dtype": "uint16",
+        "nodata": 0,
+        "tiled": True,
+        "blockxsize": 512,
+        "blockysize": 512,
+        "compress": "deflate",
+        "BIGTIFF": "IF_SAFER",
+    }
+    reps = (-(-512 // red.shape[0]) + 1, -(-width // red.shape[1]) + 1)
+    tiled = np.tile(red, reps)
+    ramp = (256 * (1 + 3 * np.arange(width) / width)).astype("uint32")
     with rasterio.open(path, "w", **profile) as dataset:
-        dataset.write(amplitude, 1)
-        dataset.gcps = (gcps, CRS.from_epsg(4326))
+        for top in range(0, height, 512):
+            rows = min(512, height - top)
+            offset = top % red.shape[0]
+            strip = tiled[offset : offset + rows, :width] * ramp
+            dataset.write(
+                np.clip(strip, 0, 65535).astype("uint16"), 1, window=Window(0, top, width, rows)
+            )
+        dataset.gcps = (north_sea_gcps(width, height), CRS.from_epsg(4326))
         dataset.set_band_description(1, "Amplitude_VV")
-        dataset.update_tags(TIFFTAG_DATETIME="2021:04:01 05:26:23")
+        if overviews:
+            factors = [
+                2**level for level in range(1, 16) if max(width, height) >> (level - 1) > 512
+            ]
+            dataset.build_overviews(factors, Resampling.average)
     return path
 
 

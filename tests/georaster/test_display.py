@@ -47,3 +47,4 @@ def test_the_lightbox_says_where_the_scene_lies_and_how_it_is_shown(client, publ
     assert facts["Bands"] == "1 x uint16: Amplitude_VV"
     assert facts["Thumbnail"] == "in decibels, stretched between percentiles 2 and 98"
     assert facts["CRS"] == "EPSG:4326"  # the GCPs' CRS
+    assert facts["Read"] == "averaged from full resolution to 400 x 300 px"  # no overviews

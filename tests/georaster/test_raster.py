@@ -28,9 +28,9 @@ def test_a_cube_past_the_sample_limit_is_refused_before_reading(tmp_path, settin
     profile = {"driver": "GTiff", "width": 100, "height": 100, "count": 5, "dtype": "uint16"}
     with rasterio.open(path, "w", **profile) as dataset:
         dataset.write(np.ones((5, 100, 100), dtype="uint16"))
-    settings.INGEST_MAX_PIXELS = 12_500  # 4 x 12,500 = 50,000 samples: all five bands
+    settings.GEORASTER_MAX_PIXELS = 12_500  # 4 x 12,500 = 50,000 samples: all five bands
     assert georaster.process_raster(str(path), "cube.tif", "image/tiff").mode == "5xuint16"
-    settings.INGEST_MAX_PIXELS = 10_000
+    settings.GEORASTER_MAX_PIXELS = 10_000
     with pytest.raises(IngestError) as refused:
         georaster.process_raster(str(path), "cube.tif", "image/tiff")
     assert str(refused.value) == (

@@ -7,13 +7,12 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from rasterio.enums import Resampling
 from rasterio.errors import RasterioError
 from rasterio.io import DatasetReader
 
 from catalogue.ingest import imaging
 from catalogue.ingest.errors import IngestError
-from catalogue.ingest.georaster import footprint, reading, scaling
+from catalogue.ingest.georaster import decimated, footprint, reading, scaling
 
 # Pillow's names for the single-band layouts it knows; other layouts are named "<bands>x<type>".
 PILLOW_MODES = {"uint8": "L", "uint16": "I;16", "int32": "I", "float32": "F"}
@@ -38,7 +37,7 @@ def describe(dataset: DatasetReader, name: str, media_type: str) -> imaging.Proc
     except ValueError as error:
         raise IngestError(name, str(error)) from error
     try:
-        shown, scale = display(dataset)
+        shown, scale, read = display(dataset)
     except (RasterioError, MemoryError) as error:
         raise IngestError(name, f"corrupt or truncated raster: {error}") from error
     raster = {
@@ -46,6 +45,7 @@ def describe(dataset: DatasetReader, name: str, media_type: str) -> imaging.Proc
         **reading.crs_description(dataset.crs),
         "bands": reading.band_descriptions(dataset),
         "scaling": scale,
+        "read": read,
     }
     if placed is not None:
         raster["georeferencing"] = placed.method
@@ -70,40 +70,24 @@ def describe(dataset: DatasetReader, name: str, media_type: str) -> imaging.Proc
     return result
 
 
-def display(dataset: DatasetReader) -> tuple[Image.Image, dict]:
-    """The bands to show, read at thumbnail size, as an 8-bit Pillow image, and the
-    scaling applied.
-
-    Reading every full-resolution block (averaged down) also proves the file
-    whole; when GDAL reads the reduced size from the file's own overviews
-    instead, every band is decoded once more (GDAL's checksum) for that proof.
-    """
-    if dataset.overviews(1):
-        for index in dataset.indexes:
-            dataset.checksum(index)
+def display(dataset: DatasetReader) -> tuple[Image.Image, dict, dict]:
+    """The bands to show, read at thumbnail size (decimated.py), as an 8-bit Pillow
+    image; the scaling applied, its percentiles taken over that reduced read; how
+    the pixels were read."""
     colours = [colour.name for colour in dataset.colorinterp]
     bands = scaling.band_choice(colours, dataset.count)
-    largest = max(imaging.THUMBNAIL_SIZES.values())
-    factor = min(1.0, largest / max(dataset.width, dataset.height))
-    shape = (
-        len(bands),
-        max(1, round(dataset.height * factor)),
-        max(1, round(dataset.width * factor)),
-    )
-    data = dataset.read(bands, out_shape=shape, masked=True, resampling=Resampling.average)
-    if "alpha" in colours:
-        alpha = dataset.read(colours.index("alpha") + 1, out_shape=shape[1:])
-        data = np.ma.masked_where(np.broadcast_to(alpha == 0, data.shape), data)
+    shown = decimated.read_shown(dataset, bands, max(imaging.THUMBNAIL_SIZES.values()))
     dtypes = {dataset.dtypes[index - 1] for index in bands}
     scale: dict[str, Any]
     if dtypes == {"uint8"}:
-        pixels, scale = np.ma.filled(data, 0).astype(np.uint8), {"method": "none"}
+        pixels, scale = np.ma.filled(shown.data, 0).astype(np.uint8), {"method": "none"}
     else:
-        pixels, scale = scaling.stretch(data, decibels=radar_amplitude(dataset))
+        pixels, scale = scaling.stretch(shown.data, decibels=radar_amplitude(dataset))
     scale["bands"] = bands
     if len(bands) == 1:
-        return Image.fromarray(pixels[0], "L"), scale
-    return Image.fromarray(np.ascontiguousarray(pixels.transpose(1, 2, 0)), "RGB"), scale
+        return Image.fromarray(pixels[0], "L"), scale, shown.read
+    picture = Image.fromarray(np.ascontiguousarray(pixels.transpose(1, 2, 0)), "RGB")
+    return picture, scale, shown.read
 
 
 def radar_amplitude(dataset: DatasetReader) -> bool:

@@ -24,9 +24,12 @@ from catalogue.ingest.errors import IngestError
 MAX_BANDS = 64  # hyperspectral cubes beyond this are not images we catalogue
 MAX_SAMPLES_PER_PIXEL_LIMIT = 4  # samples of all bands: as an RGBA image at the pixel limit
 MAX_GCPS = 2_500  # a Sentinel-1 GRD scene carries a few hundred
-# GDAL reads only the file it is given, and stops at corrupt data instead of
-# returning what it could.
+# GDAL reads only the file it is given, stops at corrupt data instead of
+# returning what it could, and keeps at most 64 MB of decoded blocks: a scene
+# averaged down block by block is read in bounded memory (decimated.py), where
+# GDAL's default (5% of the machine's memory) kept most of a large scene.
 GDAL_OPTIONS = {
+    "GDAL_CACHEMAX": 64 * 1024**2,  # bytes, as rasterio passes it to GDALSetCacheMax
     "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
     "GDAL_PAM_ENABLED": "NO",
     "GTIFF_REPORT_COMPD_CS": "NO",
@@ -64,20 +67,24 @@ def needs_gdal(dataset: DatasetReader) -> bool:
 
 
 def check_limits(dataset: DatasetReader, name: str) -> None:
-    """Refuse a file whose claims are past the limits, all reasons at once."""
+    """Refuse a file whose claims are past the limits, all reasons at once.
+
+    GDAL reads a scene in bounded memory, so its pixel limit is GEORASTER_MAX_PIXELS
+    (a Sentinel-1 GRD scene has some 430 million), not Pillow's INGEST_MAX_PIXELS;
+    it still bounds the decoding time of a scene without overviews."""
     problems = []
     pixels = dataset.width * dataset.height
-    if pixels > settings.INGEST_MAX_PIXELS:
+    limit = settings.GEORASTER_MAX_PIXELS
+    if pixels > limit:
         problems.append(
-            f"{dataset.width}x{dataset.height} = {pixels:,} pixels, over the limit of "
-            f"{settings.INGEST_MAX_PIXELS:,}"
+            f"{dataset.width}x{dataset.height} = {pixels:,} pixels, over the limit of {limit:,}"
         )
     # Every sample is decoded once at least: a cube of many bands counts for all of them.
     samples = pixels * dataset.count
-    if dataset.count > 1 and samples > MAX_SAMPLES_PER_PIXEL_LIMIT * settings.INGEST_MAX_PIXELS:
+    if dataset.count > 1 and samples > MAX_SAMPLES_PER_PIXEL_LIMIT * limit:
         problems.append(
             f"{samples:,} samples of {dataset.count} bands, over the limit of "
-            f"{MAX_SAMPLES_PER_PIXEL_LIMIT * settings.INGEST_MAX_PIXELS:,}"
+            f"{MAX_SAMPLES_PER_PIXEL_LIMIT * limit:,}"
         )
     if dataset.count > MAX_BANDS:
         problems.append(f"{dataset.count} bands, over the limit of {MAX_BANDS}")
