@@ -4,16 +4,18 @@ a bare library loop over the same files, measured in the same run.
     .venv/bin/python bench/ingest.py --parts recordings [--recordings 12] [--repeat 2]
 
 Inputs, made once per run from the real files of tests/recordings/data:
-- audio: WAV files of 60 s (32 kHz, 16 bit), each six copies of the real 10 s
-  recording, circularly shifted by a different amount per file (distinct content,
-  real sound statistics);
+- audio: WAV files of 10 min (2 kHz, 24 bit, as recorded), each twenty copies of
+  the real 30 s of MBARI's MARS hydrophone (tests/recordings/data, a blue whale
+  call in it), each copy circularly shifted by a different amount (no two 10 s
+  segments alike, real sound statistics);
 - video: MP4 files of 30 s, 640 x 480 at 10 frames per second, composed as
   tests/recordings/data/compose_video.py does (a FlowCam particle a second, drifting
   over a dark background), the particles in a different order and a little lower
   per file, so that no two files are the same.
 
 - baseline: per file, sha256 of the bytes; audio decoded with soundfile, the same
-  spectrogram (Hann 1024, hop 512, dBFS) per 10 s segment, each encoded as PNG;
+  spectrogram per 10 s segment (the default settings at 2 kHz: Hann of 128 samples
+  zero-padded to 1024, hop 40, 512 rows, dBFS), each encoded as PNG;
   video decoded with PyAV, one frame a second encoded as JPEG; each derived image
   with one 512 px JPEG thumbnail (as the image bench's baseline). Nothing else.
 - ours: `catalogue.services.ingest` of the folder into a new set, one process, on
@@ -47,18 +49,22 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "recordings" / "data"
 DEMO = ROOT / "catalogue" / "demo" / "phytoplankton-flowcam" / "images"
-AUDIO_SECONDS, VIDEO_SECONDS = 60, 30
+HYDROPHONE = DATA / "MARS-20150910T000235Z-2kHz.wav"  # 30 s at 2 kHz
+AUDIO_SECONDS, VIDEO_SECONDS = 600, 30
 VIDEO_SIZE = (640, 480)
-N_FFT, HOP, SEGMENT_S, DB_FLOOR = 1024, 512, 10.0, -120.0
+# The default spectrogram settings (catalogue/recordings/limits.py) at 2 kHz.
+WINDOW, N_FFT, HOP, ROWS, SEGMENT_S, DB_FLOOR = 128, 1024, 40, 512, 10.0, -120.0
 
 
 def make_audio(folder: Path, count: int) -> list[Path]:
-    samples, rate = soundfile.read(DATA / "birds_10s.wav", dtype="int16")
+    samples, rate = soundfile.read(HYDROPHONE, dtype="int32")
+    copies = AUDIO_SECONDS // 30
     paths = []
     for index in range(count):
-        shifted = np.roll(samples, (index + 1) * 997)
-        path = folder / f"station_{index:03d}.wav"
-        soundfile.write(path, np.tile(shifted, AUDIO_SECONDS // 10), rate, subtype="PCM_16")
+        # Each copy shifted anew: no 10 s segment repeats another (a set holds one copy).
+        shifted = [np.roll(samples, (index * copies + copy + 1) * 997) for copy in range(copies)]
+        path = folder / f"MARS_{index:03d}.wav"
+        soundfile.write(path, np.concatenate(shifted), rate, subtype="PCM_24")
         paths.append(path)
     return paths
 
@@ -99,17 +105,19 @@ def bare_audio(path: Path) -> None:
     hashlib.sha256(path.read_bytes()).hexdigest()
     samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
     mono = samples[:, 0]
-    window = np.hanning(N_FFT + 1)[:-1].astype(np.float32)
+    window = np.hanning(WINDOW + 1)[:-1].astype(np.float32)
     segment = int(SEGMENT_S * rate)
+    # Row r takes bins from r * bins / ROWS on (the loudest), as the ingest's linear rows.
+    starts = np.ceil(np.arange(ROWS) * (N_FFT / 2) / ROWS).astype(int)
     for start in range(0, len(mono), segment):
-        chunk = mono[start : start + segment + N_FFT - HOP]
+        chunk = mono[start : start + segment + WINDOW - HOP]
         columns = -(-min(segment, len(mono) - start) // HOP)
-        needed = (columns - 1) * HOP + N_FFT
+        needed = (columns - 1) * HOP + WINDOW
         chunk = np.pad(chunk, (0, max(0, needed - len(chunk))))
-        frames = np.lib.stride_tricks.sliding_window_view(chunk[:needed], N_FFT)[::HOP]
-        level = 20 * np.log10(
-            np.maximum(np.abs(np.fft.rfft(frames * window)) * 2 / window.sum(), 1e-12)
-        )
+        frames = np.lib.stride_tricks.sliding_window_view(chunk[:needed], WINDOW)[::HOP]
+        magnitude = np.abs(np.fft.rfft(frames * window, n=N_FFT))
+        rows = np.maximum.reduceat(magnitude, starts, axis=1)
+        level = 20 * np.log10(np.maximum(rows * 2 / window.sum(), 1e-12))
         grey = np.clip((level - DB_FLOOR) * (255 / -DB_FLOOR), 0, 255).T[::-1].astype(np.uint8)
         picture = Image.fromarray(grey)
         picture.save(io.BytesIO(), format="PNG", compress_level=1)

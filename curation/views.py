@@ -24,6 +24,8 @@ from catalogue import selectors as catalogue_selectors
 from catalogue.access import Action
 from catalogue.errors import FieldError, Immutable
 from catalogue.models import ImageSet, State
+from catalogue.recordings.frames import chosen_sampling, described_sampling
+from catalogue.recordings.limits import setting as recording_setting
 from catalogue.services.versions import draft_of_next_version
 from catalogue.uploads import selectors as upload_selectors
 from catalogue.uploads import services as upload_services
@@ -149,6 +151,7 @@ def upload(request, uuid):
         "upload_expiry_hours": settings.UPLOAD_EXPIRY_HOURS,
         "report": None,
         "reason": frozen_reason(image_set) if frozen else None,
+        "default_sampling": described_sampling(recording_setting("RECORDING_FRAMES")),
     }
     if request.method == "POST" and request.POST.get("cancel"):
         return cancel_unfinished_upload(request, image_set, request.POST["cancel"])
@@ -158,6 +161,11 @@ def upload(request, uuid):
             context["error"] = "Choose one or more files to upload."
             return render(request, "curation/upload.html", context)
         without_metadata = request.POST.get("without_metadata") == "on"
+        frames, wrong = upload_sampling(request.POST)
+        if wrong:
+            context["error"] = "; ".join(f"{field}: {reason}" for field, reason in wrong.items())
+            context["sampling"] = request.POST
+            return render(request, "curation/upload.html", context, status=400)
         if sum(received.size for received in files) > settings.UPLOAD_IN_REQUEST_MAX_BYTES:
             # Too large to ingest while the browser waits: a worker does it, and this
             # page (refreshing itself meanwhile) lists its progress and its counts.
@@ -167,10 +175,15 @@ def upload(request, uuid):
                     actor=request.user,
                     received=received,
                     without_metadata=without_metadata,
+                    frames=frames,
                 )
             return redirect("curation:upload", uuid=image_set.uuid)
         batch = services.ingest(
-            image_set, [files], actor=request.user, without_metadata=without_metadata
+            image_set,
+            [files],
+            actor=request.user,
+            without_metadata=without_metadata,
+            frames=frames,
         )
         context["report"] = batch
     context["unfinished_uploads"] = upload_selectors.unfinished_uploads(request.user, image_set)
@@ -179,6 +192,20 @@ def upload(request, uuid):
         row["upload"].state in ("queued", "ingesting") for row in context["worker_uploads"]
     )
     return render(request, "curation/upload.html", context)
+
+
+def upload_sampling(form) -> tuple[dict | None, dict[str, str]]:
+    """The frame sampling the upload form chose for videos (frames.chosen_sampling)."""
+    numbers: dict[str, float | None] = {}
+    wrong: dict[str, str] = {}
+    for field in ("frame_rate", "scene_threshold"):
+        text = form.get(field, "").strip()
+        try:
+            numbers[field] = float(text) if text else None
+        except ValueError:
+            numbers[field], wrong[field] = None, f"{text!r} is not a number"
+    chosen, problems = chosen_sampling(numbers["frame_rate"], numbers["scene_threshold"])
+    return chosen, {**problems, **wrong}
 
 
 def cancel_unfinished_upload(request, image_set, upload_id):

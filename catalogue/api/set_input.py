@@ -108,3 +108,11 @@ class UploadSerializer(StrictInput, serializers.Serializer):
         default=False,
         help_text="import the images of a refused sidecar all the same, without its metadata",
     )
+    frame_rate = serializers.FloatField(
+        required=False, help_text="videos: frames kept per second (above 0, at most 120)"
+    )
+    scene_threshold = serializers.FloatField(
+        required=False,
+        help_text="videos: a frame at each scene change of at least this mean change of grey "
+        "levels (above 0, at most 1) instead of a rate; RECORDING_FRAMES when neither is given",
+    )

@@ -34,6 +34,7 @@ from catalogue.api.problems import (
 )
 from catalogue.api.renderers import dumps
 from catalogue.api.uploads import upload_data
+from catalogue.api.uploads.serializers import FrameSamplingInput
 from catalogue.models import ImageSet
 from catalogue.uploads.services import stage_received_file
 
@@ -225,19 +226,32 @@ class ImageSetViewSet(ApiMixin, viewsets.GenericViewSet):
             without_metadata = flag.to_internal_value(request.data.get("without_metadata", False))
         except exceptions.ValidationError as error:
             raise exceptions.ValidationError({"without_metadata": error.detail}) from error
+        sampling = FrameSamplingInput(
+            data={k: v for k in ("frame_rate", "scene_threshold") if (v := request.data.get(k))}
+        )
+        sampling.is_valid(raise_exception=True)
+        frames = sampling.validated_data["frames"]
         if sum(received.size for received in files) > settings.UPLOAD_IN_REQUEST_MAX_BYTES:
             # Too large to ingest in the request: each file goes to the worker (202),
             # and its upload (catalogue/api/uploads/) shows the progress and report.
             staged = [
                 stage_received_file(
-                    image_set, actor=request.user, received=f, without_metadata=without_metadata
+                    image_set,
+                    actor=request.user,
+                    received=f,
+                    without_metadata=without_metadata,
+                    frames=frames,
                 )
                 for f in files
             ]
             answer = {"uploads": [upload_data(request, upload) for upload in staged]}
             return Response(answer, status=status.HTTP_202_ACCEPTED)
         batch = services.ingest(
-            image_set, [files], actor=request.user, without_metadata=without_metadata
+            image_set,
+            [files],
+            actor=request.user,
+            without_metadata=without_metadata,
+            frames=frames,
         )
         report = s.ingest_report(batch, s.Links(request))
         clean = not batch.rejected and not batch.duplicates

@@ -106,14 +106,17 @@ def run_ingest(
     workers: int = 1,
     on_progress: ProgressCallback | None = None,
     without_metadata: bool = False,
+    frames: dict | None = None,
 ) -> IngestBatch:
     """Ingest every file of `sources` into the set; the batch row is the report.
 
     `without_metadata`: the images a refused sidecar describes are imported all the
     same, without its metadata (the curator asked for it); by default they are not.
+    `frames`: the frame sampling of the batch's videos (recordings.frames.chosen_sampling).
     """
     batch = IngestBatch.objects.create(image_set=image_set, source=label[:1000])
     progress = Progress(batch, on_progress)
+    workdir = Path(tempfile.mkdtemp(prefix="aquacat-ingest-"))
     context = SetContext(
         set_id=image_set.pk,
         prefix=storage_prefix(image_set),
@@ -121,9 +124,10 @@ def run_ingest(
             **dict(image_set.recordings.values_list("sha256", "file_name")),
             **dict(image_set.images.values_list("sha256", "file_name")),
         },
+        frames_chosen=frames,
+        recording_claims=str(workdir / "recording-claims"),
     )
     writer = RowWriter(context, progress)
-    workdir = Path(tempfile.mkdtemp(prefix="aquacat-ingest-"))
     expander = Expander(workdir)
     try:
         items = (item for source in sources for item in expander.expand(source))

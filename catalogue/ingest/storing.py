@@ -13,6 +13,7 @@ import hashlib
 import logging
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.core.files import File
 from django.core.files.base import ContentFile
@@ -40,6 +41,10 @@ class SetContext:
     set_id: int
     prefix: str
     known: dict[str, str]  # sha256 -> file name, of the images and recordings it holds
+    # Recordings (catalogue/recordings/storing.py): the upload's frame sampling, if
+    # chosen, and the batch's folder where each recording's content is claimed once.
+    frames_chosen: dict | None = None
+    recording_claims: str = ""
 
 
 _context: SetContext | None = None
@@ -77,7 +82,14 @@ def store_candidate(context: SetContext, candidate: Candidate) -> Outcome:
         media_type = imaging.sniff(head)
         if media_type is None and (recorded := recording_type(head)) is not None:
             return store_recording(
-                context.set_id, context.prefix, context.known, name, path, recorded
+                context.set_id,
+                context.prefix,
+                context.known,
+                name,
+                path,
+                recorded,
+                frames_chosen=context.frames_chosen,
+                claims=Path(context.recording_claims) if context.recording_claims else None,
             )
         if media_type is None:
             raise IngestError(name, f"refused: the content is {imaging.describe(head)}")

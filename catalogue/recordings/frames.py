@@ -12,6 +12,9 @@ Sampling, recorded on the recording as its `derivation`:
   FFmpeg's scene score compares neighbours), at least `min_gap_s` seconds after the
   last kept one.
 Each kept frame keeps its presentation time (seconds from the video's start).
+The sampling is RECORDING_FRAMES unless the upload chose one (`chosen_sampling`:
+a rate, or scene changes with a threshold); the derivation says which
+(`chosen_by`: "upload" or "settings").
 
 A kept frame comes with a preview at the largest thumbnail's size, scaled by
 FFmpeg's scaler straight from the decoded picture (an area filter, as Pillow's
@@ -39,6 +42,7 @@ from catalogue.recordings.limits import Limits, seconds
 
 SCENE_SIZE = (64, 36)
 MODES = ("rate", "scene")
+MAX_RATE = 120.0  # frames per second: more than any observatory camera records
 PREVIEW_SIDE = max(THUMBNAIL_SIZES.values())
 
 
@@ -64,11 +68,47 @@ def check_parameters(params: dict[str, Any]) -> list[str]:
     mode = params.get("mode")
     if mode not in MODES:
         return [f"mode must be one of {', '.join(MODES)}"]
-    if mode == "rate" and not 0 < float(params.get("rate", 0)) <= 120:
-        return ["rate must be above 0 and at most 120 frames per second"]
+    if mode == "rate" and not 0 < float(params.get("rate", 0)) <= MAX_RATE:
+        return [f"rate must be above 0 and at most {MAX_RATE:g} frames per second"]
     if mode == "scene" and not 0 < float(params.get("threshold", 0)) <= 1:
         return ["threshold must be above 0 and at most 1"]
     return []
+
+
+def chosen_sampling(
+    frame_rate: float | None, scene_threshold: float | None
+) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The frame sampling an upload chose (None: RECORDING_FRAMES applies) and the
+    problems of the choice by field name, every one of them."""
+    problems: dict[str, str] = {}
+    if frame_rate is not None and scene_threshold is not None:
+        reason = "choose frame_rate or scene_threshold, not both"
+        return None, {"frame_rate": reason, "scene_threshold": reason}
+    if frame_rate is not None and not (math.isfinite(frame_rate) and 0 < frame_rate <= MAX_RATE):
+        problems["frame_rate"] = (
+            f"{frame_rate:g} frames per second: must be above 0 and at most {MAX_RATE:g}"
+        )
+    if scene_threshold is not None and not (
+        math.isfinite(scene_threshold) and 0 < scene_threshold <= 1
+    ):
+        problems["scene_threshold"] = (
+            f"{scene_threshold:g}: a mean change of grey levels, above 0 and at most 1"
+        )
+    if problems:
+        return None, problems
+    if frame_rate is not None:
+        return {"mode": "rate", "rate": frame_rate}, {}
+    if scene_threshold is not None:
+        return {"mode": "scene", "threshold": scene_threshold}, {}
+    return None, {}
+
+
+def described_sampling(params: dict[str, Any]) -> str:
+    """Frame sampling as people read it: "2 frames a second", "at scene changes of 0.3"."""
+    if params.get("mode") == "scene":
+        return f"a frame at each scene change of at least {float(params['threshold']):g}"
+    rate = float(params.get("rate", 1.0))
+    return f"{rate:g} frame{'' if rate == 1 else 's'} a second"
 
 
 def probe(path: Path, name: str, limits: Limits) -> VideoInfo:
@@ -222,13 +262,20 @@ def frame_time(frame: av.VideoFrame, index: int, info: VideoInfo) -> float:
     return (index - 1) / info.frame_rate if info.frame_rate else 0.0
 
 
-def derivation(params: dict[str, Any]) -> dict[str, Any]:
+def derivation(params: dict[str, Any], chosen_by: str = "settings") -> dict[str, Any]:
+    """How frames were sampled; `chosen_by`: "upload" (the curator's choice) or "settings"."""
     if params["mode"] == "rate":
-        return {"type": "frames", "mode": "rate", "rate": float(params.get("rate", 1.0))}
+        return {
+            "type": "frames",
+            "mode": "rate",
+            "rate": float(params.get("rate", 1.0)),
+            "chosen_by": chosen_by,
+        }
     return {
         "type": "frames",
         "mode": "scene",
         "threshold": float(params.get("threshold", 0.3)),
         "min_gap_s": float(params.get("min_gap_s", 0.0)),
         "scene_size": list(SCENE_SIZE),
+        "chosen_by": chosen_by,
     }

@@ -24,11 +24,14 @@ DEFAULTS: dict[str, Any] = {
     "RECORDING_MAX_FRAMES": 1_000_000,
     # Images derived from one recording (spectrogram segments, sampled frames).
     "RECORDING_MAX_DERIVED_IMAGES": 5_000,
-    # Spectrograms (spectrograms.py): a Hann window of `n_fft` samples moved by `hop`;
-    # "linear" or "log" frequency rows; dB relative to full scale, `db_floor` is black.
+    # Spectrograms (spectrograms.py), in time and frequency so that a segment is
+    # segment_seconds / hop_s columns by `rows` rows at any sample rate: a Hann window
+    # of about `window_s` (a power of two of samples) moved by `hop_s`; "linear" or "log"
+    # frequency rows; dB relative to full scale, `db_floor` is black.
     "RECORDING_SPECTROGRAM": {
-        "n_fft": 1024,
-        "hop": 512,
+        "window_s": 0.05,
+        "hop_s": 0.02,
+        "rows": 512,
         "scale": "linear",
         "segment_seconds": 10.0,
         "db_floor": -120.0,

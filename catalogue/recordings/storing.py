@@ -29,6 +29,8 @@ from catalogue.ingest.errors import IngestError
 from catalogue.ingest.imaging import make_thumbnails
 from catalogue.ingest.outcomes import CHUNK, Outcome
 from catalogue.recordings import audio, frames, limits, sniffing, spectrograms
+from catalogue.recordings.claims import claim
+from catalogue.recordings.saving import Saver, resolved
 from catalogue.recordings.spectrograms import Spectrogrammer
 
 logger = logging.getLogger(__name__)
@@ -47,12 +49,22 @@ def is_recording(outcome: Outcome) -> bool:
 
 
 def store_recording(
-    set_id: int, prefix: str, known: dict[str, str], name: str, path: Path, media_type: str
+    set_id: int,
+    prefix: str,
+    known: dict[str, str],
+    name: str,
+    path: Path,
+    media_type: str,
+    *,
+    frames_chosen: dict[str, Any] | None = None,
+    claims: Path | None = None,
 ) -> Outcome:
     """Check, derive and store one recording; the rows are left to the writer.
 
     `known` maps the sha256 of each file the set holds (images and recordings) to its
-    name: a recording among them is a duplicate, found before anything is derived."""
+    name, `claims` is the batch's folder of claimed recordings (`claim`): a recording
+    among either is a duplicate, found before anything is decoded. `frames_chosen`:
+    the upload's frame sampling (frames.chosen_sampling); RECORDING_FRAMES otherwise."""
     bounds = limits.current()
     size = path.stat().st_size
     if size > bounds.max_bytes:
@@ -61,13 +73,15 @@ def store_recording(
     sha256 = file_sha256(path)
     if sha256 in known:  # the set holds this file: nothing of it is decoded
         return Outcome(name, "duplicate", sha256=sha256, same_as=known[sha256])
+    if claims is not None and (first := claim(claims, sha256, name)) is not None:
+        return Outcome(name, "duplicate", sha256=sha256, same_as=first)
     kind = sniffing.kind_of(media_type)
-    stored: list[str] = []
+    saver = Saver()
     try:
         if kind == "audio":
             recording, derived = audio_parts(name, path, media_type, bounds)
         else:
-            recording, derived = video_parts(name, path, bounds)
+            recording, derived = video_parts(name, path, bounds, frames_chosen)
         started = recording["started_at"]
         rows = []
         seen = dict(known)
@@ -77,7 +91,7 @@ def store_recording(
                     name,
                     f"refused: more than {bounds.max_derived_images:,} images derived from it",
                 )
-            row = store_derived(prefix, picture, preview, media, stored, seen)
+            row = store_derived(prefix, picture, preview, media, saver, seen)
             if row is None:  # the same picture as one before (silence, a still scene)
                 recording["derivation"]["identical_skipped"] += 1
                 continue
@@ -96,19 +110,20 @@ def store_recording(
                 }
             )
         with open(path, "rb") as stream:
-            key = default_storage.save(
+            key = saver.save(
                 f"{prefix}recordings/{sha256[:2]}/{sha256}.{sniffing.suffix_of(media_type)}",
                 File(stream),
             )
-        stored.append(key)
+            stored = saver.finish()
+        rows = [resolved(row) for row in rows]
     except BaseException:
-        delete_keys(stored)
+        delete_keys(saver.abandon())  # what was stored of it
         raise
     recording.update(
         image_set_id=set_id,
         kind=kind,
         file_name=name,
-        storage_key=key,
+        storage_key=key.result(),
         sha256=sha256,
         size=size,
         media_type=media_type,
@@ -159,10 +174,14 @@ def audio_parts(
     return recording, derived()
 
 
-def video_parts(name: str, path: Path, bounds: limits.Limits) -> tuple[dict[str, Any], Derived]:
+def video_parts(
+    name: str, path: Path, bounds: limits.Limits, chosen: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], Derived]:
     info = frames.probe(path, name, bounds)
-    params = limits.setting("RECORDING_FRAMES")
+    params = chosen or limits.setting("RECORDING_FRAMES")
     if problems := frames.check_parameters(params):
+        if chosen:  # checked where it was chosen (frames.chosen_sampling): a caller's bug
+            raise ValueError("frame sampling: " + "; ".join(problems))
         raise ImproperlyConfigured("RECORDING_FRAMES: " + "; ".join(problems))
     if params["mode"] == "rate":
         expected = int(info.duration * float(params["rate"])) + 1
@@ -180,7 +199,10 @@ def video_parts(name: str, path: Path, bounds: limits.Limits) -> tuple[dict[str,
         "frame_rate": info.frame_rate,
         "frame_count": info.frame_count,
         "started_at": info.created or name_time(name),
-        "derivation": {**frames.derivation(params), "identical_skipped": 0},
+        "derivation": {
+            **frames.derivation(params, "upload" if chosen else "settings"),
+            "identical_skipped": 0,
+        },
     }
 
     def derived() -> Derived:
@@ -196,12 +218,13 @@ def store_derived(
     picture: Image.Image,
     preview: Image.Image,
     media_type: str,
-    stored: list[str],
+    saver: Saver,
     seen: dict[str, str],
 ) -> dict[str, Any] | None:
-    """Encode and store one derived image and its thumbnails (made from `preview`, the
-    picture or a smaller copy of it); its row's file fields. None when the set or this
-    recording already holds the same bytes."""
+    """Encode one derived image and its thumbnails (made from `preview`, the picture or
+    a smaller copy of it) and hand them to the saver; its row's file fields, the keys
+    as futures (saving.resolved). None when the set or this recording already holds
+    the same bytes."""
     buffer = io.BytesIO()
     if media_type == "image/png":
         picture.save(buffer, format="PNG", compress_level=1)
@@ -217,16 +240,13 @@ def store_derived(
     seen[sha256] = ""
     width, height, mode = picture.width, picture.height, picture.mode
     thumbnails = make_thumbnails(preview)  # shrinks the preview in place
-    original = default_storage.save(
-        f"{prefix}originals/{sha256[:2]}/{sha256}.{suffix}", ContentFile(data)
-    )
-    stored.append(original)
-    keys = {}
-    for size_name, thumbnail in thumbnails.items():
-        keys[size_name] = default_storage.save(
-            f"{prefix}thumbnails/{size_name}/{sha256[:2]}/{sha256}.jpg", ContentFile(thumbnail)
+    original = saver.save(f"{prefix}originals/{sha256[:2]}/{sha256}.{suffix}", ContentFile(data))
+    keys = {
+        size_name: saver.save(
+            f"{prefix}thumbnails/{size_name}/{sha256[:2]}/{sha256}.jpg", ContentFile(body)
         )
-        stored.append(keys[size_name])
+        for size_name, body in thumbnails.items()
+    }
     return {
         "storage_key": original,
         "sha256": sha256,

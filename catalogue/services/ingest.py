@@ -22,6 +22,7 @@ def ingest(
     workers: int | None = None,
     on_progress: pipeline.ProgressCallback | None = None,
     without_metadata: bool = False,
+    frames: dict | None = None,
 ) -> IngestBatch:
     """Ingest files into a draft set from any mix of sources, reporting per file.
 
@@ -29,7 +30,8 @@ def ingest(
     or a list of uploaded files; archives and sidecars among them are opened. A
     sidecar with problems is refused with every problem named, and the images it
     describes are left out, unless `without_metadata` asks for them without it.
-    Images the set holds, sent again with a sidecar, are corrected by it.
+    Images the set holds, sent again with a sidecar, are corrected by it. `frames`:
+    the frame sampling chosen for its videos (catalogue.recordings.frames.chosen_sampling).
     """
     access.require(actor, Action.EDIT, image_set)
     sources = list(sources)
@@ -41,4 +43,5 @@ def ingest(
         workers=workers or settings.INGEST_WORKERS,
         on_progress=on_progress,
         without_metadata=without_metadata,
+        frames=frames,
     )

@@ -183,10 +183,14 @@ def held_parts(upload: Upload) -> list[dict]:
     return parts
 
 
-def complete_upload(upload: Upload, *, actor, sha256: str = "") -> Upload:
+def complete_upload(
+    upload: Upload, *, actor, sha256: str = "", frames: dict | None = None
+) -> Upload:
     """Every byte is there: queue the ingest (the worker checks the sha256 first).
 
-    `sha256` is the whole file's, unless it was given at the start (then it must agree)."""
+    `sha256` is the whole file's, unless it was given at the start (then it must agree).
+    `frames`: the frame sampling of its videos (recordings.frames.chosen_sampling),
+    handed to the ingest task."""
     with transaction.atomic():
         upload = Upload.objects.select_for_update().select_related("image_set").get(pk=upload.pk)
         require_open(upload, actor)
@@ -214,11 +218,13 @@ def complete_upload(upload: Upload, *, actor, sha256: str = "") -> Upload:
         upload.received = upload.size
         upload.state = Upload.State.QUEUED
         upload.save(update_fields=["state", "received", "sha256", "changed"])
-        transaction.on_commit(lambda: queue_ingest(upload.pk))
+        transaction.on_commit(lambda: queue_ingest(upload.pk, frames))
     return upload
 
 
-def stage_received_file(image_set: ImageSet, *, actor, received, without_metadata=False) -> Upload:
+def stage_received_file(
+    image_set: ImageSet, *, actor, received, without_metadata=False, frames: dict | None = None
+) -> Upload:
     """A file that arrived whole in a form post (a Django UploadedFile), handed to the
     worker like a completed upload: staged (locally, or in S3 when storage is S3, so
     that a worker elsewhere reads it), then queued. For posts too large to ingest
@@ -243,16 +249,22 @@ def stage_received_file(image_set: ImageSet, *, actor, received, without_metadat
         upload.sha256 = storage.stage_whole(upload, received)
         with transaction.atomic():
             upload.save()
-            transaction.on_commit(lambda: queue_ingest(upload.pk))
+            transaction.on_commit(lambda: queue_ingest(upload.pk, frames))
     except BaseException:
         storage.remove(upload)
         raise
     return upload
 
 
-def queue_ingest(upload_id: int) -> None:
-    # By name: the task module imports this one.
-    current_app.send_task(INGEST_TASK, args=[upload_id], queue=settings.UPLOAD_QUEUE or None)
+def queue_ingest(upload_id: int, frames: dict | None = None) -> None:
+    # By name: the task module imports this one. The frame sampling travels only when
+    # chosen, so the task's arguments stay as they were otherwise.
+    current_app.send_task(
+        INGEST_TASK,
+        args=[upload_id],
+        kwargs={"frames": frames} if frames else {},
+        queue=settings.UPLOAD_QUEUE or None,
+    )
 
 
 def cancel_upload(upload: Upload, *, actor) -> Upload:
@@ -282,7 +294,7 @@ def count_archive_files(path: Path) -> int | None:
         return None
 
 
-def ingest_upload(upload_id: int) -> str:
+def ingest_upload(upload_id: int, frames: dict | None = None) -> str:
     """The worker's part: fetch (S3), verify the sha256, ingest, remove the staged bytes.
 
     Idempotent: an upload no longer queued (done, failed, taken by another delivery)
@@ -312,6 +324,7 @@ def ingest_upload(upload_id: int) -> str:
             label=batch_label(upload),
             workers=settings.INGEST_WORKERS,
             without_metadata=upload.without_metadata,
+            frames=frames,
         )
     except Exception as error:
         upload.batch = batch_of(upload)

@@ -24,9 +24,10 @@ from tests.recordings.support import CALL, FLAC, VIDEO, WAV, copy, new_set
 
 pytestmark = [pytest.mark.services("postgres"), pytest.mark.django_db]
 
-RATE, HOP = 2_000, 512
+# The default settings at 2 kHz: a window of 128 samples (64 ms), a hop of 40 (20 ms).
+RATE, HOP = 2_000, 40
 PPS = RATE / HOP  # spectrogram columns a second
-ROWS, FMAX = 513, RATE / 2  # n_fft 1024: 513 rows from 0 Hz to the Nyquist frequency
+ROWS, FMAX = 512, RATE / 2  # 512 rows from 0 Hz to the Nyquist frequency
 
 
 def stored_for(image_set) -> set[str]:
@@ -64,17 +65,22 @@ def test_a_hydrophone_recording_comes_in_with_its_spectrogram_segments(storage, 
     # MBARI's names carry the start in UTC (MARS-20150910T000235Z-2kHz).
     assert recording.started_at.isoformat() == "2015-09-10T00:02:35+00:00"
     derivation = recording.derivation
-    assert (derivation["window"], derivation["n_fft"], derivation["hop"]) == ("hann", 1024, HOP)
+    assert (derivation["window"], derivation["window_samples"], derivation["hop"]) == (
+        "hann",
+        128,
+        HOP,
+    )
+    assert (derivation["window_s"], derivation["hop_s"], derivation["rows"]) == (0.064, 0.02, ROWS)
     assert derivation["frequency_scale"] == "linear"
-    # 10 s segments, each 40 columns of 512 samples (the last column reaches 10.24 s).
+    # 10 s segments, each 500 columns of 40 samples.
     images = list(recording.images.order_by("recording_start"))
     assert [image.recording_start for image in images] == [0.0, 10.0, 20.0]
     first, middle, last = images
-    assert first.file_name == f"{path.name}#t=0.000,10.240"
-    assert (first.width, first.height, first.media_type) == (40, ROWS, "image/png")
+    assert first.file_name == f"{path.name}#t=0.000,10.000"
+    assert (first.width, first.height, first.media_type) == (500, ROWS, "image/png")
     assert first.recording_axes["pixels_per_second"] == PPS
     assert first.recording_axes["fmax_hz"] == FMAX
-    assert last.recording_end == pytest.approx(30.24)
+    assert last.recording_end == pytest.approx(30.0)
     assert [str(image.captured_at) for image in images] == [
         "2015-09-10 00:02:35+00:00",
         "2015-09-10 00:02:45+00:00",
@@ -159,7 +165,7 @@ def test_the_call_annotated_reads_as_a_time_frequency_box_and_exports_to_raven(t
     assert found[1][1] == pytest.approx({**CALL, "begin_s": 10.0, "end_s": 20.0})
     assert found[2][0] == "noise"
     assert found[2][1] == pytest.approx(
-        {"begin_s": 10.0, "end_s": 20.24, "low_hz": 0.0, "high_hz": FMAX}  # the whole image
+        {"begin_s": 10.0, "end_s": 20.0, "low_hz": 0.0, "high_hz": FMAX}  # the whole image
     )
     export = client.get(f"/api/v1/recordings/{recording.pk}/annotations/export")
     assert export.status_code == 200
@@ -177,7 +183,7 @@ def test_the_call_annotated_reads_as_a_time_frequency_box_and_exports_to_raven(t
     detail = client.get(f"/api/v1/images/{middle.pk}/").json()
     assert detail["recording"] == recording.pk
     assert detail["recording_url"].endswith(f"/api/v1/recordings/{recording.pk}/")
-    assert (detail["recording_start"], detail["recording_end"]) == pytest.approx((10.0, 20.24))
+    assert (detail["recording_start"], detail["recording_end"]) == pytest.approx((10.0, 20.0))
     assert detail["recording_axes"] == middle.recording_axes
     # The recording's file downloads as it came.
     download = client.get(body["file"].split("testserver", 1)[1])

@@ -41,6 +41,7 @@ def test_frames_sampled_at_a_rate_keep_their_time(storage, settings, tmp_path):
         "type": "frames",
         "mode": "rate",
         "rate": 2.0,
+        "chosen_by": "settings",
         "identical_skipped": 0,
     }
     frames = list(recording.images.order_by("recording_start"))

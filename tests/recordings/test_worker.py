@@ -1,5 +1,6 @@
 """A hydrophone recording and a video uploaded through the API are ingested by a real
-worker process: the recordings and their derived images arrive together."""
+worker process: the recordings and their derived images arrive together, the video's
+frames sampled as its upload chose."""
 
 from __future__ import annotations
 
@@ -36,13 +37,13 @@ def worker(start_worker, staging):
     )
 
 
-def upload(session, base: str, image_set, path: Path) -> dict:
+def upload(session, base: str, image_set, path: Path, **choice) -> dict:
     body = {"file_name": path.name, "size": path.stat().st_size, "sha256": file_sha256(path)}
     answer = session.post(f"{base}/api/v1/image-sets/{image_set.pk}/uploads/", json=body)
     assert answer.status_code == 201, answer.text
     url = answer.json()["url"]
     send_chunks(session, url, path, 0, 256 * 1024)
-    assert session.post(f"{url}complete/").status_code == 202
+    assert session.post(f"{url}complete/", json=choice).status_code == 202
     return wait_finished(session, url)
 
 
@@ -58,14 +59,21 @@ def test_the_worker_ingests_uploaded_recordings(
     _token, secret = tokens.create_token(user=owner, name="rec", scopes=("read", "write"))
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {secret}"
-    for path in (FLAC, VIDEO):
-        report = upload(session, live_server.url, image_set, path)
+    for path, choice in ((FLAC, {}), (VIDEO, {"frame_rate": 2})):
+        report = upload(session, live_server.url, image_set, path, **choice)
         assert report["state"] == "done", report
         assert report["batch"]["added"] == 1 and report["batch"]["rejected"] == [], report
     audio = Recording.objects.get(image_set=image_set, kind="audio")
     video = Recording.objects.get(image_set=image_set, kind="video")
     assert audio.images.count() == 3  # 10 s segments of 30 s
-    assert video.images.count() == 6  # one frame a second (the default) of 6 s
+    assert video.images.count() == 12  # two frames a second of 6 s, as the upload chose
+    assert video.derivation["rate"] == 2.0 and video.derivation["chosen_by"] == "upload"
+    wrong = session.post(
+        f"{live_server.url}/api/v1/image-sets/{image_set.pk}/uploads/",
+        json={"file_name": "x.mp4", "size": 10},
+    ).json()["url"]
+    refused = session.post(f"{wrong}complete/", json={"frame_rate": 0, "sha256": "0" * 64})
+    assert refused.status_code == 400 and set(refused.json()["errors"]) == {"frame_rate"}
     for recording in (audio, video):
         for image in recording.images.all():
             assert (staging["media"] / image.storage_key).is_file()

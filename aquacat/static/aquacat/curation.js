@@ -192,11 +192,22 @@
     return parts.join("; ");
   }
 
+  // The frame sampling chosen for videos (frame_rate or scene_threshold), as numbers.
+  function sampling() {
+    var chosen = {};
+    ["frame_rate", "scene_threshold"].forEach(function (name) {
+      var field = form.querySelector("[name=" + name + "]");
+      if (field && field.value.trim() !== "") chosen[name] = Number(field.value);
+    });
+    return chosen;
+  }
+
   function sendResumable(job) {
     job.row.setAttribute("data-state", "uploading");
     window.AquaCatUploads.send(job.file, {
       start: uploadsApi,
       csrf: csrf,
+      completion: sampling(),
       withoutMetadata: Boolean((form.querySelector("[name=without_metadata]") || {}).checked),
       progress: function (loaded, text) {
         if (loaded !== null) {
@@ -237,6 +248,8 @@
     var xhr = new XMLHttpRequest();
     var data = new FormData();
     data.append("files", job.file, job.file.name);
+    var chosen = sampling();
+    Object.keys(chosen).forEach(function (name) { data.append(name, String(chosen[name])); });
     xhr.open("POST", api);
     xhr.setRequestHeader("X-CSRFToken", csrf);
     xhr.setRequestHeader("Accept", "application/json");

@@ -11,8 +11,9 @@
    An upload survives a reload of the page: its URL is kept in localStorage under the
    file's name, size and date, and choosing the same file again resumes it.
 
-   window.AquaCatUploads.send(file, {start, csrf, withoutMetadata, progress, ingest, done,
-   failed}) */
+   window.AquaCatUploads.send(file, {start, csrf, withoutMetadata, completion, progress,
+   ingest, done, failed}); `completion`: more fields of the completion's body (the
+   frame sampling of videos). */
 (function () {
   "use strict";
 
@@ -332,7 +333,8 @@
     }
 
     function complete(sha256) {
-      return api("POST", upload.url + "complete/", { sha256: sha256 }).then(function (xhr) {
+      var body = Object.assign({}, hooks.completion || {}, { sha256: sha256 });
+      return api("POST", upload.url + "complete/", body).then(function (xhr) {
         if (xhr.status !== 202) throw refusal(xhr);
         forget(key);
         return follow();

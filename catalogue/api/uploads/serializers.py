@@ -10,6 +10,7 @@ from rest_framework import serializers
 from catalogue.api import serializers as s
 from catalogue.api.problems import MEDIA_TYPE, READ_ERRORS, ProblemSerializer, problems
 from catalogue.api.strict import StrictInput
+from catalogue.recordings import frames
 from catalogue.uploads import selectors, services, storage
 from catalogue.uploads.models import Upload
 
@@ -25,7 +26,32 @@ class StartSerializer(StrictInput, serializers.Serializer):
     without_metadata = serializers.BooleanField(default=False)
 
 
-class CompleteSerializer(StrictInput, serializers.Serializer):
+class FrameSamplingInput(serializers.Serializer):
+    """How the videos of an upload are sampled into frames: `frame_rate` or
+    `scene_threshold`, or neither (RECORDING_FRAMES applies); `validated_data["frames"]`."""
+
+    frame_rate = serializers.FloatField(
+        required=False,
+        help_text="videos: frames kept per second (above 0, at most 120)",
+    )
+    scene_threshold = serializers.FloatField(
+        required=False,
+        help_text="videos: keep a frame at each scene change of at least this mean change "
+        "of grey levels (above 0, at most 1) instead of a rate",
+    )
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        chosen, wrong = frames.chosen_sampling(
+            attrs.pop("frame_rate", None), attrs.pop("scene_threshold", None)
+        )
+        if wrong:
+            raise serializers.ValidationError({field: [reason] for field, reason in wrong.items()})
+        attrs["frames"] = chosen
+        return attrs
+
+
+class CompleteSerializer(StrictInput, FrameSamplingInput):
     sha256 = serializers.RegexField(
         r"^[0-9a-fA-F]{64}$",
         required=False,

@@ -17,6 +17,7 @@ from catalogue.access import SYSTEM
 from catalogue.ingest.errors import IngestError
 from catalogue.ingest.sidecars import IFDO, parse_sidecar, sniff_sidecar
 from catalogue.models import ImageSet
+from catalogue.recordings.frames import chosen_sampling
 
 
 def read_set_metadata(path: Path) -> dict:
@@ -50,8 +51,26 @@ class Command(BaseCommand):
             action="store_true",
             help="import the images of a refused sidecar all the same, without its metadata",
         )
+        sampling = parser.add_mutually_exclusive_group()
+        sampling.add_argument(
+            "--frame-rate",
+            type=float,
+            help="videos: frames kept per second (default: the RECORDING_FRAMES setting)",
+        )
+        sampling.add_argument(
+            "--scene-threshold",
+            type=float,
+            help="videos: a frame at each scene change of at least this mean change (0..1]",
+        )
 
     def handle(self, *args, sources, set_id, new_set, owner, workers, **options):
+        frames, wrong = chosen_sampling(options["frame_rate"], options["scene_threshold"])
+        if wrong:
+            raise CommandError(
+                "; ".join(
+                    f"--{field.replace('_', '-')}: {reason}" for field, reason in wrong.items()
+                )
+            )
         image_set = self.target_set(set_id, new_set, owner)
         bar = tqdm(unit="file", desc=f"ingest into set {image_set.pk}", disable=None)
 
@@ -66,6 +85,7 @@ class Command(BaseCommand):
                 workers=workers,
                 on_progress=progress,
                 without_metadata=options["without_metadata"],
+                frames=frames,
                 actor=SYSTEM,
             )
         except IngestError as error:
