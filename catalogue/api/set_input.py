@@ -6,6 +6,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from catalogue.api import json_fields as shapes
+from catalogue.api import sampling
 from catalogue.api.strict import StrictInput
 from catalogue.models import DESCRIPTIVE_FIELDS, ImageSet
 from catalogue.vocabularies import nvs
@@ -108,11 +109,5 @@ class UploadSerializer(StrictInput, serializers.Serializer):
         default=False,
         help_text="import the images of a refused sidecar all the same, without its metadata",
     )
-    frame_rate = serializers.FloatField(
-        required=False, help_text="videos: frames kept per second (above 0, at most 120)"
-    )
-    scene_threshold = serializers.FloatField(
-        required=False,
-        help_text="videos: a frame at each scene change of at least this mean change of grey "
-        "levels (above 0, at most 1) instead of a rate; RECORDING_FRAMES when neither is given",
-    )
+    frame_rate = sampling.frame_rate()
+    scene_threshold = sampling.scene_threshold()

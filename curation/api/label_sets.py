@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import renderers, status, viewsets
+from rest_framework import exceptions, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -127,6 +127,8 @@ class LabelSetViewSet(ApiMixin, viewsets.GenericViewSet):
         pagination_class=None,
     )
     def export(self, request, uuid=None):
+        if request.query_params.get("format", None) == "":  # else the CSV would answer
+            raise exceptions.ValidationError({"format": ["choose csv or skos"]})
         label_set = self.label_set(uuid)
         links = rows.CurationLinks(request)
         kind = request.accepted_renderer.format

@@ -6,13 +6,13 @@ type), raw bytes Schemathesis has no serializer for.
 
 The rest tells Schemathesis the rules a JSON Schema cannot state, each one named in
 its operation's description: rules between fields (south <= north, time_start <=
-time_end, a bounding box whole or absent, an embargo with its date, a review by ids or
-by filter), what only a lookup or a check digit decides (ORCID and ROR check digits,
-WoRMS taxa, NVS terms, label names a request refers to), and geometry that depends
-on the shape's type or on the image. Only cases Schemathesis generated as valid are
-changed, and only so that they obey these rules; invalid cases are sent as
-generated, so every refusal is still checked. Anything else the API refuses of a
-valid case fails the run.
+time_end, a bounding box whole or absent, a frame rate or a scene threshold, an
+embargo with its date, a review by ids or by filter), what only a lookup or a check
+digit decides (ORCID and ROR check digits, WoRMS taxa, NVS terms, label names a
+request refers to), and geometry that depends on the shape's type or on the image.
+Only cases Schemathesis generated as valid are changed, and only so that they obey
+these rules; invalid cases are sent as generated, so every refusal is still checked.
+Anything else the API refuses of a valid case fails the run.
 """
 
 from __future__ import annotations
@@ -191,6 +191,13 @@ def timeseries_rules(query: dict) -> None:
 
 
 # --- jobs ----------------------------------------------------------------------------
+
+
+@repairs("POST", "/api/v1/image-sets/{id}/images/", "/api/v1/uploads/{upload_id}/complete/")
+def one_frame_sampling(body: dict) -> None:
+    """frame_rate or scene_threshold, not both."""
+    if "frame_rate" in body:
+        body.pop("scene_threshold", None)
 
 
 @repairs("POST", "/api/v1/jobs/")

@@ -7,6 +7,7 @@ from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
+from catalogue.api import sampling
 from catalogue.api import serializers as s
 from catalogue.api.problems import MEDIA_TYPE, READ_ERRORS, ProblemSerializer, problems
 from catalogue.api.strict import StrictInput
@@ -30,15 +31,8 @@ class FrameSamplingInput(serializers.Serializer):
     """How the videos of an upload are sampled into frames: `frame_rate` or
     `scene_threshold`, or neither (RECORDING_FRAMES applies); `validated_data["frames"]`."""
 
-    frame_rate = serializers.FloatField(
-        required=False,
-        help_text="videos: frames kept per second (above 0, at most 120)",
-    )
-    scene_threshold = serializers.FloatField(
-        required=False,
-        help_text="videos: keep a frame at each scene change of at least this mean change "
-        "of grey levels (above 0, at most 1) instead of a rate",
-    )
+    frame_rate = sampling.frame_rate()
+    scene_threshold = sampling.scene_threshold()
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
