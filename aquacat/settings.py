@@ -369,6 +369,7 @@ SPECTACULAR_SETTINGS = {
         "StateEnum": "catalogue.models.State",
         "DepositStateEnum": "curation.models.Deposit.State",
         "LabelSetStateEnum": "curation.models.LabelSet.State",
+        "SeriesStatusEnum": "curation.timeseries.params.STATUSES",
     },
 }
 
