@@ -240,3 +240,10 @@ def test_unknown_export_formats_are_problems(people, published):
     assert response.json()["status"] == 404
     hidden = labels.create_label_set(actor=people["owner"], name="Hidden", labels=[])
     assert client.get(f"{API}{hidden.uuid}/export/?format=skos").status_code == 404
+
+
+def test_an_empty_export_format_is_refused_naming_it(people, published):
+    response = client_for(people, "anonymous").get(f"{API}{published.uuid}/export/?format=")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"] == {"format": ["choose csv or skos"]}
