@@ -12,21 +12,38 @@ TorchScript detector does; boxes scoring under the card's `score_threshold` are
 dropped and the rest carried back to the original image's pixels. ONNX
 Runtime's CUDA provider is used when the installed build has it and
 INFERENCE_DEVICE does not ask for the CPU.
+
+The numerics are those verified for the version on this kind of device
+(inference/numerics/): ONNX Runtime's graph optimisation level (fusions, and at
+`all` the blocked memory layout its CPU convolutions run fastest in) and the
+batch size; ONNX Runtime's own default (`all`) until verified.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import onnxruntime
+import torch
 from django.conf import settings
 
 from inference import segmentation
 from inference.models import ModelVersion
+from inference.numerics.devices import choose_device, device_key
+from inference.numerics.policy import Numerics, recorded
 from inference.runner_base import Decoded, Runner, RunnerError
 from inference.runners import verified_weights
 
 CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"
+
+# From the graph as written to every optimisation ONNX Runtime has.
+GRAPH_LEVELS = {
+    "off": onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL,
+    "basic": onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+    "extended": onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+    "all": onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL,
+}
+UNVERIFIED_GRAPH = "all"  # ONNX Runtime's own default
 
 
 def providers() -> list[str]:
@@ -36,8 +53,22 @@ def providers() -> list[str]:
     return [CPU]
 
 
+def onnx_device(device: torch.device | str | None = None) -> torch.device:
+    """The device ONNX Runtime will run on: a GPU only where its CUDA provider is
+    installed (the CPU-only build runs on the CPU whatever torch sees)."""
+    if CUDA not in providers():
+        return torch.device("cpu")
+    return torch.device(device) if device else choose_device()
+
+
 class OnnxRunner(Runner):
-    def __init__(self, version: ModelVersion):
+    def __init__(
+        self,
+        version: ModelVersion,
+        *,
+        device: torch.device | str | None = None,
+        numerics: Numerics | None = None,
+    ):
         super().__init__(version)
         spec = version.input_spec or {}
         mean = np.asarray(spec.get("mean", [0.0, 0.0, 0.0]), dtype=np.float32)
@@ -45,10 +76,41 @@ class OnnxRunner(Runner):
         # Folded into one multiply-add on 0..255 input, as the torch runners do.
         self.scale = (1.0 / (255.0 * std)).reshape(1, -1, 1, 1)
         self.shift = (-mean / std).reshape(1, -1, 1, 1)
-        self.session = onnxruntime.InferenceSession(
-            str(verified_weights(version)), providers=providers()
-        )
+        self.device = onnx_device(device)
+        self.weights = str(verified_weights(version))
+        self.sessions: dict[str, onnxruntime.InferenceSession] = {}
+        self.use(numerics or self.verified_numerics())
+
+    def verified_numerics(self) -> Numerics:
+        chosen = recorded(self.version, device_key(self.device))
+        if chosen is None or chosen.graph_optimization not in GRAPH_LEVELS:
+            return Numerics(
+                channels_last=False,
+                batch_size=type(self).batch_size,
+                graph_optimization=UNVERIFIED_GRAPH,
+            )
+        return chosen
+
+    def use(self, numerics: Numerics) -> None:
+        """Batch size and graph optimisation level; one session per level."""
+        level = numerics.graph_optimization or UNVERIFIED_GRAPH
+        if level not in GRAPH_LEVELS:
+            raise RunnerError(f"no ONNX Runtime graph optimisation level {level!r}")
+        if level not in self.sessions:
+            options = onnxruntime.SessionOptions()
+            options.graph_optimization_level = GRAPH_LEVELS[level]
+            self.sessions[level] = onnxruntime.InferenceSession(
+                self.weights, options, providers=self.providers()
+            )
+        self.numerics = numerics
+        self.batch_size = numerics.batch_size
+        self.session = self.sessions[level]
         self.input_name = self.session.get_inputs()[0].name
+
+    def providers(self) -> list:
+        if self.device.type == "cuda":
+            return [(CUDA, {"device_id": self.device.index or 0}), CPU]
+        return [CPU]
 
     def batch(self, images: list[Decoded]) -> np.ndarray:
         pixels = np.stack([image.pixels.numpy() for image in images]).astype(np.float32)
@@ -61,9 +123,7 @@ class OnnxRunner(Runner):
 class OnnxClassificationRunner(OnnxRunner):
     top_k = 3
 
-    def predict(self, images: list[Decoded]) -> list[list[dict]]:
-        if not images:
-            return []
+    def probabilities(self, images: list[Decoded]) -> np.ndarray:
         logits = np.asarray(self.run(images)[0], dtype=np.float64)
         if logits.ndim != 2 or logits.shape[1] != len(self.labels):
             raise RunnerError(
@@ -71,7 +131,12 @@ class OnnxClassificationRunner(OnnxRunner):
                 "(N, classes) logits are expected"
             )
         exponentials = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probabilities = exponentials / exponentials.sum(axis=1, keepdims=True)
+        return exponentials / exponentials.sum(axis=1, keepdims=True)
+
+    def predict(self, images: list[Decoded]) -> list[list[dict]]:
+        if not images:
+            return []
+        probabilities = self.probabilities(images)
         k = min(self.top_k, probabilities.shape[1])
         results = []
         for row in probabilities:
@@ -95,11 +160,15 @@ class OnnxSegmentationRunner(OnnxRunner):
     def predict(self, images: list[Decoded]) -> list[list[dict]]:
         if not images:
             return []
-        scores = np.asarray(self.run(images)[0], dtype=np.float32)
+        scores = self.score_maps(images)
         try:
             return segmentation.finds_of_batch(scores, images, self)
         except ValueError as error:
             raise RunnerError(str(error)) from error
+
+    def score_maps(self, images: list[Decoded]) -> np.ndarray:
+        """(N, labels, H, W) scores in 0..1, as the model gives them."""
+        return np.asarray(self.run(images)[0], dtype=np.float32)
 
 
 class OnnxDetectionRunner(OnnxRunner):

@@ -19,7 +19,11 @@ size) is kept only when, on every image of the sample:
   `mask_threshold`) overlaps fp32's with IoU >= MIN_MASK_IOU, and the masks
   trace to as many polygons as fp32's on every image.
 
-Otherwise the runner stays in fp32. The record lives in the version's
+Otherwise the runner stays in fp32. ONNX versions have no bf16 in ONNX Runtime's
+CPU build: their variants are ONNX Runtime's graph optimisation levels (fusions,
+and at `all` the blocked memory layout of its CPU convolutions, as channels-last
+is torch's), compared with the graph as written (`off`), which they keep when no
+level passes. The record lives in the version's
 `metrics["numerics"]`, keyed by device (`cpu`, `cuda:<name>`); a device without
 a record runs fp32.
 """
@@ -51,6 +55,7 @@ class Numerics:
     precision: str = "fp32"  # or "bf16" (autocast)
     channels_last: bool = True
     batch_size: int = 32
+    graph_optimization: str = ""  # ONNX Runtime's level for ONNX versions; "" for torch
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -61,7 +66,14 @@ class Numerics:
             precision=str(data.get("precision", "fp32")),
             channels_last=bool(data.get("channels_last", True)),
             batch_size=int(data.get("batch_size", 32)),
+            graph_optimization=str(data.get("graph_optimization") or ""),
         )
+
+    def kind(self) -> str:
+        """The variant apart from its batch size, as a curator reads it."""
+        if self.graph_optimization:
+            return f"graph optimisation {self.graph_optimization}"
+        return self.precision
 
 
 FP32 = Numerics()

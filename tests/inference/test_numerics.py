@@ -169,6 +169,6 @@ def test_remote_models_are_not_verified_here():
         endpoint={"url": "http://127.0.0.1:9", "name": "remote"},
     )
     entry = verify_version(version, device=CPU, sample=sample(2))
-    assert entry["chosen"] is None and "not run by torch" in entry["skipped"]
+    assert entry["chosen"] is None and "a remote model" in entry["skipped"]
     version.refresh_from_db()
     assert recorded(version, "cpu") is None

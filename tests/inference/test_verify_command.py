@@ -39,7 +39,7 @@ def test_named_versions_are_verified_and_recorded_here(tmp_path, settings):
     report = run(str(near_tie.pk), str(remote.pk))
     # bf16 moves the near-tie's top class, so fp32 stays (or bf16 is not offered here).
     assert report[f"near-tie 1 (#{near_tie.pk})"]["precision"] == "fp32"
-    assert "not run by torch" in report[f"remote 1 (#{remote.pk})"]["skipped"]
+    assert "a remote model" in report[f"remote 1 (#{remote.pk})"]["skipped"]
     near_tie.refresh_from_db()
     chosen = recorded(near_tie, device_key(choose_device()))
     assert chosen is not None and chosen.precision == "fp32"
