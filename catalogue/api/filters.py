@@ -78,6 +78,7 @@ class ImageSetFilter(filters.FilterSet):
     research_infrastructure = term("research_infrastructure")
     licence = term("licence")
     access = term("access")
+    station = term("station")
     state = filters.ChoiceFilter(choices=State.choices)
     updated_after = UTCDateTimeFilter(field_name="updated", lookup_expr="gte")
     source = filters.CharFilter(
@@ -107,6 +108,7 @@ class ImageFilter(filters.FilterSet):
     research_infrastructure = term("image_set__research_infrastructure")
     licence = term("image_set__licence")
     access = term("image_set__access")
+    station = term("image_set__station")
     media_type = filters.CharFilter()
     captured_after = UTCDateTimeFilter(field_name="captured_at", lookup_expr="gte")
     captured_before = UTCDateTimeFilter(field_name="captured_at", lookup_expr="lte")

@@ -155,6 +155,29 @@ def test_the_station_list_names_each_station_with_its_readable_sets(two_sets, pe
     assert len(owner["results"][0]["image_sets"]) == 2
 
 
+def test_the_set_and_image_lists_filter_by_station(two_sets, people, tmp_path):
+    elsewhere = station_set(people, tmp_path, "azores", access="open", station="EMSO-Azores")
+    anonymous, owner = APIClient(), APIClient()
+    owner.force_authenticate(people["owner"])
+
+    sets = anonymous.get("/api/v1/image-sets/", {"station": CODE}).json()
+    assert [row["title"] for row in sets["results"]] == ["Fixed camera open"]
+    mine = owner.get("/api/v1/image-sets/", {"station": CODE}).json()
+    assert {row["title"] for row in mine["results"]} == {
+        "Fixed camera open",
+        "Fixed camera restricted",
+    }
+    both = owner.get("/api/v1/image-sets/", {"station": f"{CODE},EMSO-Azores"}).json()
+    assert len(both["results"]) == 3
+
+    images = anonymous.get("/api/v1/images/", {"station": "EMSO-Azores"}).json()
+    assert len(images["results"]) == elsewhere.images.count() > 0
+    assert {row["image_set"] for row in images["results"]} == {elsewhere.pk}
+    at_code = len(owner.get("/api/v1/images/", {"station": CODE}).json()["results"])
+    assert at_code == sum(two_sets[name].images.count() for name in ("open", "restricted"))
+    assert anonymous.get("/api/v1/images/", {"station": "NOWHERE"}).json()["results"] == []
+
+
 def test_the_set_pages_link_the_station_and_the_station_page_lists_its_sets(two_sets, people):
     landing = client_for().get(f"/sets/{two_sets['open'].uuid}/").content.decode()
     assert f'href="{PAGE}"' in landing
