@@ -15,7 +15,7 @@ from django.db.models import Max, Min
 
 from catalogue import geometry
 from catalogue.models import ImageSet
-from catalogue.vocabularies import licences
+from catalogue.vocabularies import licences, nvs
 
 # Set fields a sidecar header may fill when the set leaves them empty.
 SET_FIELDS_FROM_SIDECAR = (
@@ -52,11 +52,35 @@ def apply_set_metadata(image_set: ImageSet, fields: dict[str, Any]) -> None:
             value = [{k: c[k] for k in ("name", "orcid") if c.get(k)} for c in value]
         if value and not getattr(image_set, field_name):
             updates[field_name] = value
+    updates.update(term_uris(image_set, fields, updates))
     if updates:
         for field_name, value in updates.items():
             setattr(image_set, field_name, value)
         image_set.full_clean()
         image_set.save(update_fields=[*updates, "updated"])
+
+
+def term_uris(image_set: ImageSet, fields: dict[str, Any], updates: dict[str, Any]) -> dict:
+    """The NVS URIs of the platform and instrument the header names, where the set
+    has none and names the same thing: the header's, if the field takes it, or,
+    for a name that is exactly a term's label, that term's (as the API does)."""
+    found = {}
+    for kind in nvs.KINDS.values():
+        value = fields.get(kind.label_field)
+        if getattr(image_set, kind.uri_field) or not value:
+            continue
+        named = value if isinstance(value, dict) else {"name": value}
+        name, uri = named.get("name"), named.get("uri")
+        current = updates.get(kind.label_field, getattr(image_set, kind.label_field))
+        if not isinstance(name, str) or current.strip().lower() != name.strip().lower():
+            continue  # the set names another platform or instrument: its choice stands
+        try:  # a reader may pass any uri on: only a term the field takes is kept
+            uri = nvs.check_uri(kind, uri) if uri else nvs.term_for_label(kind, name)
+        except nvs.TermError:
+            continue
+        if uri:
+            found[kind.uri_field] = uri
+    return found
 
 
 def refresh_coverage(image_set: ImageSet) -> None:

@@ -9,6 +9,7 @@ from catalogue import services
 from catalogue.access import SYSTEM
 from catalogue.services.coverage import apply_set_metadata, refresh_coverage
 from catalogue.services.images import add_images
+from catalogue.vocabularies import nvs
 from tests.catalogue.ingest_samples import image_row
 
 pytestmark = pytest.mark.django_db
@@ -75,10 +76,49 @@ def test_sidecar_header_fills_only_empty_fields():
     assert image_set.title == "Stated title"
     assert image_set.description == "From the header."
     assert (image_set.platform, image_set.instrument) == ("ROV Genesis", "FlowCam 8400")
+    assert (image_set.platform_uri, image_set.instrument_uri) == ("", "")  # no NVS terms
     assert image_set.creators == [
         {"name": "Jane Doe", "orcid": "0000-0001-5109-3700"},
         {"name": "Wout Decrop"},
     ]
+
+
+RESEARCH_VESSEL = "http://vocab.nerc.ac.uk/collection/L06/current/31/"
+FLOWCAM_VS = "http://vocab.nerc.ac.uk/collection/L22/current/TOOL1583/"
+
+
+def test_a_header_brings_the_nvs_terms_of_the_platform_and_instrument_it_names():
+    image_set = services.create_image_set(title="Terms", actor=SYSTEM)
+    apply_set_metadata(
+        image_set,
+        {
+            "platform": {"name": "RV Belgica", "uri": RESEARCH_VESSEL.replace("http:", "https:")},
+            # A v1 bare name that is exactly a term's label (any case) brings its URI.
+            "instrument": nvs.label(FLOWCAM_VS).upper(),
+        },
+    )
+    image_set.refresh_from_db()
+    assert (image_set.platform, image_set.platform_uri) == ("RV Belgica", RESEARCH_VESSEL)
+    assert image_set.instrument_uri == FLOWCAM_VS
+
+    stated = services.create_image_set(
+        title="Stated", platform="Research vessel Simon Stevin", actor=SYSTEM
+    )
+    apply_set_metadata(
+        stated,
+        {
+            "platform": {"name": "RV Belgica", "uri": RESEARCH_VESSEL},
+            "instrument": {
+                "name": "FlowCam",
+                "uri": "https://vocab.nerc.ac.uk/collection/L06/current/31/",
+            },
+        },
+    )
+    stated.refresh_from_db()
+    # The set names another platform: neither its name nor a term is taken over;
+    # an instrument whose uri is a platform term keeps its name alone.
+    assert (stated.platform, stated.platform_uri) == ("Research vessel Simon Stevin", "")
+    assert (stated.instrument, stated.instrument_uri) == ("FlowCam", "")
 
 
 def test_unknown_licence_in_a_header_is_ignored():

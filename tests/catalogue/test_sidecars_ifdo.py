@@ -94,6 +94,38 @@ def test_ifdo_json_header_defaults_overridden_by_items(tmp_path):
     _check_ifdo(parse_sidecar(path.name, path.read_bytes()))
 
 
+def test_platform_and_sensor_uris_are_read_as_nvs_terms_or_left_with_a_warning():
+    """v2 names equipment by {name, uri}: an NVS term the set's field takes is kept
+    (canonical); another uri (an institute's equipment handle, a term of the wrong
+    collection) is left, with a warning naming the field, and the name kept."""
+    doc = ifdo_doc()
+    header = doc["image-set-header"]
+    header["image-platform"] = {
+        "name": "RV Simon Stevin",
+        "uri": "https://vocab.nerc.ac.uk/collection/L06/current/31",
+    }
+    header["image-sensor"] = {
+        "name": "FlowCam 8400",
+        "uri": "https://hdl.handle.net/20.500.12085/flowcam-8400",
+    }
+    sidecar = parse_sidecar("flowcam_iFDO.json", json.dumps(doc).encode())
+    fields = sidecar.set_metadata.fields
+    assert fields["platform"] == {
+        "name": "RV Simon Stevin",
+        "uri": "http://vocab.nerc.ac.uk/collection/L06/current/31/",
+    }
+    assert fields["instrument"] == {"name": "FlowCam 8400", "uri": None}
+    [warning] = sidecar.warnings
+    assert warning.startswith("image-set-header, field image-sensor: ")
+    assert "is not a NERC Vocabulary Server term URI" in warning
+    assert "keeps the name 'FlowCam 8400' without this uri" in warning
+
+    header["image-sensor"]["uri"] = "http://vocab.nerc.ac.uk/collection/L06/current/31/"
+    sidecar = parse_sidecar("flowcam_iFDO.json", json.dumps(doc).encode())
+    [warning] = sidecar.warnings
+    assert "the instrument must be a device (L22) or a device category (L05)" in warning
+
+
 def test_ifdo_v1_keys_and_unquoted_yaml_timestamps():
     _, file_name = FIRSTS[0]
     text = f"""

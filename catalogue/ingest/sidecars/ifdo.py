@@ -27,7 +27,7 @@ from catalogue.ingest.sidecars.records import (
     SidecarProblems,
 )
 from catalogue.ingest.sidecars.values import check_position, nfc, short
-from catalogue.vocabularies import licences
+from catalogue.vocabularies import licences, nvs
 
 #: Header keys that describe the set, with their AquaCat set field. They are
 #: not copied into each image's fields unless the item itself sets them.
@@ -411,6 +411,20 @@ def _person(value: Any, where: str, key: str, name: str) -> dict[str, Any]:
     raise IngestError(name, f"{where}, field {key}: expected a person as {{name, orcid or uri}}")
 
 
+def _term_uri(kind: nvs.Kind, named: dict[str, Any], where: str, warnings: list[str]) -> str | None:
+    """The NVS term a platform's or sensor's uri names, canonical; None, with a
+    warning, for a uri the set's field cannot take (another vocabulary, a handle of
+    the institute's own equipment list): the set keeps the name alone."""
+    try:
+        return nvs.check_uri(kind, named["uri"])
+    except nvs.TermError as error:
+        warnings.append(
+            f"{where}: {error} The set's {kind.label_field} keeps the name "
+            f"{named['name']!r} without this uri."
+        )
+        return None
+
+
 def _ifdo_set_fields(header: dict[str, Any], name: str, warnings: list[str]) -> dict[str, Any]:
     """The header mapped to AquaCat set fields; the rest kept under "extra"."""
     where = "image-set-header"
@@ -450,6 +464,9 @@ def _ifdo_set_fields(header: dict[str, Any], name: str, warnings: list[str]) -> 
         named = _named(header, key, where, name)
         if named is not None:
             out[_IFDO_SET_FIELDS[key]] = named
+            kind = nvs.KINDS.get(_IFDO_SET_FIELDS[key])
+            if kind is not None and named["uri"]:
+                named["uri"] = _term_uri(kind, named, f"{where}, field {key}", warnings)
     creators = header.get("image-creators")
     if creators is not None:
         if isinstance(creators, dict | str):
