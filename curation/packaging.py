@@ -50,7 +50,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, NamedTuple
 
 from django.conf import settings
@@ -60,6 +60,7 @@ from rocrate.model.file import File as CrateFile
 from rocrate.rocrate import ROCrate
 
 from catalogue.formats import rocrate as rocrate_format
+from catalogue.formats.common import entry_path
 from catalogue.formats.registry import FORMATS
 from catalogue.models import ImageSet
 
@@ -238,23 +239,6 @@ def plan(image_set: ImageSet, *, max_files: int, max_bytes: int) -> list[Package
     return packages
 
 
-def entry_path(image: Row, used: set[str]) -> str:
-    """The image's path inside its package: its file name, made safe and unique."""
-    name = image.file_name
-    if "\\" in name or any(part in {"", ".", ".."} for part in name.split("/")):
-        parts = [
-            part
-            for part in PurePosixPath(name.replace("\\", "/")).parts
-            if part not in {"", ".", "..", "/"}
-        ]
-        name = "/".join(parts) or f"image-{image.pk}"
-    if name in used:
-        stem, dot, suffix = name.rpartition(".")
-        name = f"{stem}-{image.pk}.{suffix}" if dot and "/" not in suffix else f"{name}-{image.pk}"
-    used.add(name)
-    return name
-
-
 def source_opener() -> Callable[[str], IO[bytes]]:
     """Opens an original by its storage key: a local file directly (keys are ours, made
     at ingest; one that could leave the folder goes through the storage's own check)."""
@@ -279,13 +263,13 @@ def source_opener() -> Callable[[str], IO[bytes]]:
 def lay_out(packages: list[Package], url: Callable[[int], str]) -> list[Entry]:
     """Each image's entry: its package, its path inside it, its URL (in package order)."""
     entries: list[Entry] = []
+    used: set[str] = set()  # across packages: the iFDO names each image by its path
     for package in packages:
-        used: set[str] = set()
-        entries.extend(
-            Entry(image.pk, package.name, entry_path(image, used), image.sha256, image.size,
-                  url(image.pk))
-            for image in package.images
-        )  # fmt: skip
+        for image in package.images:
+            path = entry_path(image.pk, image.file_name, used)
+            entries.append(
+                Entry(image.pk, package.name, path, image.sha256, image.size, url(image.pk))
+            )
     return entries
 
 

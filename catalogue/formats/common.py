@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from functools import lru_cache
+from pathlib import PurePosixPath
 from typing import overload
 
 from django.conf import settings
@@ -188,3 +189,24 @@ def has_bbox(image_set: ImageSet) -> bool:
 
 def modality_label(image_set: ImageSet) -> str:
     return image_set.get_modality_display() if image_set.modality else ""
+
+
+def entry_path(pk: int, file_name: str, used: set[str]) -> str:
+    """An image's path in a deposit (inside its package, and its iFDO item's name):
+    its file name made safe (no `..`, no backslash, no absolute path) and unique
+    among `used`, a second image of the same name getting `-<id>` before its suffix.
+    Given the set's images in file-name-then-id order, packaging and the iFDO name
+    every image alike."""
+    name = file_name
+    if "\\" in name or any(part in {"", ".", ".."} for part in name.split("/")):
+        parts = [
+            part
+            for part in PurePosixPath(name.replace("\\", "/")).parts
+            if part not in {"", ".", "..", "/"}
+        ]
+        name = "/".join(parts) or f"image-{pk}"
+    if name in used:
+        stem, dot, suffix = name.rpartition(".")
+        name = f"{stem}-{pk}.{suffix}" if dot and "/" not in suffix else f"{name}-{pk}"
+    used.add(name)
+    return name

@@ -196,10 +196,12 @@ def to_document(image_set: ImageSet, *, base: str | None = None) -> dict[str, An
     images = image_set.images.order_by("file_name", "pk").values_list(*ITEM_COLUMNS)
     found = sources.read(image_set)
     items, written = {}, []
+    used: set[str] = set()
     for values in images.iterator(chunk_size=2000):
         image = ItemRow(*values)
         rows = found.of(image, list)
-        items[image.file_name] = item(image, rows)
+        # Two images of one name stay two items, named as in the deposit's packages.
+        items[common.entry_path(image.pk, image.file_name, used)] = item(image, rows)
         if rows is not None:
             written.append(rows)
     head = header(image_set, base=base)

@@ -13,6 +13,7 @@ import subprocess
 import zipfile
 
 import pytest
+from ifdo import iFDO
 from lxml import etree
 from rocrate.rocrate import ROCrate
 
@@ -88,6 +89,29 @@ def test_the_ifdo_and_the_ro_crate_describe_what_lies_beside_them(tmp_path):
     root = next(entity for entity in graph if entity["@id"] == "./")
     assert root["license"] == {"@id": "https://spdx.org/licenses/CC-BY-4.0.html"}
     assert "diatoms" in root["keywords"]
+
+
+def test_images_of_one_name_stay_apart_in_the_packages_and_the_ifdo(tmp_path):
+    """Two images of one name in different packages, and a name that climbs out
+    of its folder: every image its own path and its own iFDO item of that name."""
+    image_set = ready_set(images=4)
+    first, second, third, _fourth = image_set.images.order_by("file_name", "pk")
+    Image.objects.filter(pk=second.pk).update(file_name=first.file_name)
+    Image.objects.filter(pk=third.pk).update(file_name="../../up/there.jpg")
+    folder = tmp_path / "out"
+    bundle = packaging.build(image_set, folder, max_files=1, max_bytes=10**9)
+
+    paths = {entry.image_id: entry.path for entry in bundle.entries}
+    assert len(set(paths.values())) == 4
+    stem, suffix = first.file_name.rsplit(".", 1)
+    assert paths[first.pk] == first.file_name
+    assert paths[second.pk] == f"{stem}-{second.pk}.{suffix}"
+    assert paths[third.pk] == "up/there.jpg"
+    document = json.loads((folder / "ifdo.json").read_text())
+    iFDO.from_dict(document)  # the iFDO community's own models take it
+    assert set(document["image-set-items"]) == set(paths.values())
+    ifdo = parse_ifdo((folder / "ifdo.json").read_bytes(), name="ifdo.json")
+    assert set(ifdo.images) == set(paths.values())
 
 
 def test_large_entries_are_streamed_and_read_back(tmp_path, monkeypatch):
