@@ -281,7 +281,9 @@ def bury_record(
     source: HarvestSource, identifier: str, datestamp, changed: list[int] | None = None
 ) -> bool:
     """The source deleted (or closed) the record: its set stays as a tombstone, out of
-    search. Whether a live set was buried."""
+    search, and the files a curator had copied here go (deleted once this holds; a
+    record that comes back is a link again until copied anew). Whether a live set
+    was buried."""
     image_set = find_external(source, identifier)
     if image_set is None or image_set.remote_deleted is not None:
         return False
@@ -289,8 +291,26 @@ def bury_record(
     image_set.remote_datestamp = datestamp or image_set.remote_datestamp
     image_set.revision += 1
     image_set.save(update_fields=["remote_deleted", "remote_datestamp", "revision", "updated"])
+    drop_copies(image_set)
     changed_now(image_set.pk, changed)
     return True
+
+
+def drop_copies(image_set: ImageSet) -> None:
+    """Forget the set's copied files (its images are links again) and delete them
+    after the commit."""
+    fields = ("pk", "remote", "revision", *COPY_FIELDS)
+    copied = list(image_set.images.exclude(storage_key="").only(*fields))
+    if not copied:
+        return
+    stale = [key for image in copied for key in copied_keys(image)]
+    for image in copied:
+        for name in COPY_FIELDS:
+            setattr(image, name, "")
+        image.remote = {k: v for k, v in (image.remote or {}).items() if k != "copied"}
+        image.revision += 1
+    Image.objects.bulk_update(copied, [*COPY_FIELDS, "remote", "revision"], batch_size=1000)
+    transaction.on_commit(lambda: delete_stored(stale))
 
 
 def bury_missing(source: HarvestSource, listed: set[str]) -> int:

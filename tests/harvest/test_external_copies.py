@@ -194,6 +194,18 @@ def test_a_curator_copies_an_external_sets_files_each_checked(remote, worker, pe
     assert len(stored_keys(storage_prefix(image_set))) == 3
     assert staff.get(f"/files/images/{changed.pk}/original").status_code == 404
 
-    # The source removed: its sets go, and the copy made here with them.
-    assert services.remove_source(source, actor=SYSTEM) == 1
+    # The peer deleted the set: buried here, its copy deleted, its images links again.
+    copied = Image.objects.get(pk=by_name["ok-1.png"].pk)
+    assert copied.storage_key and len(stored_keys(storage_prefix(image_set))) == 3
+    remote.do("delete", {"uuid": image_set.remote_identifier})
+    assert runs.harvest(source).status == "done"
+    image_set.refresh_from_db()
+    assert image_set.remote_deleted is not None
+    copied.refresh_from_db()
+    assert (copied.storage_key, copied.thumbnail_small, copied.thumbnail_medium) == ("", "", "")
+    assert "copied" not in copied.remote
     assert not stored_keys(storage_prefix(image_set))
+
+    # The source removed: its sets go with it.
+    assert services.remove_source(source, actor=SYSTEM) == 1
+    assert not ImageSet.objects.filter(pk=image_set.pk).exists()
