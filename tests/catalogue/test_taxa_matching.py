@@ -14,13 +14,16 @@ from django.core.management import call_command
 
 from catalogue import services
 from catalogue.errors import NotAllowed, NotVisible
-from catalogue.models import Taxon, TaxonQuestion
+from catalogue.models import ImageSet, SearchOutbox, Taxon, TaxonQuestion
 from catalogue.services import taxa
+from catalogue.services.images import add_images
 from catalogue.tasks import match_pending_taxa
+from curation.models import Annotation, Label, LabelSet
 from curation.services.annotations import label_set_of
 from curation.services.imports import labels_for
 from curation.services.labels import create_label_set
 from tests.catalogue import taxa_support
+from tests.catalogue.ingest_samples import image_row
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("taxa_snapshot")]
 worms, worms_down = taxa_support.worms, taxa_support.worms_down  # fixtures
@@ -344,6 +347,47 @@ def test_refresh_command_rereads_from_worms(worms):
     assert report["updated"] == 1 and report["new"]["Noname"]["kind"] == "no_match"
     assert "1/1" in err.getvalue()
     assert Taxon.objects.get(aphia_id=1080).source == "worms"
+
+
+def test_a_refresh_queues_the_documents_that_read_a_changed_taxon(worms, owner):
+    """Documents carry their taxa's and ancestors' names: a refresh that changes
+    Copepoda queues a set naming its descendant Temoridae and a set whose image has a
+    validated Copepoda label, not a set of molluscs; nothing changed, nothing queued."""
+    below = services.create_image_set(
+        title="Temoridae", taxa=[{"scientific_name": "Temoridae", "aphia_id": 104106}], actor=owner
+    )
+    apart = services.create_image_set(
+        title="Molluscs", taxa=[{"scientific_name": "Mollusca", "aphia_id": 51}], actor=owner
+    )
+    labelled = services.create_image_set(title="Labelled", actor=owner)
+    add_images([image_row(labelled, 1)])
+    image = labelled.images.get()
+    label_set = LabelSet.objects.create(name="ZooScan", owner=owner)
+    copepoda = Label.objects.create(label_set=label_set, name="Copepoda", aphia_id=1080)
+    Annotation.objects.create(image=image, label=copepoda, status="validated")
+    revisions = {s.pk: s.revision for s in ImageSet.objects.all()}
+    SearchOutbox.objects.all().delete()
+    Taxon.objects.filter(aphia_id=1080).update(authority="")
+
+    out = StringIO()
+    call_command("taxa", "refresh", "--names", "Copepoda", stdout=out, stderr=StringIO())
+    report = json.loads(out.getvalue())
+    assert report["changed"] >= 1 and report["requeued"] == {"sets": 2, "images": 1}
+    queued = set(SearchOutbox.objects.values_list("kind", "object_id"))
+    assert {("set", below.pk), ("set", labelled.pk), ("image", image.pk)} <= queued
+    assert ("set-images", below.pk) in queued
+    assert not {row for row in queued if row[1] == apart.pk}
+    for image_set in (below, labelled):
+        image_set.refresh_from_db()
+        assert image_set.revision == revisions[image_set.pk] + 1
+    apart.refresh_from_db()
+    assert apart.revision == revisions[apart.pk]
+
+    SearchOutbox.objects.all().delete()
+    call_command("taxa", "refresh", "--names", "Copepoda", stdout=(out := StringIO()))
+    report = json.loads(out.getvalue())
+    assert (report["changed"], report["requeued"]) == (0, {"sets": 0, "images": 0})
+    assert not SearchOutbox.objects.exists()
 
 
 def test_the_labels_page_lists_the_questions_and_pending_names(worms, image_set, owner, client):

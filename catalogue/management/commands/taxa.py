@@ -1,7 +1,8 @@
 """`manage.py taxa load | refresh [--names ...] | match NAME... | match --pending`.
 
 load: the bundled WoRMS snapshot into the taxon table. refresh: re-read taxa from
-WoRMS (all, or those of --names), with a progress bar, printing a JSON report.
+WoRMS (all, or those of --names), with a progress bar, printing a JSON report; the
+search documents that read a changed taxon are queued again.
 match: what each name matches (taxon, synonym, concept, or the question it asks);
 --pending asks WoRMS again about the names that waited for it.
 """
@@ -13,7 +14,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from catalogue.models import Taxon
-from catalogue.services import taxa
+from catalogue.services import taxa, taxa_refresh
 from catalogue.vocabularies.taxa import snapshot
 from catalogue.vocabularies.taxa.worms import WormsClient, WormsError, mark_reachable
 
@@ -69,6 +70,7 @@ class Command(BaseCommand):
             rows = rows.filter(scientific_name__in=names)
         ids = list(rows.values_list("aphia_id", flat=True))
         report: dict = {"asked": len(ids), "updated": 0, "unknown": [], "failed": {}}
+        before = taxa_refresh.snapshot()
         for done, aphia_id in enumerate(ids, start=1):
             try:
                 record = client.record(aphia_id)
@@ -87,6 +89,9 @@ class Command(BaseCommand):
             missing = sorted(set(names) - set(rows.values_list("scientific_name", flat=True)))
             report["new"] = self.match(missing, online=True) if missing else {}
         report["calls"] = client.calls
+        changed = taxa_refresh.changed_between(before, taxa_refresh.snapshot())
+        report["changed"] = len(changed)
+        report["requeued"] = taxa_refresh.requeue_documents(changed)
         return report
 
     def progress(self, done: int, total: int) -> None:

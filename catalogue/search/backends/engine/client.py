@@ -8,6 +8,7 @@ knows, so the rest of AquaCat talks to `SearchEngine`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ import requests
 from django.conf import settings
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import OpenSearchException
+
+logger = logging.getLogger(__name__)
 
 OPENSEARCH, ELASTICSEARCH = "opensearch", "elasticsearch"
 
@@ -127,6 +130,13 @@ class SearchEngine:
             body["aliases"] = aliases
         with self.errors():
             self.client.indices.create(index=name, body=body)
+        # Acknowledged is not usable: on a busy node the shard may still be starting,
+        # and a search or count in that moment fails with "all shards failed".
+        try:
+            with self.errors():
+                self.client.cluster.health(index=name, wait_for_status="yellow", timeout="30s")
+        except SearchEngineError:
+            logger.warning("search engine: index %s not ready after 30 s", name)
 
     def delete_index(self, name: str) -> None:
         with self.errors():
