@@ -98,6 +98,26 @@ class Progress:
         self.saved_at = time.monotonic()
 
 
+def refuse_copies_of_refused(batch: IngestBatch, *, held: set[str]) -> None:
+    """A copy of a file this batch refused (a recording is claimed by its first copy
+    before it is decoded) is refused with it: not a duplicate of a file the set does
+    not hold."""
+    refused = {
+        entry["name"]: entry.get("reason", "")
+        for entry in batch.rejected
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str)
+    }
+    kept = []
+    for entry in batch.duplicates:
+        first = entry.get("same_as")
+        if first in held or first not in refused:
+            kept.append(entry)
+            continue
+        reason = f"the same file as {first}, which was refused: {refused[first]}"
+        batch.rejected.append({"name": entry["name"], "reason": reason})
+    batch.duplicates = kept
+
+
 def run_ingest(
     image_set: ImageSet,
     sources: Iterable[Iterable[SourceFile | IngestError]],
@@ -147,6 +167,7 @@ def run_ingest(
         batch.warnings = expander.notes + writer.finish(
             image_set, expander.sidecars, expander.refused, without_metadata=without_metadata
         )
+        refuse_copies_of_refused(batch, held=set(context.known.values()))
         refresh_coverage(image_set)
         # Counts, labels and coverage of the set changed with its images.
         revisions.set_changed(image_set)

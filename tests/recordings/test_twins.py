@@ -53,6 +53,24 @@ def test_the_second_of_two_identical_recordings_is_not_decoded(
     assert stored_keys() == keys  # nothing of the second was stored
 
 
+def test_a_copy_of_a_refused_recording_is_refused_with_it(storage, tmp_path):
+    """The first copy claims the file and is refused when decoded: the second, not
+    decoded, is refused with it, not called a duplicate of a file the set lacks."""
+    image_set = new_set()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    broken = FLAC.read_bytes()[:4096]  # a FLAC cut short: its header, then nothing
+    for name in ("a.flac", "b.flac"):
+        (folder / name).write_bytes(broken)
+    batch = services.ingest(image_set, [folder], workers=1, actor=SYSTEM)
+    assert (batch.added, batch.duplicates, batch.total) == (0, [], 2)
+    reasons = {entry["name"]: entry["reason"] for entry in batch.rejected}
+    assert set(reasons) == {"a.flac", "b.flac"}
+    assert reasons["b.flac"] == f"the same file as a.flac, which was refused: {reasons['a.flac']}"
+    assert not Recording.objects.filter(image_set=image_set).exists()
+    assert stored_keys() == set()
+
+
 @pytest.mark.django_db(transaction=True)  # the pipeline closes connections before it forks
 def test_identical_recordings_in_parallel_processes(tmp_path):
     image_set = new_set()
