@@ -41,6 +41,9 @@ class Upload(models.Model):
     size = models.BigIntegerField()
     sha256 = models.CharField(max_length=64, help_text="of the whole file, as the client says")
     without_metadata = models.BooleanField(default=False)
+    # How its videos are sampled into frames (recordings.frames.chosen_sampling), given
+    # at the start or the completion; None: RECORDING_FRAMES applies.
+    frames = models.JSONField(null=True, blank=True)
     backend = models.CharField(max_length=8, choices=Backend.choices)
     # local: bytes received so far; S3: counted from the parts S3 lists
     received = models.BigIntegerField(default=0)

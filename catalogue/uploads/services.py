@@ -26,6 +26,7 @@ from catalogue.errors import FieldError
 from catalogue.ingest import pipeline
 from catalogue.ingest import sources as ingest_sources
 from catalogue.models import ImageSet, IngestBatch
+from catalogue.recordings.frames import described_sampling
 from catalogue.uploads import storage
 from catalogue.uploads.models import Upload
 
@@ -63,11 +64,13 @@ def start_upload(
     size: int,
     sha256: str = "",
     without_metadata: bool = False,
+    frames: dict | None = None,
 ) -> Upload:
     """Open an upload: a staging file, or an S3 multipart upload when storage is S3.
 
     The whole file's sha256 may come now or with the completion, so that a client
-    hashes the file while it sends it instead of reading it twice."""
+    hashes the file while it sends it instead of reading it twice; so may the frame
+    sampling of its videos (`frames`, recordings.frames.chosen_sampling)."""
     access.require(actor, Action.EDIT, image_set)
     name = clean_file_name(file_name)
     if size < 1:
@@ -91,6 +94,7 @@ def start_upload(
             size=size,
             sha256=sha256,
             without_metadata=without_metadata,
+            frames=frames,
             backend=Upload.Backend.S3 if storage.uses_s3() else Upload.Backend.LOCAL,
             expires=fresh_expiry(),
         )
@@ -190,7 +194,7 @@ def complete_upload(
 
     `sha256` is the whole file's, unless it was given at the start (then it must agree).
     `frames`: the frame sampling of its videos (recordings.frames.chosen_sampling),
-    handed to the ingest task."""
+    unless chosen at the start (then it must agree), handed to the ingest task."""
     with transaction.atomic():
         upload = Upload.objects.select_for_update().select_related("image_set").get(pk=upload.pk)
         require_open(upload, actor)
@@ -203,6 +207,12 @@ def complete_upload(
             upload.sha256 = sha256
         elif not upload.sha256:
             raise FieldError("sha256", "give the whole file's SHA-256 (here or at the start)")
+        if frames:
+            if upload.frames and upload.frames != frames:
+                field = "frame_rate" if frames.get("mode") == "rate" else "scene_threshold"
+                given, chosen = described_sampling(frames), described_sampling(upload.frames)
+                raise FieldError(field, f"{given} differs from {chosen}, chosen at the start")
+            upload.frames = frames
         if upload.backend == Upload.Backend.S3:
             parts = storage.s3_parts(upload)
             missing = storage.s3_missing(upload, parts)
@@ -217,8 +227,9 @@ def complete_upload(
             )
         upload.received = upload.size
         upload.state = Upload.State.QUEUED
-        upload.save(update_fields=["state", "received", "sha256", "changed"])
-        transaction.on_commit(lambda: queue_ingest(upload.pk, frames))
+        upload.save(update_fields=["state", "received", "sha256", "frames", "changed"])
+        chosen = upload.frames
+        transaction.on_commit(lambda: queue_ingest(upload.pk, chosen))
     return upload
 
 

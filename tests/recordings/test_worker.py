@@ -37,8 +37,9 @@ def worker(start_worker, staging):
     )
 
 
-def upload(session, base: str, image_set, path: Path, **choice) -> dict:
+def upload(session, base: str, image_set, path: Path, at_start=None, **choice) -> dict:
     body = {"file_name": path.name, "size": path.stat().st_size, "sha256": file_sha256(path)}
+    body.update(at_start or {})
     answer = session.post(f"{base}/api/v1/image-sets/{image_set.pk}/uploads/", json=body)
     assert answer.status_code == 201, answer.text
     url = answer.json()["url"]
@@ -74,6 +75,23 @@ def test_the_worker_ingests_uploaded_recordings(
     ).json()["url"]
     refused = session.post(f"{wrong}complete/", json={"frame_rate": 0, "sha256": "0" * 64})
     assert refused.status_code == 400 and set(refused.json()["errors"]) == {"frame_rate"}
+
+    # The choice may come with the start, as the sha256 may; a completion that
+    # chooses otherwise is refused by field, one that says nothing keeps it.
+    second = services.create_image_set(title="Station 2", owner=owner, actor=SYSTEM)
+    body = {"file_name": "x.mp4", "size": 10, "frame_rate": 1}
+    started = session.post(f"{live_server.url}/api/v1/image-sets/{second.pk}/uploads/", json=body)
+    assert started.json()["frame_sampling"] == "1 frame a second"
+    other = session.post(
+        f"{started.json()['url']}complete/", json={"scene_threshold": 0.3, "sha256": "0" * 64}
+    )
+    assert other.status_code == 400 and set(other.json()["errors"]) == {"scene_threshold"}
+    assert "differs from 1 frame a second, chosen at the start" in other.text
+    session.delete(started.json()["url"])
+    report = upload(session, live_server.url, second, VIDEO, at_start={"frame_rate": 1})
+    assert report["state"] == "done" and report["frame_sampling"] == "1 frame a second"
+    chosen = Recording.objects.get(image_set=second, kind="video")
+    assert chosen.images.count() == 6 and chosen.derivation["chosen_by"] == "upload"
     for recording in (audio, video):
         for image in recording.images.all():
             assert (staging["media"] / image.storage_key).is_file()

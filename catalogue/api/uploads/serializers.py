@@ -16,17 +16,6 @@ from catalogue.uploads import selectors, services, storage
 from catalogue.uploads.models import Upload
 
 
-class StartSerializer(StrictInput, serializers.Serializer):
-    file_name = serializers.CharField(max_length=1000)
-    size = serializers.IntegerField(min_value=1, max_value=settings.UPLOAD_MAX_BYTES)
-    sha256 = serializers.RegexField(
-        r"^[0-9a-fA-F]{64}$",
-        required=False,
-        help_text="of the whole file; may come with the completion instead",
-    )
-    without_metadata = serializers.BooleanField(default=False)
-
-
 class FrameSamplingInput(serializers.Serializer):
     """How the videos of an upload are sampled into frames: `frame_rate` or
     `scene_threshold`, or neither (RECORDING_FRAMES applies); `validated_data["frames"]`."""
@@ -43,6 +32,17 @@ class FrameSamplingInput(serializers.Serializer):
             raise serializers.ValidationError({field: [reason] for field, reason in wrong.items()})
         attrs["frames"] = chosen
         return attrs
+
+
+class StartSerializer(StrictInput, FrameSamplingInput):
+    file_name = serializers.CharField(max_length=1000)
+    size = serializers.IntegerField(min_value=1, max_value=settings.UPLOAD_MAX_BYTES)
+    sha256 = serializers.RegexField(
+        r"^[0-9a-fA-F]{64}$",
+        required=False,
+        help_text="of the whole file; may come with the completion instead",
+    )
+    without_metadata = serializers.BooleanField(default=False)
 
 
 class CompleteSerializer(StrictInput, FrameSamplingInput):
@@ -88,6 +88,11 @@ class UploadSerializer(serializers.Serializer):
     backend = serializers.ChoiceField(choices=Upload.Backend.choices)
     state = serializers.ChoiceField(choices=Upload.State.choices)
     error = serializers.CharField(allow_blank=True)
+    frame_sampling = serializers.CharField(
+        allow_null=True,
+        help_text="how its videos are sampled into frames, as chosen at the start or the "
+        "completion; null: the portal's default",
+    )
     expires = serializers.DateTimeField()
     chunk_max_bytes = serializers.IntegerField()
     part_size = serializers.IntegerField()
@@ -121,6 +126,7 @@ def upload_data(request, upload: Upload) -> dict:
         "backend": upload.backend,
         "state": upload.state,
         "error": upload.error,
+        "frame_sampling": frames.described_sampling(upload.frames) if upload.frames else None,
         "expires": upload.expires,
         "chunk_max_bytes": settings.UPLOAD_CHUNK_MAX_BYTES,
         "part_size": upload.part_size or settings.UPLOAD_PART_BYTES,
