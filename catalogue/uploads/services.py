@@ -210,8 +210,8 @@ def complete_upload(
         if frames:
             if upload.frames and upload.frames != frames:
                 field = "frame_rate" if frames.get("mode") == "rate" else "scene_threshold"
-                given, chosen = described_sampling(frames), described_sampling(upload.frames)
-                raise FieldError(field, f"{given} differs from {chosen}, chosen at the start")
+                given, before = described_sampling(frames), described_sampling(upload.frames)
+                raise FieldError(field, f"{given} differs from {before}, chosen at the start")
             upload.frames = frames
         if upload.backend == Upload.Backend.S3:
             parts = storage.s3_parts(upload)
@@ -228,8 +228,8 @@ def complete_upload(
         upload.received = upload.size
         upload.state = Upload.State.QUEUED
         upload.save(update_fields=["state", "received", "sha256", "frames", "changed"])
-        chosen = upload.frames
-        transaction.on_commit(lambda: queue_ingest(upload.pk, chosen))
+        sampling = upload.frames
+        transaction.on_commit(lambda: queue_ingest(upload.pk, sampling))
     return upload
 
 

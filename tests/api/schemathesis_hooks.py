@@ -193,7 +193,12 @@ def timeseries_rules(query: dict) -> None:
 # --- jobs ----------------------------------------------------------------------------
 
 
-@repairs("POST", "/api/v1/image-sets/{id}/images/", "/api/v1/uploads/{upload_id}/complete/")
+@repairs(
+    "POST",
+    "/api/v1/image-sets/{id}/images/",
+    "/api/v1/image-sets/{id}/uploads/",
+    "/api/v1/uploads/{upload_id}/complete/",
+)
 def one_frame_sampling(body: dict) -> None:
     """frame_rate or scene_threshold, not both."""
     if "frame_rate" in body:
