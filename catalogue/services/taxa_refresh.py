@@ -16,20 +16,11 @@ from django.db.models import F
 from catalogue.models import Image, ImageSet, SearchOutbox, Taxon
 from catalogue.search import outbox
 from catalogue.search.taxonomy import as_aphia_id
+from catalogue.vocabularies.taxa import snapshot as snapshot_fields
 
-# What a document reads of a taxon row (not when it was fetched, nor where from).
-CONTENT = (
-    "scientific_name",
-    "authority",
-    "rank",
-    "status",
-    "valid_aphia_id",
-    "valid_name",
-    "parent_aphia_id",
-    "lineage",
-    "vernaculars",
-    "environments",
-)
+# What a document reads of a taxon row: its content as the snapshot holds it (not
+# when it was fetched, nor where from).
+CONTENT = snapshot_fields.FIELDS
 
 
 def snapshot() -> dict[int, tuple]:
