@@ -20,6 +20,7 @@ from rocrate.rocrate import ROCrate
 from catalogue.ingest.sidecars import parse_ifdo
 from catalogue.models import Image
 from curation import packaging
+from curation.packaging import zipping
 from tests.curation.conftest import ready_set
 
 pytestmark = pytest.mark.django_db
@@ -118,7 +119,7 @@ def test_large_entries_are_streamed_and_read_back(tmp_path, monkeypatch):
     """Entries over one chunk are streamed rather than read whole; the zips read back."""
     image_set = ready_set(images=3)
     images = {image.sha256: image.size for image in image_set.images.all()}
-    monkeypatch.setattr(packaging, "CHUNK", 1024)  # every image is larger than a chunk
+    monkeypatch.setattr(zipping, "CHUNK", 1024)  # every image is larger than a chunk
     bundle = packaging.build(image_set, tmp_path, max_files=2, max_bytes=10**9)
     seen = {}
     for package in bundle.packages:
@@ -196,10 +197,10 @@ def test_a_stored_crc_or_none_gives_the_same_packages(tmp_path, monkeypatch, who
     image_set = ready_set(images=5)
     images = {image.sha256: image.size for image in image_set.images.all()}
     assert image_set.images.filter(crc32__isnull=True).count() == 0
-    monkeypatch.setattr(packaging, "WHOLE", whole)
-    monkeypatch.setattr(packaging, "CHUNK", 1024)
+    monkeypatch.setattr(zipping, "WHOLE", whole)
+    monkeypatch.setattr(zipping, "CHUNK", 1024)
     if not local:
-        monkeypatch.setattr(packaging, "sendable", lambda source: False)
+        monkeypatch.setattr(zipping, "sendable", lambda source: False)
     known = packaging.build(image_set, tmp_path / "known", max_files=3, max_bytes=10**9)
     assert_sound(known, images)
 
@@ -215,7 +216,7 @@ def test_a_stored_crc_or_none_gives_the_same_packages(tmp_path, monkeypatch, who
 def test_without_sendfile_the_bytes_are_copied(tmp_path, monkeypatch):
     """A system whose sendfile cannot write to a file: the same package, copied."""
     image_set = ready_set(images=3)
-    monkeypatch.setattr(packaging, "WHOLE", 1024)  # every image streamed
+    monkeypatch.setattr(zipping, "WHOLE", 1024)  # every image streamed
     first = packaging.build(image_set, tmp_path / "a", max_files=10, max_bytes=10**9)
 
     def refuse(*args):
@@ -248,9 +249,9 @@ def test_a_file_of_another_size_than_the_catalogue_says_is_refused(
     tmp_path, monkeypatch, whole, local, change
 ):
     image_set = ready_set(images=2)
-    monkeypatch.setattr(packaging, "WHOLE", whole)
+    monkeypatch.setattr(zipping, "WHOLE", whole)
     if not local:
-        monkeypatch.setattr(packaging, "sendable", lambda source: False)
+        monkeypatch.setattr(zipping, "sendable", lambda source: False)
     image = image_set.images.first()
     assert image is not None
     Image.objects.filter(pk=image.pk).update(size=image.size + change)
@@ -268,11 +269,11 @@ def test_packages_beyond_a_plain_zip_are_written_with_zip64(tmp_path, monkeypatc
     written = []
     write_zip64 = packaging.write_zip64
     monkeypatch.setattr(
-        packaging,
+        zipping,
         "write_zip64",
         lambda package, *args: written.append(package.name) or write_zip64(package, *args),
     )
-    monkeypatch.setattr(packaging, limit, 1)
+    monkeypatch.setattr(zipping, limit, 1)
     large = packaging.build(image_set, tmp_path / "large", max_files=10, max_bytes=10**9)
     assert written == ["images-001.zip"]
     assert_sound(large, images)
@@ -283,7 +284,7 @@ def test_packages_beyond_a_plain_zip_are_written_with_zip64(tmp_path, monkeypatc
 def test_an_entry_of_2_gib_or_more_is_written_with_zip64(tmp_path, monkeypatch):
     image_set = ready_set(images=2)
     images = {image.sha256: image.size for image in image_set.images.all()}
-    monkeypatch.setattr(packaging, "ZIP64_FROM", 1)  # every image that large, here
+    monkeypatch.setattr(zipping, "ZIP64_FROM", 1)  # every image that large, here
     bundle = packaging.build(image_set, tmp_path, max_files=10, max_bytes=10**9)
     assert_sound(bundle, images)
     with zipfile.ZipFile(bundle.packages[0].path) as archive:

@@ -1,21 +1,4 @@
-"""A set's files as a repository takes them: zip packages of its originals, and
-beside them manifest.json, the set's iFDO, its DataCite XML and RO-Crate metadata.
-
-Repositories limit the files of a record (InvenioRDM and Zenodo: 100) and their
-sizes, so the originals go into zip packages of at most `max_files` images and
-`max_bytes` bytes each (an image larger than `max_bytes` gets a package of its
-own). Images are stored, not recompressed, and streamed from `default_storage`
-(a local file is opened directly). `manifest.json` says where each image is
-(package, path inside it, sha256, size, its AquaCat URL); `ifdo.json` and
-`datacite.xml` are the set's own formats (catalogue.formats.registry);
-`ro-crate-metadata.json` describes the set (as its RO-Crate download does) and
-every file beside it. The output is the same bytes every time for the same set
-(fixed entry order and dates), so a resumed upload can compare checksums with
-what the repository already holds.
-
-A file's md5 (what repositories report) is taken as it is read for the upload
-(`BuiltFile.open`), or read from the file when first asked for: packaging
-itself reads every original once and writes every byte once.
+"""Writing a package: a zip of stored images, and reading one back (`zip_entries`).
 
 Packages are written by a zip writer of our own (`StoredZip`), because zipfile cannot
 take a CRC-32 already known: it computes every entry's again. Ingest stores each
@@ -43,34 +26,19 @@ from __future__ import annotations
 import errno
 import hashlib
 import io
-import json
 import os
 import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO
 
-from django.conf import settings
 from django.core.files.storage import default_storage
-from django.urls import reverse
-from rocrate.model.file import File as CrateFile
-from rocrate.rocrate import ROCrate
 
-from catalogue.formats import rocrate as rocrate_format
-from catalogue.formats.common import entry_path
-from catalogue.formats.registry import FORMATS
-from catalogue.models import ImageSet
+from curation.packaging.files import CHUNK, BuiltFile, built
+from curation.packaging.planning import Package
 
-CHUNK = 1024 * 1024
-MANIFEST = "manifest.json"
-IFDO = "ifdo.json"
-DATACITE = "datacite.xml"
-ROCRATE = "ro-crate-metadata.json"
-#: The files beside the packages, in the order they are built (and uploaded).
-METADATA_FILES = (MANIFEST, IFDO, DATACITE, ROCRATE)
 # Zip entries carry this date, so that the same set always gives the same bytes.
 ENTRY_DATE = (1980, 1, 1, 0, 0, 0)
 ZIP64_FROM = 2**31 - 1
@@ -95,148 +63,6 @@ CENTRAL_HEADER = struct.Struct("<4s6H3L5H2L")
 END_RECORD = struct.Struct("<4s4H2LH")
 # os.sendfile refusing these files (not Linux): the bytes are copied in chunks instead.
 NO_SENDFILE = {errno.EINVAL, errno.ENOSYS, errno.ENOTSOCK, errno.EOPNOTSUPP, errno.ENOTSUP}
-MEDIA_TYPES = {
-    MANIFEST: "application/json",
-    IFDO: "application/json",
-    DATACITE: "application/vnd.datacite.datacite+xml",
-}
-DESCRIPTIONS = {
-    MANIFEST: "Where each image is: its package, its path inside it, sha256, size and URL",
-    IFDO: "iFDO (image FAIR Digital Object) of the set: a header and one item per image",
-    DATACITE: "DataCite metadata of the set",
-}
-
-
-class Row(NamedTuple):
-    """What packaging reads of an image."""
-
-    pk: int
-    file_name: str
-    storage_key: str
-    sha256: str
-    size: int
-    crc32: int | None
-
-
-ROW_FIELDS = Row._fields
-
-
-@dataclass(slots=True)
-class Entry:
-    """One image inside a package."""
-
-    image_id: int
-    package: str
-    path: str
-    sha256: str
-    size: int
-    url: str
-
-
-@dataclass
-class Package:
-    name: str
-    images: list[Row] = field(default_factory=list)
-    size: int = 0
-
-
-@dataclass
-class BuiltFile:
-    """A file to upload: its name, where it lies, its size and md5 (as repositories report)."""
-
-    name: str
-    path: Path
-    size: int
-    known_md5: str = field(default="", repr=False)
-
-    @property
-    def md5(self) -> str:
-        if not self.known_md5:
-            self.known_md5 = md5_of(self.path)
-        return self.known_md5
-
-    def open(self) -> HashingReader:
-        """The file for an upload body: its md5 is taken as it is read."""
-        return HashingReader(self)
-
-
-class HashingReader:
-    """A built file read once (by an HTTP client sending it), its md5 taken on the way:
-    read to the end, it sets the file's md5, so no second read is needed."""
-
-    def __init__(self, built: BuiltFile):
-        self.built = built
-        self.file = built.path.open("rb")
-        self.digest = hashlib.md5(usedforsecurity=False)
-        self.done = 0
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self.file.read(size)
-        self.digest.update(chunk)
-        self.done += len(chunk)
-        if self.done == self.built.size:
-            self.built.known_md5 = self.digest.hexdigest()
-        return chunk
-
-    def __len__(self) -> int:
-        """What is left to read: HTTP clients take it as the body's length."""
-        return self.built.size - self.done
-
-    def close(self) -> None:
-        self.file.close()
-
-    def __enter__(self) -> HashingReader:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-
-@dataclass
-class Bundle:
-    folder: Path
-    files: list[BuiltFile]
-    entries: list[Entry]
-
-    @property
-    def packages(self) -> list[BuiltFile]:
-        return [built for built in self.files if built.name.endswith(".zip")]
-
-
-def url_maker() -> Callable[[int], str]:
-    """An image's AquaCat URL by its id: one reverse() for all images."""
-    marker = 9876543210123
-    url = settings.SITE_URL.rstrip("/") + reverse("catalogue:image-original", kwargs={"pk": marker})
-    prefix, suffix = url.split(str(marker), 1)
-    return lambda pk: f"{prefix}{pk}{suffix}"
-
-
-def rows(image_set: ImageSet) -> Iterator[Row]:
-    """The set's images in a stable order (file name, then id), only what packaging needs."""
-    found = image_set.images.order_by("file_name", "pk").values_list(*ROW_FIELDS)
-    for values in found.iterator(chunk_size=2000):
-        yield Row(*values)
-
-
-def plan(image_set: ImageSet, *, max_files: int, max_bytes: int) -> list[Package]:
-    """The set's images split into packages, in a stable order (file name, then id)."""
-    if max_files < 1 or max_bytes < 1:
-        raise ValueError("a package holds at least one file and one byte")
-    packages: list[Package] = []
-    current: Package | None = None
-    for row in rows(image_set):
-        full = current is not None and (
-            len(current.images) >= max_files or current.size + row.size > max_bytes
-        )
-        if current is None or full:
-            current = Package(name="")
-            packages.append(current)
-        current.images.append(row)
-        current.size += row.size
-    width = max(3, len(str(len(packages))))
-    for number, package in enumerate(packages, 1):
-        package.name = f"images-{number:0{width}d}.zip"
-    return packages
 
 
 def source_opener() -> Callable[[str], IO[bytes]]:
@@ -258,27 +84,6 @@ def source_opener() -> Callable[[str], IO[bytes]]:
         return open(os.path.join(base, key), "rb", buffering=0)
 
     return open_local
-
-
-def lay_out(packages: list[Package], url: Callable[[int], str]) -> list[Entry]:
-    """Each image's entry: its package, its path inside it, its URL (in package order)."""
-    entries: list[Entry] = []
-    used: set[str] = set()  # across packages: the iFDO names each image by its path
-    for package in packages:
-        for image in package.images:
-            path = entry_path(image.pk, image.file_name, used)
-            entries.append(
-                Entry(image.pk, package.name, path, image.sha256, image.size, url(image.pk))
-            )
-    return entries
-
-
-def paths_of(packages: list[Package], entries: list[Entry]) -> Iterator[list[str]]:
-    """Each package's entry paths (entries are in package order)."""
-    first = 0
-    for package in packages:
-        yield [entry.path for entry in entries[first : first + len(package.images)]]
-        first += len(package.images)
 
 
 def write_package(
@@ -472,89 +277,6 @@ def write_zip64(
                     copied += len(chunk)
                     out.write(chunk)
             check_size(path, copied, image.size)
-
-
-def manifest_text(image_set: ImageSet, entries: list[Entry]) -> str:
-    """manifest.json: the set, then one image per line."""
-    head = json.dumps(
-        {"image_set": str(image_set.uuid), "title": image_set.title, "version": image_set.version},
-        indent=2,
-        ensure_ascii=False,
-    )
-    encode = json.JSONEncoder(ensure_ascii=False).encode
-    # One line per image, formatted directly (sha256 is hex, size an int): a dict and
-    # its encoding per image took most of the time of the whole file.
-    images = ",\n".join(
-        f'    {{"package": {encode(entry.package)}, "path": {encode(entry.path)}, '
-        f'"sha256": "{entry.sha256}", "size": {int(entry.size)}, "url": {encode(entry.url)}}}'
-        for entry in entries
-    )
-    return head[: -len("\n}")] + ',\n  "images": [\n' + images + "\n  ]\n}\n"
-
-
-def manifest(image_set: ImageSet, entries: list[Entry]) -> dict:
-    return json.loads(manifest_text(image_set, entries))
-
-
-def crate_metadata(image_set: ImageSet, files: list[BuiltFile], counts: dict[str, int]) -> bytes:
-    """ro-crate-metadata.json: the set as root Dataset (as its RO-Crate download
-    describes it), each package and metadata file a File of it."""
-    crate = ROCrate(gen_preview=False, version=rocrate_format.VERSION)
-    rocrate_format.describe_root(crate, image_set, None)
-    for built in files:
-        properties: dict = {"name": built.name, "contentSize": str(built.size)}
-        if built.name in counts:
-            properties["encodingFormat"] = "application/zip"
-            properties["description"] = (
-                f"{counts[built.name]} images of the set, stored (not compressed); "
-                f"{MANIFEST} lists each one's path, sha256 and size"
-            )
-        else:
-            properties["encodingFormat"] = MEDIA_TYPES[built.name]
-            properties["description"] = DESCRIPTIONS[built.name]
-        crate.add(CrateFile(crate, source=None, dest_path=built.name, properties=properties))
-    text = json.dumps(crate.metadata.generate(), indent=2, ensure_ascii=False) + "\n"
-    return text.encode()
-
-
-def write(folder: Path, name: str, body: bytes) -> BuiltFile:
-    path = folder / name
-    path.write_bytes(body)
-    return BuiltFile(name, path, len(body))
-
-
-def md5_of(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as source:
-        while chunk := source.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def built(name: str, path: Path) -> BuiltFile:
-    return BuiltFile(name, path, path.stat().st_size)
-
-
-def build(image_set: ImageSet, folder: Path | str, *, max_files: int, max_bytes: int) -> Bundle:
-    """Write the set's packages, manifest.json, ifdo.json, datacite.xml and
-    ro-crate-metadata.json into `folder`."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    packages = plan(image_set, max_files=max_files, max_bytes=max_bytes)
-    entries = lay_out(packages, url_maker())
-    opener = source_opener()
-    files = [
-        write_package(package, paths, folder / package.name, opener)
-        for package, paths in zip(packages, paths_of(packages, entries), strict=True)
-    ]
-    files += [
-        write(folder, MANIFEST, manifest_text(image_set, entries).encode()),
-        write(folder, IFDO, FORMATS["ifdo.json"].render(image_set)),
-        write(folder, DATACITE, FORMATS["datacite.xml"].render(image_set)),
-    ]
-    counts = {package.name: len(package.images) for package in packages}
-    files.append(write(folder, ROCRATE, crate_metadata(image_set, files, counts)))
-    return Bundle(folder, files, entries)
 
 
 def zip_entries(path: Path) -> Iterator[tuple[str, str, int]]:
