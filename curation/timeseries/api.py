@@ -46,8 +46,8 @@ PARAMETERS = [
     OpenApiParameter(
         "bin",
         OpenApiTypes.STR,
-        enum=list(BINS),
-        description="the bins' length, in UTC (a week starts on Monday); default day",
+        enum=["", *BINS],  # empty: absent, as for every parameter here
+        description="the bins' length, in UTC (a week starts on Monday); default (or empty) day",
     ),
     OpenApiParameter(
         "from",
@@ -65,8 +65,8 @@ PARAMETERS = [
     OpenApiParameter(
         "status",
         OpenApiTypes.STR,
-        enum=list(STATUSES),
-        description="validated labels (default), predicted ones at or above "
+        enum=["", *STATUSES],
+        description="validated labels (default, or empty), predicted ones at or above "
         "`min_confidence`, or both as separate series",
     ),
     OpenApiParameter(
