@@ -1,24 +1,46 @@
 """iFDO (v2, v1 keys accepted) read into a Sidecar: set header and image items.
 
 Header `image-*` values are defaults for every item; header set fields map to
-AquaCat set fields. A licence given by name rather than SPDX id ("CC-BY", "CC BY
-4.0", a Creative Commons uri) is read as its SPDX id (catalogue/vocabularies),
-with a warning. Every problem of the file is reported at once (the first of
+AquaCat set fields (`ifdo_header`, which also reads a licence given by name as its
+SPDX id). Position, time, depth and CRS of each layer are read by `ifdo_position`,
+annotations by `ifdo_annotations`; this module reads the document and its items.
+Every problem of the file is reported at once (the first of
 each item and of the header, and every annotation's), each with its path
 ("image-set-items['a.jpg'].image-latitude").
 """
 
 from __future__ import annotations
 
-import math
 import re
-import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from catalogue.ingest.errors import IngestError
 from catalogue.ingest.sidecars.ifdo_annotations import read_annotations
+
+# The header and position readers' names, importable from here as before the split.
+from catalogue.ingest.sidecars.ifdo_header import _CC_CURRENT as _CC_CURRENT
+from catalogue.ingest.sidecars.ifdo_header import _CC_NAME as _CC_NAME
+from catalogue.ingest.sidecars.ifdo_header import _CC_URI as _CC_URI
+from catalogue.ingest.sidecars.ifdo_header import _IFDO_SET_FIELDS as _IFDO_SET_FIELDS
+from catalogue.ingest.sidecars.ifdo_header import _ORCID as _ORCID
+from catalogue.ingest.sidecars.ifdo_header import _ifdo_set_fields as _ifdo_set_fields
+from catalogue.ingest.sidecars.ifdo_header import _named as _named
+from catalogue.ingest.sidecars.ifdo_header import _person as _person
+from catalogue.ingest.sidecars.ifdo_header import _term_uri as _term_uri
+from catalogue.ingest.sidecars.ifdo_header import _text as _text
+from catalogue.ingest.sidecars.ifdo_header import spdx_licence as spdx_licence
 from catalogue.ingest.sidecars.ifdo_loading import load_ifdo_document
+from catalogue.ingest.sidecars.ifdo_position import _CRS_KEY as _CRS_KEY
+from catalogue.ingest.sidecars.ifdo_position import _IFDO_POSITION as _IFDO_POSITION
+from catalogue.ingest.sidecars.ifdo_position import _ISO_DATETIME as _ISO_DATETIME
+from catalogue.ingest.sidecars.ifdo_position import _WGS84 as _WGS84
+from catalogue.ingest.sidecars.ifdo_position import _check_crs as _check_crs
+from catalogue.ingest.sidecars.ifdo_position import _ifdo_datetime as _ifdo_datetime
+from catalogue.ingest.sidecars.ifdo_position import _ifdo_depth as _ifdo_depth
+from catalogue.ingest.sidecars.ifdo_position import _ifdo_has_depth as _ifdo_has_depth
+from catalogue.ingest.sidecars.ifdo_position import _ifdo_number as _ifdo_number
+from catalogue.ingest.sidecars.ifdo_position import _ifdo_position as _ifdo_position
 from catalogue.ingest.sidecars.records import (
     IFDO,
     ImageMetadata,
@@ -26,36 +48,8 @@ from catalogue.ingest.sidecars.records import (
     Sidecar,
     SidecarProblems,
 )
-from catalogue.ingest.sidecars.values import check_position, nfc, short
-from catalogue.vocabularies import licences, nvs
+from catalogue.ingest.sidecars.values import nfc, short
 
-#: Header keys that describe the set, with their AquaCat set field. They are
-#: not copied into each image's fields unless the item itself sets them.
-_IFDO_SET_FIELDS = {
-    "image-set-name": "title",
-    "image-set-uuid": "uuid",
-    "image-set-handle": "handle",
-    "image-abstract": "description",
-    "image-license": "licence",
-    "image-copyright": "copyright",
-    "image-creators": "creators",
-    "image-pi": "pi",
-    "image-project": "project",
-    "image-event": "event",
-    "image-platform": "platform",
-    "image-sensor": "instrument",
-    "image-context": "context",
-}
-_IFDO_POSITION = frozenset(
-    {
-        "image-datetime",
-        "image-latitude",
-        "image-longitude",
-        "image-depth",
-        "image-altitude-meters",  # v2
-        "image-altitude",  # v1
-    }
-)
 #: Keys turned into ImageMetadata attributes rather than kept in `fields`.
 #: Altitude stays in `fields`: a positive altitude is information, not a depth.
 _IFDO_IMAGE_CONSUMED = frozenset(
@@ -70,33 +64,9 @@ _IFDO_IMAGE_CONSUMED = frozenset(
         "image-annotation-creators",
     }
 )
-_CRS_KEY = "image-coordinate-reference-system"
-_WGS84 = frozenset(
-    {
-        "EPSG:4326",
-        "EPSG4326",
-        "4326",
-        "WGS84",
-        "URN:OGC:DEF:CRS:EPSG::4326",
-        "HTTP://WWW.OPENGIS.NET/DEF/CRS/EPSG/0/4326",
-    }
-)
-_ISO_DATETIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?",
-    re.IGNORECASE,
-)
-_ORCID = re.compile(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]")
-# "<where>, field <key>: <reason>", as this module and ifdo_annotations word a problem.
+# "<where>, field <key>: <reason>", as the iFDO modules and ifdo_annotations word a problem.
 _SPOT = re.compile(r"(?P<where>.*?)(?:, field (?P<field>[^:]+))?: (?P<reason>.*)", re.S)
 _ITEM = re.compile(r"^item ('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")")
-_CC_URI = re.compile(
-    r"creativecommons\.org/(?:licenses/(?P<kind>[a-z-]+)/(?P<version>\d\.\d)"
-    r"|publicdomain/(?P<zero>zero)/1\.0)",
-    re.I,
-)
-_CC_NAME = re.compile(r"CC[- ]?(?P<kind>0|BY(?:[- ](?:NC|SA|ND))*)(?:[- ]?(?P<version>\d\.\d))?")
-#: The version a Creative Commons name without one is taken to mean: the current one.
-_CC_CURRENT = "4.0"
 
 
 def parse_ifdo(data: bytes | str, *, name: str) -> Sidecar:
@@ -185,123 +155,6 @@ def _add(problems: SidecarProblems, text: str) -> None:
     problems.add(reason, column=f"{path}.{field}" if field else path)
 
 
-def spdx_licence(value: str, uri: str | None) -> tuple[str, str]:
-    """The SPDX id a licence name (or its Creative Commons uri) stands for, and a
-    warning when it had to be read (\"\" when the name was the id); ("", "") when unknown."""
-    known = {spdx.upper(): spdx for spdx in licences()}
-    text = value.strip()
-    if text.upper() in known:
-        return known[text.upper()], ""
-    found = _CC_URI.search(uri or "")
-    if found:
-        spdx = "CC0-1.0" if found["zero"] else f"CC-{found['kind'].upper()}-{found['version']}"
-        how = f"from its uri {uri!r}"
-    else:
-        named = _CC_NAME.fullmatch(text.upper().replace("_", "-"))
-        if named is None:
-            return "", ""
-        kind = named["kind"].replace(" ", "-")
-        if kind == "0":
-            spdx, how = "CC0-1.0", "Creative Commons Zero"
-        else:
-            version = named["version"] or _CC_CURRENT
-            spdx = f"CC-{kind}-{version}"
-            how = "its current version" if not named["version"] else "its SPDX id"
-    if spdx.upper() not in known:
-        return "", ""
-    return known[spdx.upper()], f"{text!r} is not an SPDX id; read as {spdx} ({how})"
-
-
-def _ifdo_number(value: Any, where: str, key: str, name: str) -> float | None:
-    """A JSON/YAML number as float; strings and booleans are type errors."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise IngestError(
-            name,
-            f"{where}, field {key}: expected a number, got {type(value).__name__} {short(value)}",
-        )
-    number = float(value)
-    if not math.isfinite(number):
-        raise IngestError(name, f"{where}, field {key}: {short(value)} is not a finite number")
-    return number
-
-
-def _ifdo_datetime(value: Any, where: str, name: str) -> datetime | None:
-    """iFDO time, "YYYY-MM-DD HH:MM:SS.ffffff" in UTC or ISO 8601, as an aware UTC datetime."""
-    key = "image-datetime"
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if not _ISO_DATETIME.fullmatch(text):
-            raise IngestError(
-                name,
-                f"{where}, field {key}: {short(value)} is not a date and time "
-                "(expected YYYY-MM-DD HH:MM:SS.ffffff or ISO 8601)",
-            )
-        try:
-            value = datetime.fromisoformat(text)
-        except ValueError:
-            raise IngestError(
-                name, f"{where}, field {key}: {short(text)} is not a valid date and time"
-            ) from None
-    if not isinstance(value, datetime):  # YAML turns a bare date into `date`
-        raise IngestError(
-            name,
-            f"{where}, field {key}: expected a date and time, got "
-            f"{type(value).__name__} {short(value)}",
-        )
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def _ifdo_depth(layer: dict[str, Any], where: str, name: str) -> float | None:
-    """Depth from image-depth, else from a negative (v2 or v1) altitude."""
-    depth = _ifdo_number(layer.get("image-depth"), where, "image-depth", name)
-    if depth is not None:
-        return depth
-    for key in ("image-altitude-meters", "image-altitude"):
-        altitude = _ifdo_number(layer.get(key), where, key, name)
-        if altitude is not None:
-            return abs(altitude) if altitude <= 0 else None
-    return None
-
-
-def _ifdo_has_depth(layer: dict[str, Any]) -> bool:
-    return any(
-        layer.get(k) is not None for k in ("image-depth", "image-altitude-meters", "image-altitude")
-    )
-
-
-def _ifdo_position(
-    layer: dict[str, Any], where: str, name: str
-) -> tuple[datetime | None, float | None, float | None]:
-    """Validated time, latitude and longitude of one layer (header, item or entry)."""
-    captured_at = _ifdo_datetime(layer.get("image-datetime"), where, name)
-    lat = _ifdo_number(layer.get("image-latitude"), where, "image-latitude", name)
-    lon = _ifdo_number(layer.get("image-longitude"), where, "image-longitude", name)
-    check_position(name, where, "field image-latitude", lat, "field image-longitude", lon)
-    return captured_at, lat, lon
-
-
-def _check_crs(layer: dict[str, Any], where: str, name: str, warnings: list[str]) -> None:
-    """Only WGS 84 degrees are understood; other systems are flagged, not converted."""
-    crs = layer.get(_CRS_KEY)
-    if crs is None:
-        return
-    if not isinstance(crs, str | int):
-        raise IngestError(
-            name, f"{where}, field {_CRS_KEY}: expected text, got {type(crs).__name__}"
-        )
-    if str(crs).strip().upper().replace(" ", "") not in _WGS84:
-        warnings.append(
-            f"{where}, field {_CRS_KEY}: {short(crs)} is not EPSG:4326; latitude and "
-            "longitude were read as WGS 84 degrees"
-        )
-
-
 def _ifdo_item(
     key: Any,
     value: Any,
@@ -372,119 +225,3 @@ def _ifdo_item(
         annotation=annotations,
         annotations=read_annotations(annotations, merged, where, problems),
     )
-
-
-def _text(header: dict[str, Any], key: str, where: str, name: str) -> str | None:
-    value = header.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise IngestError(name, f"{where}, field {key}: expected text, got {type(value).__name__}")
-    return value.strip() or None
-
-
-def _named(header: dict[str, Any], key: str, where: str, name: str) -> dict[str, Any] | None:
-    """v1 gives a bare name, v2 a {name, uri}; both become {"name", "uri"}."""
-    value = header.get(key)
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return {"name": value.strip(), "uri": None}
-    if isinstance(value, dict) and isinstance(value.get("name"), str):
-        uri = value.get("uri")
-        return {"name": value["name"].strip(), "uri": uri if isinstance(uri, str) else None}
-    raise IngestError(name, f"{where}, field {key}: expected a name or {{name, uri}}")
-
-
-def _person(value: Any, where: str, key: str, name: str) -> dict[str, Any]:
-    """v1 {name, orcid} and v2 {name, uri} (an ORCID URL) both become {"name", "orcid", "uri"}."""
-    if isinstance(value, str):
-        return {"name": value.strip(), "orcid": None, "uri": None}
-    if isinstance(value, dict) and isinstance(value.get("name"), str):
-        uri = value.get("uri") if isinstance(value.get("uri"), str) else None
-        found = _ORCID.search(str(value.get("orcid") or uri or ""))
-        return {
-            "name": value["name"].strip(),
-            "orcid": found.group(0) if found else None,
-            "uri": uri,
-        }
-    raise IngestError(name, f"{where}, field {key}: expected a person as {{name, orcid or uri}}")
-
-
-def _term_uri(kind: nvs.Kind, named: dict[str, Any], where: str, warnings: list[str]) -> str | None:
-    """The NVS term a platform's or sensor's uri names, canonical; None, with a
-    warning, for a uri the set's field cannot take (another vocabulary, a handle of
-    the institute's own equipment list): the set keeps the name alone."""
-    try:
-        return nvs.check_uri(kind, named["uri"])
-    except nvs.TermError as error:
-        warnings.append(
-            f"{where}: {error} The set's {kind.label_field} keeps the name "
-            f"{named['name']!r} without this uri."
-        )
-        return None
-
-
-def _ifdo_set_fields(header: dict[str, Any], name: str, warnings: list[str]) -> dict[str, Any]:
-    """The header mapped to AquaCat set fields; the rest kept under "extra"."""
-    where = "image-set-header"
-    for required in ("image-set-name", "image-set-uuid"):
-        if header.get(required) in (None, ""):
-            raise IngestError(name, f"{where}: {required} is missing (iFDO requires it)")
-    out: dict[str, Any] = {"title": _text(header, "image-set-name", where, name)}
-    raw_uuid = header["image-set-uuid"]
-    try:
-        out["uuid"] = str(uuid.UUID(str(raw_uuid).strip()))
-    except ValueError:
-        raise IngestError(
-            name, f"{where}, field image-set-uuid: {short(raw_uuid)} is not a UUID"
-        ) from None
-    for key in ("image-set-handle", "image-abstract", "image-copyright"):
-        value = _text(header, key, where, name)
-        if value is not None:
-            out[_IFDO_SET_FIELDS[key]] = value
-    licence = _named(header, "image-license", where, name)
-    if licence is not None:
-        spdx, warning = spdx_licence(licence["name"], licence["uri"])
-        if warning:
-            warnings.append(f"{where}, field image-license: {warning}")
-        elif not spdx:
-            warnings.append(
-                f"{where}, field image-license: {licence['name']!r} is no SPDX licence id "
-                "AquaCat knows; the set's licence is left to be chosen"
-            )
-        out["licence"] = {**licence, "name": spdx or licence["name"]}
-    for key in (
-        "image-project",
-        "image-event",
-        "image-platform",
-        "image-sensor",
-        "image-context",
-    ):
-        named = _named(header, key, where, name)
-        if named is not None:
-            out[_IFDO_SET_FIELDS[key]] = named
-            kind = nvs.KINDS.get(_IFDO_SET_FIELDS[key])
-            if kind is not None and named["uri"]:
-                named["uri"] = _term_uri(kind, named, f"{where}, field {key}", warnings)
-    creators = header.get("image-creators")
-    if creators is not None:
-        if isinstance(creators, dict | str):
-            creators = [creators]
-        if not isinstance(creators, list):
-            raise IngestError(name, f"{where}, field image-creators: expected a list of persons")
-        out["creators"] = [_person(c, where, "image-creators", name) for c in creators]
-    if header.get("image-pi") is not None:
-        out["pi"] = _person(header["image-pi"], where, "image-pi", name)
-
-    captured_at, lat, lon = _ifdo_position(header, where, name)
-    depth = _ifdo_depth(header, where, name)
-    defaults = {"latitude": lat, "longitude": lon, "depth_min": depth, "depth_max": depth}
-    out.update({k: v for k, v in defaults.items() if v is not None})
-    if captured_at is not None:
-        out["captured_at"] = captured_at
-    _check_crs(header, where, name, warnings)
-    out["extra"] = {
-        k: v for k, v in header.items() if k not in _IFDO_SET_FIELDS and k not in _IFDO_POSITION
-    }
-    return out
