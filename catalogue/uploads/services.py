@@ -187,6 +187,16 @@ def held_parts(upload: Upload) -> list[dict]:
     return parts
 
 
+def frames_conflict(upload: Upload, frames: dict | None) -> tuple[str, str] | None:
+    """(field, reason) when a completion's frame sampling is not the one chosen at the
+    start; None when it agrees or either said nothing."""
+    if not frames or not upload.frames or upload.frames == frames:
+        return None
+    field = "frame_rate" if frames.get("mode") == "rate" else "scene_threshold"
+    given, before = described_sampling(frames), described_sampling(upload.frames)
+    return field, f"{given} differs from {before}, chosen at the start"
+
+
 def complete_upload(
     upload: Upload, *, actor, sha256: str = "", frames: dict | None = None
 ) -> Upload:
@@ -208,10 +218,8 @@ def complete_upload(
         elif not upload.sha256:
             raise FieldError("sha256", "give the whole file's SHA-256 (here or at the start)")
         if frames:
-            if upload.frames and upload.frames != frames:
-                field = "frame_rate" if frames.get("mode") == "rate" else "scene_threshold"
-                given, before = described_sampling(frames), described_sampling(upload.frames)
-                raise FieldError(field, f"{given} differs from {before}, chosen at the start")
+            if conflict := frames_conflict(upload, frames):
+                raise FieldError(*conflict)
             upload.frames = frames
         if upload.backend == Upload.Backend.S3:
             parts = storage.s3_parts(upload)

@@ -85,7 +85,7 @@ def test_the_worker_ingests_uploaded_recordings(
     other = session.post(
         f"{started.json()['url']}complete/", json={"scene_threshold": 0.3, "sha256": "0" * 64}
     )
-    assert other.status_code == 400 and set(other.json()["errors"]) == {"scene_threshold"}
+    assert other.status_code == 409 and set(other.json()["errors"]) == {"scene_threshold"}
     assert "differs from 1 frame a second, chosen at the start" in other.text
     session.delete(started.json()["url"])
     report = upload(session, live_server.url, second, VIDEO, at_start={"frame_rate": 1})

@@ -56,6 +56,13 @@ def refuse_unmatched_sha256(upload: Upload, sha256: str) -> None:
         raise Unready({"sha256": ["give the whole file's SHA-256 (here or at the start)"]})
 
 
+def refuse_unmatched_frames(upload: Upload, frames: dict | None) -> None:
+    """The frame sampling against the one chosen at the start (its state, hence 409)."""
+    if conflict := services.frames_conflict(upload, frames):
+        field, reason = conflict
+        raise Unready({field: [reason]})
+
+
 def refusals(call, *args, **kwargs):
     try:
         return call(*args, **kwargs)

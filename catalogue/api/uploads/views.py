@@ -16,6 +16,7 @@ from catalogue.api.uploads.requests import (
     find,
     header_int,
     refusals,
+    refuse_unmatched_frames,
     refuse_unmatched_sha256,
 )
 from catalogue.api.uploads.serializers import (
@@ -162,13 +163,15 @@ class CompleteView(APIView):
         request=CompleteSerializer,
         responses={202: UploadSerializer, **problems(*WRITE_ERRORS)},
         description="409 naming `sha256` when it differs from the one given at the start, "
-        "or when neither the start nor this request gave it.",
+        "or when neither the start nor this request gave it; 409 naming `frame_rate` or "
+        "`scene_threshold` when the frame sampling differs from the one chosen at the start.",
     )
     def post(self, request, upload_id):
         upload = find(request, upload_id)
         serializer = CompleteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         refuse_unmatched_sha256(upload, serializer.validated_data.get("sha256", ""))
+        refuse_unmatched_frames(upload, serializer.validated_data.get("frames"))
         upload = refusals(
             services.complete_upload, upload, actor=request.user, **serializer.validated_data
         )
