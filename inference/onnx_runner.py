@@ -100,14 +100,15 @@ class OnnxRunner(Runner):
             options = onnxruntime.SessionOptions()
             options.graph_optimization_level = GRAPH_LEVELS[level]
             self.sessions[level] = onnxruntime.InferenceSession(
-                self.weights, options, providers=self.providers()
+                self.weights, options, providers=self.session_providers()
             )
         self.numerics = numerics
         self.batch_size = numerics.batch_size
         self.session = self.sessions[level]
         self.input_name = self.session.get_inputs()[0].name
 
-    def providers(self) -> list:
+    def session_providers(self) -> list:
+        """The providers of a session on this runner's device (the GPU by its index)."""
         if self.device.type == "cuda":
             return [(CUDA, {"device_id": self.device.index or 0}), CPU]
         return [CPU]

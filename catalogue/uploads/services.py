@@ -204,7 +204,7 @@ def complete_upload(
 
     `sha256` is the whole file's, unless it was given at the start (then it must agree).
     `frames`: the frame sampling of its videos (recordings.frames.chosen_sampling),
-    unless chosen at the start (then it must agree), handed to the ingest task."""
+    unless chosen at the start (then it must agree), kept on the upload for its ingest."""
     with transaction.atomic():
         upload = Upload.objects.select_for_update().select_related("image_set").get(pk=upload.pk)
         require_open(upload, actor)
@@ -236,8 +236,7 @@ def complete_upload(
         upload.received = upload.size
         upload.state = Upload.State.QUEUED
         upload.save(update_fields=["state", "received", "sha256", "frames", "changed"])
-        sampling = upload.frames
-        transaction.on_commit(lambda: queue_ingest(upload.pk, sampling))
+        transaction.on_commit(lambda: queue_ingest(upload.pk))
     return upload
 
 
@@ -259,6 +258,7 @@ def stage_received_file(
         size=received.size,
         sha256="",
         without_metadata=without_metadata,
+        frames=frames,
         backend=Upload.Backend.S3 if storage.uses_s3() else Upload.Backend.LOCAL,
         received=received.size,
         state=Upload.State.QUEUED,
@@ -268,22 +268,16 @@ def stage_received_file(
         upload.sha256 = storage.stage_whole(upload, received)
         with transaction.atomic():
             upload.save()
-            transaction.on_commit(lambda: queue_ingest(upload.pk, frames))
+            transaction.on_commit(lambda: queue_ingest(upload.pk))
     except BaseException:
         storage.remove(upload)
         raise
     return upload
 
 
-def queue_ingest(upload_id: int, frames: dict | None = None) -> None:
-    # By name: the task module imports this one. The frame sampling travels only when
-    # chosen, so the task's arguments stay as they were otherwise.
-    current_app.send_task(
-        INGEST_TASK,
-        args=[upload_id],
-        kwargs={"frames": frames} if frames else {},
-        queue=settings.UPLOAD_QUEUE or None,
-    )
+def queue_ingest(upload_id: int) -> None:
+    # By name: the task module imports this one. The upload holds all its choices.
+    current_app.send_task(INGEST_TASK, args=[upload_id], queue=settings.UPLOAD_QUEUE or None)
 
 
 def cancel_upload(upload: Upload, *, actor) -> Upload:
@@ -313,7 +307,7 @@ def count_archive_files(path: Path) -> int | None:
         return None
 
 
-def ingest_upload(upload_id: int, frames: dict | None = None) -> str:
+def ingest_upload(upload_id: int) -> str:
     """The worker's part: fetch (S3), verify the sha256, ingest, remove the staged bytes.
 
     Idempotent: an upload no longer queued (done, failed, taken by another delivery)
@@ -343,7 +337,7 @@ def ingest_upload(upload_id: int, frames: dict | None = None) -> str:
             label=batch_label(upload),
             workers=settings.INGEST_WORKERS,
             without_metadata=upload.without_metadata,
-            frames=frames,
+            frames=upload.frames,
         )
     except Exception as error:
         upload.batch = batch_of(upload)

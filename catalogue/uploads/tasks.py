@@ -7,10 +7,10 @@ from catalogue.uploads import services
 
 
 @shared_task(name=services.INGEST_TASK, acks_late=True, reject_on_worker_lost=True)
-def ingest_upload(upload_id: int, frames: dict | None = None) -> str:
-    """Verify and ingest one completed upload; a redelivery finds it claimed and stops.
-    `frames`: the frame sampling its uploader chose for videos, if any."""
-    return services.ingest_upload(upload_id, frames=frames)
+def ingest_upload(upload_id: int) -> str:
+    """Verify and ingest one completed upload (with the choices it holds: metadata,
+    frame sampling); a redelivery finds it claimed and stops."""
+    return services.ingest_upload(upload_id)
 
 
 @shared_task(name="catalogue.expire_uploads")
